@@ -1,0 +1,67 @@
+"""``python -m bot <command>``: serve, migrate, and the other processes as they land."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.errors import SettingsError
+from bot.settings import Settings, load_settings
+from engine.errors import HeraldError
+from storage.errors import StorageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Herald: WhatsApp campaigns run from chat.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    sub.add_parser("serve", help="run the HTTP server (API, webhooks, Slack, health, metrics)")
+    sub.add_parser("migrate", help="bring the database schema up to date and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"herald: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "migrate":
+            return _migrate(settings)
+    except (HeraldError, StorageError) as exc:
+        print(f"herald: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _migrate(settings: Settings) -> int:
+    from storage.database import open_database, parse_database_url
+    from storage.migrations import current_version, migrate
+
+    database = open_database(settings.database_url)
+    applied = migrate(database)
+    with database.connection_context():
+        version = current_version(database)
+    where = parse_database_url(settings.database_url).describe()
+    print(f"{where}: schema at version {version}" + (f" (applied {applied})" if applied else " (up to date)"))
+    return 0
+
+
+def _serve(settings: Settings) -> int:
+    from bot.logs import configure_logging
+    from bot.server import run_server
+
+    configure_logging(settings)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is optional off Linux
+        pass
+    asyncio.run(run_server(settings))
+    return 0

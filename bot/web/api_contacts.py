@@ -1,0 +1,142 @@
+"""REST routes for contacts: upsert, list by tag, tags, opt-in/out, delete, CSV import."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from bot.container import Herald
+from bot.errors import BodyTooLarge
+from bot.web.http import int_param, json_response, path_id, read_json
+from bot.web.keys import HERALD
+from bot.web.schemas import ContactIn, TagsIn
+from bot.web.streams import StreamLines
+from engine.contacts import ContactRow
+from engine.phones import mask_phone, normalize_phone
+from engine.tags import normalize_tags
+
+routes = web.RouteTableDef()
+FACE = "api"
+
+
+def _row(body: ContactIn) -> ContactRow:
+    return ContactRow(
+        phone=normalize_phone(body.phone),
+        name=body.name.strip() if body.name is not None else None,
+        tags=tuple(normalize_tags(body.tags)),
+        opted_in=body.opted_in,
+        attributes={k: str(v) for k, v in body.attributes.items()} if body.attributes else None,
+    )
+
+
+@routes.post("/api/contacts")
+async def upsert_contact(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    row = _row(await read_json(request, ContactIn))
+
+    def work() -> tuple[dict[str, Any], bool]:
+        with herald.database.atomic():
+            contact, created = herald.contacts.upsert(row, source=FACE)
+            herald.audit.record(
+                face=FACE,
+                actor="api",
+                action="contact.create" if created else "contact.update",
+                target=str(contact["id"]),
+                phone=mask_phone(row.phone),
+            )
+            return contact, created
+
+    contact, created = await herald.db(work)
+    return json_response(contact, status=201 if created else 200)
+
+
+@routes.get("/api/contacts")
+async def list_contacts(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    tags = request.query.getall("tag", [])
+    after = int_param(request, "after", default=0, low=0, high=2**62)
+    limit = int_param(request, "limit", default=100, low=1, high=1000)
+    page, cursor = await herald.db(herald.contacts.list, tags, after=after, limit=limit)
+    return json_response({"contacts": page, "next": cursor})
+
+
+@routes.get("/api/contacts/{id}")
+async def get_contact(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    return json_response(await herald.db(herald.contacts.get, path_id(request)))
+
+
+@routes.post("/api/contacts/{id}/tags")
+async def add_tags(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    contact_id = path_id(request)
+    body = await read_json(request, TagsIn)
+    tags = normalize_tags(body.tags)
+    return json_response(await herald.db(_audited, herald, "contact.tag", contact_id,
+                                         herald.contacts.add_tags, contact_id, tags, source=FACE))
+
+
+@routes.delete("/api/contacts/{id}/tags/{tag}")
+async def remove_tag(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    contact_id = path_id(request)
+    tag = request.match_info["tag"]
+    return json_response(await herald.db(_audited, herald, "contact.untag", contact_id,
+                                         herald.contacts.remove_tag, contact_id, tag))
+
+
+@routes.post("/api/contacts/{id}/optout")
+async def opt_out(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    contact_id = path_id(request)
+    return json_response(await herald.db(_audited, herald, "contact.optout", contact_id,
+                                         herald.contacts.set_opt_in, contact_id, False, source=FACE))
+
+
+@routes.post("/api/contacts/{id}/optin")
+async def opt_in(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    contact_id = path_id(request)
+    return json_response(await herald.db(_audited, herald, "contact.optin", contact_id,
+                                         herald.contacts.set_opt_in, contact_id, True, source=FACE))
+
+
+@routes.delete("/api/contacts/{id}")
+async def delete_contact(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    contact_id = path_id(request)
+    return json_response(await herald.db(_audited, herald, "contact.delete", contact_id,
+                                         herald.contacts.delete, contact_id))
+
+
+@routes.post("/api/contacts/import")
+async def import_contacts(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    limit = herald.settings.import_max_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(
+            f"the upload is {request.content_length:,} bytes; the limit is {limit:,}.",
+            field="body",
+            hint="Split the file, or raise IMPORT_MAX_BYTES.",
+        )
+    lines = StreamLines(request.content, asyncio.get_running_loop(), limit=limit)
+
+    def work() -> dict[str, Any]:
+        report = herald.importer.run(lines)
+        with herald.database.atomic():
+            herald.audit.record(
+                face=FACE, actor="api", action="contact.import",
+                accepted=report.accepted, updated=report.updated, rejected=report.rejected_total,
+            )
+        return report.as_dict()
+
+    return json_response(await herald.db(work))
+
+
+def _audited(herald: Herald, action: str, contact_id: int, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with herald.database.atomic():
+        result = fn(*args, **kwargs)
+        herald.audit.record(face=FACE, actor="api", action=action, target=str(contact_id))
+        return result

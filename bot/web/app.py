@@ -1,0 +1,113 @@
+"""The one aiohttp application: REST API, health, metrics (and the Slack and WhatsApp seams)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.container import Herald
+from bot.errors import BodyTooLarge, Unauthorized
+from bot.metrics import Metrics
+from bot.web import api_contacts, api_templates, health, openapi
+from bot.web.http import error_response
+from bot.web.keys import HERALD, METRICS
+from engine.errors import HeraldError, NotFound, Unavailable
+from storage.errors import ConnectionLost
+
+log = logging.getLogger("herald.web")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(herald: Herald) -> web.Application:
+    app = web.Application(
+        client_max_size=herald.settings.max_body_bytes,
+        middlewares=[_metrics, _errors, _auth],
+    )
+    app[HERALD] = herald
+    app[METRICS] = Metrics()
+    app.router.add_routes(health.routes)
+    app.router.add_routes(openapi.routes)
+    app.router.add_routes(api_contacts.routes)
+    app.router.add_routes(api_templates.routes)
+    return app
+
+
+def _route_name(request: web.Request) -> str:
+    info = request.match_info  # a mapping: empty (falsy) for routes without parameters
+    resource = info.route.resource if info is not None and info.route is not None else None
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def _metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics = request.app[METRICS]
+        route = _route_name(request)
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    api = request.path.startswith("/api/")
+    try:
+        return await handler(request)
+    except HeraldError as err:
+        return error_response(err)
+    except ConnectionLost as exc:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(Unavailable("the database is unavailable.", hint="Try again shortly."))
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(
+            BodyTooLarge(f"the body is larger than {request.app[HERALD].settings.max_body_bytes:,} bytes.", field="body")
+        )
+    except web.HTTPException as exc:
+        if not api or exc.status < 400:
+            raise
+        err = HeraldError(exc.reason or "request refused")
+        if exc.status == 404:
+            err = NotFound(f"no route {request.method} {request.path}.",
+                           hint="See /api/openapi.json for the routes.")
+        err.status = exc.status
+        err.code = {405: "method_not_allowed"}.get(exc.status, err.code)
+        return error_response(err)
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, _route_name(request))
+        err = HeraldError("Herald hit an unexpected error; nothing was changed.")
+        err.status, err.code = 500, "internal"
+        return error_response(err)
+
+
+@web.middleware
+async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/api/"):
+        expected = request.app[HERALD].settings.api_token
+        if expected is None or not expected.get_secret_value():
+            raise Unauthorized(
+                "the REST API is disabled because API_TOKEN is not set.",
+                hint="Set API_TOKEN on the server and send it as 'Authorization: Bearer <token>'.",
+            )
+        given = request.headers.get("Authorization", "")
+        scheme, _, token = given.partition(" ")
+        ok = scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), expected.get_secret_value().encode()
+        )
+        if not ok:
+            raise Unauthorized(
+                "missing or wrong bearer token.",
+                hint="Send 'Authorization: Bearer <API_TOKEN>'.",
+            )
+    return await handler(request)

@@ -1,0 +1,49 @@
+"""/healthz and /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.container import Herald, describe_database
+from bot.web.http import json_response
+from bot.web.keys import HERALD, METRICS
+
+routes = web.RouteTableDef()
+
+
+def _database_ok(herald: Herald) -> bool:
+    herald.database.execute_sql("SELECT 1").fetchone()
+    return True
+
+
+async def component_status(herald: Herald) -> dict[str, Any]:
+    try:
+        db_ok = await herald.db(_database_ok, herald)
+        db_error = None
+    except Exception as exc:  # noqa: BLE001 - health reports any failure as "down"
+        db_ok, db_error = False, type(exc).__name__
+    settings = herald.settings
+    return {
+        "database": {"up": db_ok, "engine": describe_database(settings), "error": db_error},
+        "whatsapp": "live" if settings.whatsapp_live else "sandbox",
+        "slack": "on" if settings.slack_enabled else "off",
+    }
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    status = await component_status(herald)
+    ok = status["database"]["up"]
+    metrics = request.app[METRICS]
+    metrics.up.labels("database").set(1 if ok else 0)
+    return json_response({"status": "ok" if ok else "down", **status}, status=200 if ok else 503)
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, content_type="text/plain", charset="utf-8",
+                        headers={"X-Prometheus-Format": "0.0.4"})

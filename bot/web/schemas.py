@@ -1,0 +1,23 @@
+"""Request bodies of the REST API. Unknown fields are refused, so typos never pass silently."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+Scalar = str | int | float | bool
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactIn(Body):
+    phone: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    opted_in: StrictBool | None = None
+    attributes: dict[str, Scalar] | None = Field(None, max_length=100)
+
+
+class TagsIn(Body):
+    tags: list[str] = Field(min_length=1, max_length=100)

@@ -1,0 +1,145 @@
+"""CSV import, streamed: rows are read, checked and written a chunk at a time.
+
+A million-row file is never held in memory: the reader yields rows, and each
+chunk of ``CHUNK_ROWS`` is one transaction through the same set-based writer
+the API uses. The header names the columns; ``phone`` is required, ``name``,
+``tags`` (separated by ``,`` ``;`` or ``|``) and ``opted_in`` are optional, and
+any other column becomes a contact attribute (a template variable).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.contacts import ContactRow, Contacts
+from engine.errors import Invalid
+from engine.phones import normalize_phone
+from engine.tags import split_tags
+
+CHUNK_ROWS = 2000
+MAX_REPORTED = 1000  # rejected rows listed in the report; the total is always exact
+KNOWN = ("phone", "name", "tags", "opted_in")
+HEADER_HINT = "The first line must name the columns, like: phone,name,tags,opted_in"
+_TRUE = frozenset({"true", "yes", "y", "1", "t", "on", "opted_in", "opt-in"})
+_FALSE = frozenset({"false", "no", "n", "0", "f", "off", "opted_out", "opt-out"})
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0  # new contacts
+    updated: int = 0  # rows that updated an existing contact
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_total: int = 0
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < MAX_REPORTED:
+            self.rejected.append({"line": line, "reason": reason})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "rejected_total": self.rejected_total,
+        }
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
+    """Yield (line number, row or the reason it is refused) for each record.
+
+    Raises Invalid before yielding anything when the header has no ``phone``.
+    """
+    reader = csv.reader(_strip_bom(lines))
+    header = next(reader, None)
+    if header is None:
+        raise Invalid("the CSV is empty.", field="body", hint=HEADER_HINT)
+    columns = [c.strip().lower() for c in header]
+    if "phone" not in columns:
+        raise Invalid("the CSV header has no phone column.", field="body", hint=HEADER_HINT)
+    duplicated = {c for c in columns if columns.count(c) > 1 and c}
+    if duplicated:
+        raise Invalid(
+            f"the CSV header names {', '.join(sorted(duplicated))} twice.", field="body", hint=HEADER_HINT
+        )
+    for record in reader:
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        yield reader.line_num, _row(columns, record)
+
+
+def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        yield line
+
+
+def _row(columns: list[str], record: list[str]) -> ContactRow | str:
+    if len(record) != len(columns):
+        return f"the line has {len(record)} fields; the header has {len(columns)}."
+    if any(_undecodable(value) for value in record):
+        return "the line is not valid UTF-8 text."
+    values = dict(zip(columns, record, strict=True))
+    try:
+        phone = normalize_phone(values["phone"])
+        tags = tuple(split_tags(values.get("tags", "")))
+    except Invalid as exc:
+        return exc.render()
+    opted = values.get("opted_in", "").strip().lower()
+    if opted and opted not in _TRUE and opted not in _FALSE:
+        return f"opted_in is {values['opted_in']!r}; write yes or no."
+    attributes = {k: v.strip() for k, v in values.items() if k and k not in KNOWN and v.strip()}
+    return ContactRow(
+        phone=phone,
+        name=values["name"].strip() if values.get("name", "").strip() else None,
+        tags=tags,
+        opted_in=None if not opted else opted in _TRUE,
+        attributes=attributes or None,
+    )
+
+
+def _undecodable(value: str) -> bool:
+    """True when the text carries surrogate escapes (bytes that were not UTF-8)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class Importer:
+    def __init__(self, contacts: Contacts, *, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.contacts = contacts
+        self.chunk_rows = chunk_rows
+
+    def run(self, lines: Iterable[str]) -> ImportReport:
+        """Import every record; one transaction per chunk. Raises Invalid for a bad header."""
+        report = ImportReport()
+        batch: list[ContactRow] = []
+        numbers: list[int] = []
+        for line, parsed in read_rows(lines):
+            if isinstance(parsed, str):
+                report.reject(line, parsed)
+                continue
+            batch.append(parsed)
+            numbers.append(line)
+            if len(batch) >= self.chunk_rows:
+                self._flush(batch, numbers, report)
+                batch, numbers = [], []
+        if batch:
+            self._flush(batch, numbers, report)
+        report.rejected.sort(key=lambda r: r["line"])
+        return report
+
+    def _flush(self, batch: list[ContactRow], numbers: list[int], report: ImportReport) -> None:
+        result = self.contacts.write(batch, source="import")
+        for index, reason in result.rejected:
+            report.reject(numbers[index], reason)
+        report.accepted += len(result.created)
+        report.updated += len(batch) - len(result.rejected) - len(result.created)

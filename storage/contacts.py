@@ -1,0 +1,173 @@
+"""Set-based contact, tag and contact-tag statements (one round trip per chunk)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+import peewee
+
+from storage.fields import from_db_time, to_db_time
+from storage.sql import chunks, fetchall, in_list, insert_rows, update_rows
+
+_LOOKUP_CHUNK = 5000
+
+
+class ContactState(NamedTuple):
+    id: int
+    phone: str
+    name: str
+    opted_in: bool
+    status: str
+    attributes: dict[str, Any]
+    opt_out_source: str | None
+    opted_out_at: datetime | None
+
+
+def find_by_phones(database: peewee.Database, phones: Sequence[str]) -> dict[str, ContactState]:
+    found: dict[str, ContactState] = {}
+    for part in chunks(list(phones), _LOOKUP_CHUNK):
+        pred, params = in_list(database, part)
+        for row in fetchall(
+            database,
+            "SELECT id, phone, name, opted_in, status, attributes, opt_out_source, opted_out_at"
+            f" FROM contact WHERE phone {pred}",
+            params,
+        ):
+            found[row[1]] = ContactState(
+                row[0],
+                row[1],
+                row[2],
+                bool(row[3]),
+                row[4],
+                orjson.loads(row[5]),
+                row[6],
+                from_db_time(row[7]),
+            )
+    return found
+
+
+def insert_contacts(
+    database: peewee.Database, rows: Sequence[tuple[str, str, bool, dict[str, Any]]], now: datetime
+) -> dict[str, int]:
+    """Insert ``(phone, name, opted_in, attributes)`` rows; a phone that already
+    exists (a concurrent insert) is skipped. Returns phone → id for rows inserted."""
+    ts = to_db_time(now)
+    values = [
+        (phone, name, opted_in, orjson.dumps(attrs).decode(), ts, ts)
+        for phone, name, opted_in, attrs in rows
+    ]
+    inserted = insert_rows(
+        database,
+        "contact",
+        ("phone", "name", "opted_in", "attributes", "created_at", "updated_at"),
+        values,
+        conflict="ON CONFLICT (phone) DO NOTHING",
+        returning="id, phone",
+    )
+    return {phone: cid for cid, phone in inserted}
+
+
+class ContactChange(NamedTuple):
+    id: int
+    name: str
+    opted_in: bool
+    status: str
+    attributes: dict[str, Any]
+    opted_out_at: datetime | None
+    opt_out_source: str | None
+
+
+def update_contacts(
+    database: peewee.Database, changes: Sequence[ContactChange], now: datetime
+) -> None:
+    ts = to_db_time(now)
+    rows = [
+        (
+            c.id,
+            c.name,
+            c.opted_in,
+            c.status,
+            orjson.dumps(c.attributes).decode(),
+            to_db_time(c.opted_out_at) if c.opted_out_at else None,
+            c.opt_out_source,
+            ts,
+        )
+        for c in changes
+    ]
+    update_rows(
+        database,
+        "contact",
+        "id",
+        ("name", "opted_in", "status", "attributes", "opted_out_at", "opt_out_source", "updated_at"),
+        rows,
+        casts=("bigint", "text", "boolean", "text", "text", "timestamp", "text", "timestamp"),
+    )
+
+
+def ensure_tags(database: peewee.Database, names: Sequence[str], now: datetime) -> dict[str, int]:
+    """Tag name → id, creating the missing tags."""
+    if not names:
+        return {}
+    wanted = sorted(set(names))
+    insert_rows(
+        database,
+        "tag",
+        ("name", "created_at"),
+        [(n, to_db_time(now)) for n in wanted],
+        conflict="ON CONFLICT (name) DO NOTHING",
+    )
+    pred, params = in_list(database, wanted)
+    return {name: tid for tid, name in fetchall(database, f"SELECT id, name FROM tag WHERE name {pred}", params)}
+
+
+def tag_ids(database: peewee.Database, names: Sequence[str]) -> dict[str, int]:
+    """Existing tags only: name → id."""
+    if not names:
+        return {}
+    pred, params = in_list(database, list(set(names)))
+    return {name: tid for tid, name in fetchall(database, f"SELECT id, name FROM tag WHERE name {pred}", params)}
+
+
+def link_tags(
+    database: peewee.Database, pairs: Sequence[tuple[int, int]], now: datetime
+) -> list[tuple[int, int]]:
+    """Link (contact_id, tag_id) pairs; returns only the pairs that were new."""
+    ts = to_db_time(now)
+    unique = sorted(set(pairs))
+    return [
+        (cid, tid)
+        for cid, tid in insert_rows(
+            database,
+            "contact_tag",
+            ("contact_id", "tag_id", "created_at"),
+            [(cid, tid, ts) for cid, tid in unique],
+            conflict="ON CONFLICT (contact_id, tag_id) DO NOTHING",
+            returning="contact_id, tag_id",
+        )
+    ]
+
+
+def unlink_tag(database: peewee.Database, contact_id: int, tag_id: int) -> bool:
+    cursor = database.execute_sql(
+        database.param.join(["DELETE FROM contact_tag WHERE contact_id = ", " AND tag_id = ", ""]),
+        (contact_id, tag_id),
+    )
+    return bool(cursor.rowcount)
+
+
+def tags_for(database: peewee.Database, contact_ids: Sequence[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = defaultdict(list)
+    for part in chunks(list(contact_ids), _LOOKUP_CHUNK):
+        pred, params = in_list(database, part)
+        for cid, name in fetchall(
+            database,
+            "SELECT ct.contact_id, t.name FROM contact_tag ct JOIN tag t ON t.id = ct.tag_id"
+            f" WHERE ct.contact_id {pred} ORDER BY t.name",
+            params,
+        ):
+            out[cid].append(name)
+    return out

@@ -1,0 +1,42 @@
+"""Every model, importable from one place."""
+
+from storage.models.audit import AuditLog
+from storage.models.base import BaseModel, bind, proxy
+from storage.models.campaigns import Broadcast, Enrollment, Sequence, SequenceVersion
+from storage.models.contacts import ACTIVE, DELETED, Contact, ContactTag, Tag
+from storage.models.messages import InboundMessage, OutboundMessage
+from storage.models.templates import Template
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    Contact,
+    Tag,
+    ContactTag,
+    Template,
+    AuditLog,
+    Broadcast,
+    Sequence,
+    SequenceVersion,
+    Enrollment,
+    OutboundMessage,
+    InboundMessage,
+)
+
+__all__ = [
+    "ACTIVE",
+    "ALL_MODELS",
+    "DELETED",
+    "AuditLog",
+    "BaseModel",
+    "Broadcast",
+    "Contact",
+    "ContactTag",
+    "Enrollment",
+    "InboundMessage",
+    "OutboundMessage",
+    "Sequence",
+    "SequenceVersion",
+    "Tag",
+    "Template",
+    "bind",
+    "proxy",
+]

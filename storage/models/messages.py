@@ -1,0 +1,53 @@
+"""The send ledger (one row per recipient per broadcast or sequence step) and inbound messages."""
+
+from __future__ import annotations
+
+import peewee
+
+from storage.fields import UTCDateTimeField
+from storage.models.base import BaseModel
+from storage.models.campaigns import Broadcast, Enrollment
+from storage.models.contacts import Contact
+from storage.models.templates import Template
+
+
+class OutboundMessage(BaseModel):
+    broadcast = peewee.ForeignKeyField(Broadcast, null=True)
+    enrollment = peewee.ForeignKeyField(Enrollment, null=True)
+    step_id = peewee.TextField(null=True)
+    contact = peewee.ForeignKeyField(Contact)
+    template = peewee.ForeignKeyField(Template)
+    state = peewee.TextField()
+    batch = peewee.TextField(null=True)
+    attempts = peewee.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(null=True)
+    dispatched_at = UTCDateTimeField(null=True)
+    claimed_at = UTCDateTimeField(null=True)
+    cap_claimed_at = UTCDateTimeField(null=True)
+    wamid = peewee.TextField(null=True, unique=True)
+    accepted_at = UTCDateTimeField(null=True)
+    delivered_at = UTCDateTimeField(null=True)
+    read_at = UTCDateTimeField(null=True)
+    failed_at = UTCDateTimeField(null=True)
+    replied_at = UTCDateTimeField(null=True)
+    error_code = peewee.IntegerField(null=True)
+    error_title = peewee.TextField(null=True)
+    error_detail = peewee.TextField(null=True)
+    skip_reason = peewee.TextField(null=True)
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = (
+            (("broadcast", "contact"), True),
+            (("enrollment", "step_id"), True),
+        )
+
+
+class InboundMessage(BaseModel):
+    wamid = peewee.TextField(unique=True)
+    contact = peewee.ForeignKeyField(Contact, null=True)
+    phone = peewee.TextField()
+    kind = peewee.TextField()
+    body = peewee.TextField(default="")
+    sent_at = UTCDateTimeField()
+    received_at = UTCDateTimeField()

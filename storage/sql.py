@@ -1,0 +1,115 @@
+"""Raw, set-based SQL for hot paths, written once for both engines.
+
+Statements are written with ``?`` placeholders; on PostgreSQL they become
+``%s``. Bulk helpers use multi-row VALUES on SQLite and psycopg2's
+``execute_values`` on PostgreSQL, so a chunk of a thousand rows is one round
+trip on either engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import peewee
+from psycopg2.extras import execute_values
+
+from storage.database import is_postgres
+
+SQLITE_MAX_PARAMS = 30000  # SQLite >= 3.32 allows 32766 bound parameters
+
+
+def q(database: peewee.Database, sql: str) -> str:
+    """Adapt ``?`` placeholders to the engine's paramstyle."""
+    return sql.replace("?", "%s") if is_postgres(database) else sql
+
+
+def execute(database: peewee.Database, sql: str, params: Sequence[Any] = ()) -> Any:
+    return database.execute_sql(q(database, sql), tuple(params))
+
+
+def fetchall(database: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    return list(execute(database, sql, params).fetchall())
+
+
+def in_list(database: peewee.Database, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """An ``IN`` predicate body and its parameters: ``= ANY(%s)`` on PostgreSQL."""
+    if is_postgres(database):
+        return "= ANY(?)", [list(values)]
+    return f"IN ({','.join('?' * len(values))})", list(values)
+
+
+def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def insert_rows(
+    database: peewee.Database,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: str = "",
+    conflict: str = "",
+) -> list[tuple]:
+    """Insert ``rows`` in as few statements as the engine allows.
+
+    ``conflict`` is an ``ON CONFLICT ...`` clause; ``returning`` a column list.
+    Returns the RETURNING rows (only the rows actually inserted, when a
+    conflict clause skips some).
+    """
+    if not rows:
+        return []
+    cols = ", ".join(columns)
+    tail = f" {conflict}" if conflict else ""
+    tail += f" RETURNING {returning}" if returning else ""
+    if is_postgres(database):
+        cursor = database.cursor()
+        sql = f"INSERT INTO {table} ({cols}) VALUES %s{tail}"
+        result = execute_values(cursor, sql, rows, page_size=1000, fetch=bool(returning))
+        return list(result or [])
+    out: list[tuple] = []
+    per = max(1, SQLITE_MAX_PARAMS // len(columns))
+    one = "(" + ",".join("?" * len(columns)) + ")"
+    for part in chunks(rows, per):
+        sql = f"INSERT INTO {table} ({cols}) VALUES {','.join([one] * len(part))}{tail}"
+        cursor = database.execute_sql(sql, [v for row in part for v in row])
+        if returning:
+            out.extend(cursor.fetchall())
+    return out
+
+
+def update_rows(
+    database: peewee.Database,
+    table: str,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    casts: Sequence[str] = (),
+) -> None:
+    """``UPDATE table SET col = value ... WHERE key = row[0]`` for every row.
+
+    Each row is ``(key, *values)`` in ``columns`` order; one statement per
+    thousand rows on PostgreSQL, one prepared statement on SQLite. ``casts``
+    gives PostgreSQL the type of each of ``(key, *columns)`` (a VALUES list
+    of NULLs is otherwise typed as text).
+    """
+    if not rows:
+        return
+    if is_postgres(database):
+        sets = ", ".join(f"{c} = v.{c}" for c in columns)
+        names = ", ".join([key, *columns])
+        sql = (
+            f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({names}) "
+            f"WHERE {table}.{key} = v.{key}"
+        )
+        template = None
+        if casts:
+            template = "(" + ", ".join(f"%s::{c}" if c else "%s" for c in casts) + ")"
+        execute_values(database.cursor(), sql, rows, template=template, page_size=1000)
+        return
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    sql = f"UPDATE {table} SET {sets} WHERE {key} = ?"
+    database.cursor().executemany(sql, [(*row[1:], row[0]) for row in rows])

@@ -1,0 +1,101 @@
+"""Migrations: from an empty database, from the previous version, and in agreement with the models."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from storage.database import is_postgres, open_database
+from storage.migrations import LATEST, MIGRATIONS, current_version, migrate
+from storage.models import ALL_MODELS, bind
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    url = request.getfixturevalue("pg_url")
+    database = open_database(url)
+    with database.connection_context():
+        database.execute_sql("DROP SCHEMA IF EXISTS migtest CASCADE")
+        database.execute_sql("CREATE SCHEMA migtest")
+    database.close_all()
+    return url + "?options=-csearch_path%3Dmigtest"
+
+
+def _open(url: str):
+    if "options=" in url:  # a private schema on the shared test database
+        base = url.split("?", 1)[0]
+        database = open_database(base)
+        database.connect_params["options"] = "-csearch_path=migtest"
+        return database
+    return open_database(url)
+
+
+def test_an_empty_database_migrates_to_the_latest_version(empty_url: str) -> None:
+    database = _open(empty_url)
+    assert migrate(database) == [m.version for m in MIGRATIONS]
+    with database.connection_context():
+        assert current_version(database) == LATEST
+    assert migrate(database) == []  # idempotent
+
+
+def test_every_model_matches_the_migrated_schema(empty_url: str) -> None:
+    database = _open(empty_url)
+    migrate(database)
+    with database.connection_context():
+        for model in ALL_MODELS:
+            table = model._meta.table_name
+            columns = {c.name for c in database.get_columns(table)}
+            fields = {f.column_name for f in model._meta.sorted_fields}
+            assert fields == columns, f"{table}: models {sorted(fields)} vs schema {sorted(columns)}"
+
+
+def test_the_latest_migration_applies_on_top_of_the_previous_version_with_data(empty_url: str) -> None:
+    database = _open(empty_url)
+    migrate(database, target=LATEST - 1)
+    p = "%s" if is_postgres(database) else "?"
+    with database.connection_context():
+        assert current_version(database) == LATEST - 1
+        database.execute_sql(
+            f"INSERT INTO contact (phone, name, created_at, updated_at) VALUES ({p}, {p}, {p}, {p})",
+            ("+919812345678", "Asha", "2026-01-01 00:00:00", "2026-01-01 00:00:00"),
+        )
+    assert migrate(database) == [LATEST]
+    with database.connection_context():
+        row = database.execute_sql("SELECT phone, name, opted_in, status FROM contact").fetchone()
+    assert row[0] == "+919812345678"
+    assert row[1] == "Asha"
+    assert bool(row[2]) is True
+    assert row[3] == "active"
+
+
+def test_processes_starting_together_apply_each_migration_once(empty_url: str) -> None:
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(migrate(_open(empty_url)))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    applied = sorted(v for r in results for v in r)
+    assert applied == [m.version for m in MIGRATIONS]
+
+
+def test_models_bind_and_query_on_a_fresh_schema(empty_url: str) -> None:
+    database = _open(empty_url)
+    migrate(database)
+    bind(database)
+    with database.connection_context():
+        for model in ALL_MODELS:
+            assert model.select().count() == 0
