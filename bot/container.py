@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import peewee
 
 from bot.settings import Settings
 from engine.audit import Audit
+from engine.broadcasts import Broadcasts
 from engine.clock import Clock, SystemClock
 from engine.contacts import Contacts
 from engine.events import EventBus
 from engine.importer import Importer
+from engine.notify import FanOut
 from engine.templates import Templates
 from storage.database import open_database, parse_database_url
 from storage.migrations import migrate
@@ -29,6 +32,8 @@ class Herald:
     templates: Templates
     importer: Importer
     audit: Audit
+    notifier: FanOut
+    broadcasts: Broadcasts
     db: DbRunner
     closers: list = field(default_factory=list)
 
@@ -48,15 +53,30 @@ def build(settings: Settings, *, clock: Clock | None = None, run_migrations: boo
     bus = EventBus()
     contacts = Contacts(database, bus, clock)
     runner = DbRunner(database)
+    audit = Audit(clock)
+    templates = Templates(database, clock)
+    notifier = FanOut()
+    broadcasts = Broadcasts(
+        database,
+        clock,
+        templates,
+        audit,
+        notifier,
+        timezone=settings.timezone,
+        mps=settings.whatsapp_mps,
+        grace=timedelta(minutes=settings.broadcast_grace_minutes),
+    )
     herald = Herald(
         settings=settings,
         database=database,
         clock=clock,
         bus=bus,
         contacts=contacts,
-        templates=Templates(database, clock),
+        templates=templates,
         importer=Importer(contacts),
-        audit=Audit(clock),
+        audit=audit,
+        notifier=notifier,
+        broadcasts=broadcasts,
         db=runner,
     )
     herald.closers.append(runner.close)

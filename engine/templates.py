@@ -14,7 +14,7 @@ from typing import Any
 import peewee
 
 from engine.clock import Clock
-from engine.errors import Invalid, NotFound
+from engine.errors import Invalid
 from engine.suggest import closest
 from storage.models import Template
 
@@ -110,13 +110,14 @@ class Templates:
     def resolve(self, name: str, language: str | None = None) -> Template:
         """The template called ``name`` (in ``language`` when given).
 
-        Raises NotFound with the closest name, or Invalid when the template
-        exists in several languages and none was named.
+        Raises Invalid with the closest name when there is no such template (or
+        language), and when the template exists in several languages and none
+        was named.
         """
         found = list(Template.select().where(Template.name == name))
         if not found:
             guess = closest(name, self.names())
-            raise NotFound(
+            raise Invalid(
                 f"no template called {name!r}.",
                 field="template",
                 hint=f"Did you mean {guess!r}?" if guess else "Run templates sync to fetch them from WhatsApp.",
@@ -125,7 +126,7 @@ class Templates:
             for template in found:
                 if template.language == language:
                     return template
-            raise NotFound(
+            raise Invalid(
                 f"template {name!r} has no {language!r} version.",
                 field="language",
                 hint=f"It exists in {', '.join(sorted(t.language for t in found))}.",

@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.container import Herald
 from bot.errors import BodyTooLarge, Unauthorized
 from bot.metrics import Metrics
-from bot.web import api_contacts, api_templates, health, openapi
+from bot.web import api_broadcasts, api_contacts, api_templates, health, openapi
 from bot.web.http import error_response
 from bot.web.keys import HERALD, METRICS
 from engine.errors import HeraldError, NotFound, Unavailable
@@ -33,6 +33,7 @@ def create_app(herald: Herald) -> web.Application:
     app.router.add_routes(openapi.routes)
     app.router.add_routes(api_contacts.routes)
     app.router.add_routes(api_templates.routes)
+    app.router.add_routes(api_broadcasts.routes)
     return app
 
 

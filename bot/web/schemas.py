@@ -21,3 +21,13 @@ class ContactIn(Body):
 
 class TagsIn(Body):
     tags: list[str] = Field(min_length=1, max_length=100)
+
+
+class BroadcastIn(Body):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    template: str = Field(min_length=1, max_length=512)
+    language: str | None = Field(None, min_length=2, max_length=16)
+    tags: list[str] = Field(min_length=1, max_length=50)
+    schedule: str = Field("draft", min_length=1, max_length=40)
+    timezone: str | None = Field(None, min_length=1, max_length=64)
+    params: list[str] | dict[str, str] | None = None

@@ -4,7 +4,7 @@ from storage.models.audit import AuditLog
 from storage.models.base import BaseModel, bind, proxy
 from storage.models.campaigns import Broadcast, Enrollment, Sequence, SequenceVersion
 from storage.models.contacts import ACTIVE, DELETED, Contact, ContactTag, Tag
-from storage.models.messages import InboundMessage, OutboundMessage
+from storage.models.messages import InboundMessage, OutboundMessage, PendingStatus, WebhookInbox
 from storage.models.templates import Template
 
 ALL_MODELS: tuple[type[BaseModel], ...] = (
@@ -19,6 +19,8 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Enrollment,
     OutboundMessage,
     InboundMessage,
+    WebhookInbox,
+    PendingStatus,
 )
 
 __all__ = [
@@ -33,10 +35,12 @@ __all__ = [
     "Enrollment",
     "InboundMessage",
     "OutboundMessage",
+    "PendingStatus",
     "Sequence",
     "SequenceVersion",
     "Tag",
     "Template",
+    "WebhookInbox",
     "bind",
     "proxy",
 ]

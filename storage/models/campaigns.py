@@ -27,6 +27,7 @@ class Broadcast(BaseModel):
     started_at = UTCDateTimeField(null=True)
     completed_at = UTCDateTimeField(null=True)
     reported_at = UTCDateTimeField(null=True)
+    params = JSONTextField(null=True)  # template parameter mapping (list or dict)
 
 
 class Sequence(BaseModel):

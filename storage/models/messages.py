@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from storage.fields import UTCDateTimeField
+from storage.fields import JSONTextField, UTCDateTimeField
 from storage.models.base import BaseModel
 from storage.models.campaigns import Broadcast, Enrollment
 from storage.models.contacts import Contact
@@ -50,4 +50,24 @@ class InboundMessage(BaseModel):
     kind = peewee.TextField()
     body = peewee.TextField(default="")
     sent_at = UTCDateTimeField()
+    received_at = UTCDateTimeField()
+
+
+class WebhookInbox(BaseModel):
+    """Webhook bodies, written durably before Meta gets its 200, applied afterwards."""
+
+    received_at = UTCDateTimeField()
+    body = peewee.TextField()
+    claimed_at = UTCDateTimeField(null=True)
+    processed_at = UTCDateTimeField(null=True)
+
+
+class PendingStatus(BaseModel):
+    """A status for a wamid Herald has not recorded yet; applied once it is."""
+
+    wamid = peewee.TextField()
+    callback = peewee.TextField(null=True)
+    status = peewee.TextField()
+    at = UTCDateTimeField()
+    errors = JSONTextField(default=list)
     received_at = UTCDateTimeField()

@@ -1,0 +1,80 @@
+"""REST routes for broadcasts: create, list, get, edit, preview, send, pause, resume, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.web.http import int_param, json_response, path_id, read_json
+from bot.web.keys import HERALD
+from bot.web.schemas import BroadcastIn
+from engine.actor import Actor
+from engine.broadcasts import BroadcastSpec
+
+routes = web.RouteTableDef()
+API = Actor("api", "api")
+
+
+def _spec(body: BroadcastIn) -> BroadcastSpec:
+    return BroadcastSpec(
+        template=body.template,
+        tags=body.tags,
+        schedule=body.schedule.strip().lower() if body.schedule.strip().lower() in ("now", "draft") else body.schedule,
+        name=body.name,
+        language=body.language,
+        timezone=body.timezone,
+        params=body.params,
+    )
+
+
+@routes.post("/api/broadcasts")
+async def create(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    spec = _spec(await read_json(request, BroadcastIn))
+    return json_response(await herald.db(herald.broadcasts.create, spec, by=API), status=201)
+
+
+@routes.get("/api/broadcasts")
+async def list_broadcasts(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    limit = int_param(request, "limit", default=20, low=1, high=200)
+    status = request.query.get("status") or None
+    return json_response({"broadcasts": await herald.db(herald.broadcasts.list, limit=limit, status=status)})
+
+
+@routes.get("/api/broadcasts/{id}")
+async def get(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    return json_response(await herald.db(herald.broadcasts.get, path_id(request)))
+
+
+@routes.patch("/api/broadcasts/{id}")
+async def edit(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    broadcast_id = path_id(request)
+    spec = _spec(await read_json(request, BroadcastIn))
+    return json_response(await herald.db(herald.broadcasts.edit, broadcast_id, spec, by=API))
+
+
+@routes.get("/api/broadcasts/{id}/preview")
+async def preview(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    result = await herald.db(herald.broadcasts.preview, path_id(request))
+    return json_response(result.as_dict())
+
+
+def _action(name: str) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        herald = request.app[HERALD]
+        method = getattr(herald.broadcasts, name)
+        return json_response(await herald.db(method, path_id(request), by=API))
+
+    handler.__name__ = name
+    return handler
+
+
+routes.post("/api/broadcasts/{id}/send")(_action("start"))
+routes.post("/api/broadcasts/{id}/pause")(_action("pause"))
+routes.post("/api/broadcasts/{id}/resume")(_action("resume"))
+routes.post("/api/broadcasts/{id}/cancel")(_action("cancel"))

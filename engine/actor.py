@@ -1,0 +1,14 @@
+"""Who is acting, and through which face: recorded in the audit log with every change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    face: str  # slack | whatsapp | shell | api | system
+    id: str  # a Slack user id, a masked phone, "api", "scheduler"
+
+
+SYSTEM = Actor("system", "scheduler")

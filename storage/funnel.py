@@ -1,0 +1,74 @@
+"""Funnel counts straight from the send ledger: three statements per broadcast or step."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import peewee
+
+from storage.sql import fetchall
+
+PENDING_STATES = ("queued", "dispatched", "sending")
+TOP_REASONS = 5
+
+
+class Counts(NamedTuple):
+    total: int
+    sent: int
+    delivered: int
+    read: int
+    replied: int
+    failed: int
+    pending: int
+    skipped: dict[str, int]
+    failed_reasons: dict[str, int]
+
+
+def ledger_counts(database: peewee.Database, where: str, params: list[object]) -> Counts:
+    """Counts over ``outbound_message m WHERE <where>``."""
+    row = fetchall(
+        database,
+        "SELECT COUNT(*),"
+        " SUM(CASE WHEN m.accepted_at IS NOT NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.delivered_at IS NOT NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.read_at IS NOT NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.replied_at IS NOT NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.state = 'failed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.state IN ('queued', 'dispatched', 'sending') THEN 1 ELSE 0 END)"
+        f" FROM outbound_message m WHERE {where}",
+        params,
+    )[0]
+    skipped = {
+        reason or "unknown": int(n)
+        for reason, n in fetchall(
+            database,
+            f"SELECT m.skip_reason, COUNT(*) FROM outbound_message m WHERE {where}"
+            " AND m.state = 'skipped' GROUP BY m.skip_reason ORDER BY COUNT(*) DESC",
+            params,
+        )
+    }
+    reasons: dict[str, int] = {}
+    for code, title, n in fetchall(
+        database,
+        "SELECT m.error_code, m.error_title, COUNT(*) FROM outbound_message m"
+        f" WHERE {where} AND m.state = 'failed'"
+        " GROUP BY m.error_code, m.error_title ORDER BY COUNT(*) DESC",
+        params,
+    ):
+        label = f"{code} {title}" if code is not None else (title or "unknown")
+        reasons[label] = reasons.get(label, 0) + int(n)
+    return Counts(
+        total=int(row[0] or 0),
+        sent=int(row[1] or 0),
+        delivered=int(row[2] or 0),
+        read=int(row[3] or 0),
+        replied=int(row[4] or 0),
+        failed=int(row[5] or 0),
+        pending=int(row[6] or 0),
+        skipped=skipped,
+        failed_reasons=reasons,
+    )
+
+
+def broadcast_counts(database: peewee.Database, broadcast_id: int) -> Counts:
+    return ledger_counts(database, "m.broadcast_id = ?", [broadcast_id])
