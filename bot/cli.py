@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     sub.add_parser("serve", help="run the HTTP server (API, webhooks, Slack, health, metrics)")
     sub.add_parser("migrate", help="bring the database schema up to date and exit")
+    worker = sub.add_parser("worker", help="run Dramatiq worker processes (sends, sequence steps)")
+    worker.add_argument("--processes", type=int, default=None, help="default: WORKER_PROCESSES")
+    sub.add_parser("scheduler", help="run the scheduler tick (due broadcasts, watchdog, statuses)")
     return parser
 
 
@@ -33,6 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "migrate":
             return _migrate(settings)
+        if args.command == "worker":
+            from bot.logs import configure_logging
+            from bot.worker import run_workers
+
+            configure_logging(settings)
+            return run_workers(settings, args.processes)
+        if args.command == "scheduler":
+            return _scheduler(settings)
     except (HeraldError, StorageError) as exc:
         print(f"herald: {exc}", file=sys.stderr)
         return 1
@@ -64,4 +75,26 @@ def _serve(settings: Settings) -> int:
     except ImportError:  # pragma: no cover - uvloop is optional off Linux
         pass
     asyncio.run(run_server(settings))
+    return 0
+
+
+def _scheduler(settings: Settings) -> int:
+    import signal
+    import threading
+
+    from bot.container import build
+    from bot.logs import configure_logging
+    from bot.loops import run_ticks_in_thread, start_sandbox
+
+    configure_logging(settings)
+    herald = build(settings)
+    start_sandbox(herald)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print("herald scheduler: ticking every second", file=sys.stderr)
+    try:
+        run_ticks_in_thread(herald, stop)
+    finally:
+        herald.close()
     return 0

@@ -1,25 +1,46 @@
-"""The composition root: everything Herald is made of, built once and passed in."""
+"""The composition root: everything Herald is made of, built once and passed in.
+
+``build`` wires the engine for any process: the server, a worker, the
+scheduler, the shell and the demo all use the same pieces. Nothing deeper in
+the tree reads the environment or builds its own client.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import peewee
+import redis
 
 from bot.settings import Settings
 from engine.audit import Audit
 from engine.broadcasts import Broadcasts
+from engine.broker import SEND_QUEUE, BrokerLink
 from engine.clock import Clock, SystemClock
 from engine.contacts import Contacts
+from engine.dispatch import Dispatcher
 from engine.events import EventBus
 from engine.importer import Importer
+from engine.ingest import Ingest
 from engine.notify import FanOut
+from engine.pipeline import SendPipeline
+from engine.progress import Progress
+from engine.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from engine.sender import Sender
 from engine.templates import Templates
+from engine.tick import SEND_BATCH, Tick
+from engine.whatsapp.client import CloudApiClient
+from engine.whatsapp.messages import CloudApi, TextMessage
+from engine.whatsapp.sandbox import Sandbox
+from storage import inbox
 from storage.database import open_database, parse_database_url
 from storage.migrations import migrate
 from storage.models import bind
-from storage.runner import DbRunner
+from storage.runner import DbRunner, call_with_connection
 
 
 @dataclass
@@ -35,16 +56,39 @@ class Herald:
     notifier: FanOut
     broadcasts: Broadcasts
     db: DbRunner
-    closers: list = field(default_factory=list)
+    sender: Sender
+    pipeline: SendPipeline
+    link: BrokerLink | None
+    dispatcher: Dispatcher
+    ingest: Ingest
+    tick: Tick
+    progress: Progress
+    sandbox: Sandbox | None = None
+    closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def close(self) -> None:
         for close in reversed(self.closers):
             close()
         self.closers.clear()
 
+    def in_db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call ``fn`` on this thread's database connection (sync callers: shell, tests)."""
+        return call_with_connection(self.database, fn, *args, **kwargs)
 
-def build(settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> Herald:
-    """Open the database (migrating it), and wire the engine."""
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    run_migrations: bool = True,
+    direct_only: bool = False,
+) -> Herald:
+    """Open the database (migrating it) and wire the engine.
+
+    ``direct_only`` never uses Redis for work (the shell, the demo, tests of
+    direct mode); otherwise Redis is used whenever it answers and a worker
+    listens.
+    """
     database = open_database(settings.database_url)
     bind(database)
     if run_migrations:
@@ -66,6 +110,43 @@ def build(settings: Settings, *, clock: Clock | None = None, run_migrations: boo
         mps=settings.whatsapp_mps,
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
     )
+    progress = Progress(broadcasts, notifier)
+
+    sandbox: Sandbox | None = None
+    if settings.whatsapp_live:
+        api_factory: Callable[[], CloudApi] = lambda: _live_client(settings)  # noqa: E731
+    else:
+        sandbox = Sandbox(
+            clock=clock,
+            deliver=_inbox_writer(database, clock),
+            failure_rate=settings.sandbox_failure_rate,
+        )
+        api_factory = lambda: sandbox  # noqa: E731
+    link = None if direct_only else BrokerLink(settings.redis_url, settings.queue_namespace)
+    sender = Sender(api_factory, _limiter(settings, link))
+    pipeline = SendPipeline(database, clock, sender, notifier, on_broadcast_touched=progress.touch)
+
+    def send_batch(token: str, ids: list[int]) -> None:
+        call_with_connection(database, pipeline.run_batch, token, ids)
+
+    jobs: dict[str, Callable[..., Any]] = {SEND_BATCH: send_batch}
+    if link is not None:
+        link.declare(SEND_BATCH, send_batch, queue=SEND_QUEUE)
+    dispatcher = Dispatcher(jobs, link, threads=settings.worker_threads, direct_only=direct_only)
+
+    def reply(message: TextMessage) -> None:
+        sender.submit(sender.api.send_text(message))
+
+    ingest = Ingest(database, clock, contacts, notifier, reply=reply, on_broadcasts=progress.touch)
+    tick = Tick(
+        database,
+        clock,
+        broadcasts,
+        dispatcher,
+        ingest,
+        mps=settings.whatsapp_mps,
+        reconcile_wait=timedelta(minutes=settings.reconcile_minutes),
+    )
     herald = Herald(
         settings=settings,
         database=database,
@@ -78,9 +159,51 @@ def build(settings: Settings, *, clock: Clock | None = None, run_migrations: boo
         notifier=notifier,
         broadcasts=broadcasts,
         db=runner,
+        sender=sender,
+        pipeline=pipeline,
+        link=link,
+        dispatcher=dispatcher,
+        ingest=ingest,
+        tick=tick,
+        progress=progress,
+        sandbox=sandbox,
     )
-    herald.closers.append(runner.close)
+    herald.closers += [runner.close, sender.close, dispatcher.close]
+    if link is not None:
+        herald.closers.append(link.close)
     return herald
+
+
+def _live_client(settings: Settings) -> CloudApi:
+    assert settings.whatsapp_token is not None
+    return CloudApiClient(
+        base_url=settings.whatsapp_api_url,
+        api_version=settings.whatsapp_api_version,
+        token=settings.whatsapp_token.get_secret_value(),
+        phone_number_id=settings.whatsapp_phone_number_id,
+        business_account_id=settings.whatsapp_business_account_id,
+    )
+
+
+def _limiter(settings: Settings, link: BrokerLink | None) -> RateLimiter:
+    if link is None:
+        return LocalRateLimiter(settings.whatsapp_mps)
+    sender_id = settings.whatsapp_phone_number_id or "sandbox"
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=0.5)
+    return RedisRateLimiter(client, f"{settings.queue_namespace}:rate:{sender_id}", settings.whatsapp_mps)
+
+
+def _inbox_writer(database: peewee.Database, clock: Clock) -> Callable[[bytes], Any]:
+    """The sandbox's webhook deliveries go into the same durable inbox as Meta's."""
+
+    def put(body: bytes) -> None:
+        with database.atomic():
+            inbox.put(database, [body], clock.now())
+
+    async def deliver(body: bytes) -> None:
+        await asyncio.to_thread(call_with_connection, database, put, body)
+
+    return deliver
 
 
 def describe_database(settings: Settings) -> str:

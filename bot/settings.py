@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     sandbox_failure_rate: float = Field(0.04, ge=0, le=1)
     max_body_bytes: int = Field(1_048_576, ge=1024)
     import_max_bytes: int = Field(2_147_483_648, ge=1024)
+    queue_namespace: str = Field("herald", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     worker_processes: int = Field(2, ge=1, le=64)
     worker_threads: int = Field(8, ge=1, le=256)
     log_level: str = "INFO"

@@ -88,28 +88,35 @@ def update_rows(
     rows: Sequence[Sequence[Any]],
     *,
     casts: Sequence[str] = (),
+    literals: dict[str, str] | None = None,
+    where: str = "",
 ) -> None:
     """``UPDATE table SET col = value ... WHERE key = row[0]`` for every row.
 
     Each row is ``(key, *values)`` in ``columns`` order; one statement per
-    thousand rows on PostgreSQL, one prepared statement on SQLite. ``casts``
-    gives PostgreSQL the type of each of ``(key, *columns)`` (a VALUES list
-    of NULLs is otherwise typed as text).
+    thousand rows on PostgreSQL, one prepared statement on SQLite.
+    ``literals`` sets columns to fixed SQL expressions (``{"batch": "NULL"}``);
+    ``where`` adds a condition on the table's own columns, written with the
+    table name (``"outbound_message.state = 'sending'"``). ``casts`` gives
+    PostgreSQL the type of each of ``(key, *columns)`` (a VALUES list of NULLs
+    is otherwise typed as text).
     """
     if not rows:
         return
+    fixed = [f"{c} = {expr}" for c, expr in (literals or {}).items()]
+    extra = f" AND {where}" if where else ""
     if is_postgres(database):
-        sets = ", ".join(f"{c} = v.{c}" for c in columns)
+        sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])
         names = ", ".join([key, *columns])
         sql = (
             f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({names}) "
-            f"WHERE {table}.{key} = v.{key}"
+            f"WHERE {table}.{key} = v.{key}{extra}"
         )
         template = None
         if casts:
             template = "(" + ", ".join(f"%s::{c}" if c else "%s" for c in casts) + ")"
         execute_values(database.cursor(), sql, rows, template=template, page_size=1000)
         return
-    sets = ", ".join(f"{c} = ?" for c in columns)
-    sql = f"UPDATE {table} SET {sets} WHERE {key} = ?"
+    sets = ", ".join([*(f"{c} = ?" for c in columns), *fixed])
+    sql = f"UPDATE {table} SET {sets} WHERE {key} = ?{extra}"
     database.cursor().executemany(sql, [(*row[1:], row[0]) for row in rows])

@@ -12,9 +12,9 @@ from aiohttp import web
 from bot.container import Herald
 from bot.errors import BodyTooLarge, Unauthorized
 from bot.metrics import Metrics
-from bot.web import api_broadcasts, api_contacts, api_templates, health, openapi
+from bot.web import api_broadcasts, api_contacts, api_templates, health, openapi, whatsapp_webhook
 from bot.web.http import error_response
-from bot.web.keys import HERALD, METRICS
+from bot.web.keys import HERALD, INBOX_WRITER, METRICS
 from engine.errors import HeraldError, NotFound, Unavailable
 from storage.errors import ConnectionLost
 
@@ -24,7 +24,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def create_app(herald: Herald) -> web.Application:
     app = web.Application(
-        client_max_size=herald.settings.max_body_bytes,
+        client_max_size=max(herald.settings.max_body_bytes, whatsapp_webhook.WEBHOOK_MAX_BYTES),
         middlewares=[_metrics, _errors, _auth],
     )
     app[HERALD] = herald
@@ -34,7 +34,19 @@ def create_app(herald: Herald) -> web.Application:
     app.router.add_routes(api_contacts.routes)
     app.router.add_routes(api_templates.routes)
     app.router.add_routes(api_broadcasts.routes)
+    app.router.add_routes(whatsapp_webhook.routes)
+    app[INBOX_WRITER] = whatsapp_webhook.InboxWriter(herald)
+    app.on_startup.append(_start_inbox)
+    app.on_cleanup.append(_stop_inbox)
     return app
+
+
+async def _start_inbox(app: web.Application) -> None:
+    app[INBOX_WRITER].start()
+
+
+async def _stop_inbox(app: web.Application) -> None:
+    await app[INBOX_WRITER].stop()
 
 
 def _route_name(request: web.Request) -> str:

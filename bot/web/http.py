@@ -27,15 +27,23 @@ def error_response(err: HeraldError) -> web.Response:
     return json_response({"error": err.as_dict()}, status=err.status)
 
 
-async def read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request, *, limit: int | None = None) -> bytes:
+    """The raw body; raises BodyTooLarge above ``limit`` (default MAX_BODY_BYTES)."""
+    limit = limit or request.app[HERALD].settings.max_body_bytes
+    too_large = BodyTooLarge(
+        f"the body is larger than {limit:,} bytes.",
+        field="body",
+        hint="Send less at once (for many contacts, use POST /api/contacts/import).",
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
     try:
-        return await request.read()
+        body = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise BodyTooLarge(
-            f"the body is larger than {request.app[HERALD].settings.max_body_bytes:,} bytes.",
-            field="body",
-            hint="Send less at once (for many contacts, use POST /api/contacts/import).",
-        ) from exc
+        raise too_large from exc
+    if len(body) > limit:
+        raise too_large
+    return body
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:

@@ -9,6 +9,8 @@ from aiohttp import web
 if TYPE_CHECKING:
     from bot.container import Herald
     from bot.metrics import Metrics
+    from bot.web.whatsapp_webhook import InboxWriter
 
 HERALD: web.AppKey[Herald] = web.AppKey("herald")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+INBOX_WRITER: web.AppKey[InboxWriter] = web.AppKey("inbox_writer")

@@ -1,0 +1,239 @@
+"""Apply webhook bodies from the inbox: statuses, inbound messages, opt-outs, template changes.
+
+Bodies are applied in arrival order, a group per transaction; replies (the
+STOP and START confirmations) and notifications go out after the commit, so
+a crash never confirms something that was not saved. Every event kind is
+idempotent: a body Meta delivers twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import peewee
+
+from engine import lifecycle as lc
+from engine.clock import Clock
+from engine.contacts import Contacts, ContactRow
+from engine.errors import Conflict
+from engine.notify import Notifier
+from engine.phones import mask_phone
+from engine.statuses import apply_statuses
+from engine.whatsapp.messages import TextMessage
+from engine.whatsapp.webhook import (
+    Event,
+    InboundEvent,
+    MalformedWebhook,
+    MarketingPreferenceEvent,
+    StatusEvent,
+    SystemErrorEvent,
+    TemplateStatusEvent,
+    UnknownEvent,
+    parse,
+)
+from storage import inbox as inbox_store
+from storage.fields import to_db_time
+from storage.models import Broadcast, Contact, Template
+from storage.sql import execute, fetchall
+
+log = logging.getLogger("herald.ingest")
+
+REPLY_WINDOW = timedelta(hours=72)  # an inbound message counts as a reply to sends this recent
+INBOX_LEASE = timedelta(minutes=5)
+STOP_WORDS = frozenset({"stop", "unsubscribe", "stop promotions", "opt out", "optout", "opt-out", "cancel"})
+START_WORDS = frozenset({"start", "subscribe", "unstop", "opt in", "optin", "opt-in"})
+
+STOPPED_REPLY = "You will not receive promotional messages from us any more. Reply START to subscribe again."
+STARTED_REPLY = "You are subscribed again. Reply STOP at any time to stop promotional messages."
+
+InboundHook = Callable[[InboundEvent, int | None], bool]
+
+
+def _folded(text: str) -> str:
+    """Case- and accent-insensitive, single-spaced: "  Stop Promoções " → "stop promocoes"."""
+    plain = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+@dataclass
+class IngestResult:
+    bodies: int = 0
+    statuses: int = 0
+    pending: int = 0
+    inbound: int = 0
+    broadcasts: set[int] = field(default_factory=set)
+    enrollments: set[int] = field(default_factory=set)
+    replies: list[TextMessage] = field(default_factory=list)
+    alerts: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Ingest:
+    def __init__(
+        self,
+        database: peewee.Database,
+        clock: Clock,
+        contacts: Contacts,
+        notifier: Notifier,
+        *,
+        reply: Callable[[TextMessage], None],
+        on_broadcasts: Callable[[set[int]], None] | None = None,
+    ) -> None:
+        self.db = database
+        self.clock = clock
+        self.contacts = contacts
+        self.notifier = notifier
+        self.reply = reply
+        self.on_broadcasts = on_broadcasts
+        self.inbound_hooks: list[InboundHook] = []
+
+    def process_inbox(self, limit: int = 100) -> IngestResult:
+        """Apply up to ``limit`` stored bodies. Safe in several processes at once."""
+        now = self.clock.now()
+        with self.db.atomic():
+            claimed = sorted(inbox_store.claim(self.db, now, now - INBOX_LEASE, limit))
+        if not claimed:
+            return IngestResult()
+        events: list[Event] = []
+        for inbox_id, body in claimed:
+            try:
+                events.extend(parse(body))
+            except MalformedWebhook as exc:  # checked on receipt; only a hand-made row gets here
+                log.warning("inbox body %s is malformed and is dropped: %s", inbox_id, exc)
+        with self.db.atomic():
+            result = self.apply(events)
+            inbox_store.done(self.db, [i for i, _ in claimed])
+        result.bodies = len(claimed)
+        self.after_commit(result)
+        return result
+
+    def apply(self, events: Sequence[Event]) -> IngestResult:
+        """Apply parsed events (inside the caller's transaction)."""
+        now = self.clock.now()
+        result = IngestResult()
+        statuses = [e for e in events if isinstance(e, StatusEvent)]
+        applied = apply_statuses(self.db, statuses, now)
+        result.statuses = applied.applied
+        result.pending = applied.pending
+        result.broadcasts |= applied.broadcasts or set()
+        if applied.opted_out:
+            for contact_id in applied.opted_out:
+                self._opt_out_id(contact_id, "meta_131050")
+        for event in events:
+            if isinstance(event, InboundEvent):
+                self._inbound(event, result)
+            elif isinstance(event, TemplateStatusEvent):
+                self._template_status(event, result)
+            elif isinstance(event, MarketingPreferenceEvent):
+                self._preference(event)
+            elif isinstance(event, SystemErrorEvent):
+                text = "; ".join(e.reason for e in event.errors) or "unspecified"
+                result.alerts.append(("whatsapp_error", f"WhatsApp reported an account error: {text}."))
+            elif isinstance(event, UnknownEvent):
+                log.debug("ignored webhook field %s %s", event.field, event.detail)
+        return result
+
+    def after_commit(self, result: IngestResult) -> None:
+        for message in result.replies:
+            self.reply(message)
+        for kind, text in result.alerts:
+            self.notifier.alert(kind, text, None)
+        if result.broadcasts and self.on_broadcasts:
+            self.on_broadcasts(result.broadcasts)
+
+    # -- inbound messages -------------------------------------------------------------
+
+    def _inbound(self, event: InboundEvent, result: IngestResult) -> None:
+        contact = Contact.get_or_none(Contact.phone == event.phone)
+        contact_id = contact.id if contact else None
+        new = fetchall(
+            self.db,
+            "INSERT INTO inbound_message (wamid, contact_id, phone, kind, body, sent_at, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING RETURNING id",
+            [event.wamid, contact_id, event.phone, event.kind, (event.text or "")[:4096],
+             to_db_time(event.at), to_db_time(self.clock.now())],
+        )
+        if not new:
+            return  # Meta delivered this message before: already handled
+        result.inbound += 1
+        if contact_id is not None:
+            cursor = execute(
+                self.db,
+                "UPDATE outbound_message SET replied_at = ? WHERE contact_id = ? AND replied_at IS NULL"
+                " AND accepted_at IS NOT NULL AND accepted_at <= ? AND accepted_at >= ?"
+                " RETURNING broadcast_id",
+                [to_db_time(event.at), contact_id, to_db_time(event.at), to_db_time(event.at - REPLY_WINDOW)],
+            )
+            result.broadcasts |= {r[0] for r in cursor.fetchall() if r[0]}
+        for hook in self.inbound_hooks:
+            if hook(event, contact_id):
+                return  # an admin command, handled by its face
+        words = {_folded(event.text), _folded(event.payload or "")}
+        if words & STOP_WORDS:
+            source = "button" if event.kind in ("button", "interactive") else "keyword"
+            if self._opt_out_phone(event.phone, source):
+                result.replies.append(TextMessage(to=event.phone, body=STOPPED_REPLY))
+        elif words & START_WORDS and contact is not None and not contact.opted_in:
+            try:
+                self.contacts.set_opt_in(contact.id, True, source="keyword")
+            except Conflict:
+                return
+            result.replies.append(TextMessage(to=event.phone, body=STARTED_REPLY))
+
+    def _opt_out_phone(self, phone: str, source: str) -> bool:
+        contact = Contact.get_or_none(Contact.phone == phone)
+        if contact is None:
+            # someone Herald never stored says STOP: remember it, so no import can add them
+            self.contacts.write([ContactRow(phone=phone, opted_in=False)], source=source)
+            return True
+        if not contact.opted_in:
+            return False
+        self.contacts.set_opt_in(contact.id, False, source=source)
+        return True
+
+    def _opt_out_id(self, contact_id: int, source: str) -> None:
+        contact = Contact.get_or_none(Contact.id == contact_id)
+        if contact is not None and contact.opted_in and contact.status == "active":
+            self.contacts.set_opt_in(contact_id, False, source=source)
+
+    def _preference(self, event: MarketingPreferenceEvent) -> None:
+        contact = Contact.get_or_none(Contact.phone == event.phone)
+        if event.value == "stop":
+            self._opt_out_phone(event.phone, "user_preferences")
+        elif contact is not None and not contact.opted_in and contact.status == "active":
+            try:
+                self.contacts.set_opt_in(contact.id, True, source="user_preferences")
+            except Conflict:
+                log.info("resume from %s ignored: opted out by other means", mask_phone(event.phone))
+
+    # -- template status ----------------------------------------------------------------
+
+    def _template_status(self, event: TemplateStatusEvent, result: IngestResult) -> None:
+        template = Template.get_or_none((Template.name == event.name) & (Template.language == event.language))
+        if template is None:
+            template = Template.get_or_none(Template.name == event.name)
+        if template is None or template.status == event.status:
+            return
+        Template.update(status=event.status, reason=event.reason, updated_at=self.clock.now()).where(
+            Template.id == template.id
+        ).execute()
+        if event.status == "APPROVED":
+            result.alerts.append(
+                ("template_approved", f"Template {event.name} is APPROVED again; paused broadcasts can be resumed.")
+            )
+            return
+        why = f"template {event.name} is {event.status}" + (f" ({event.reason})" if event.reason else "")
+        affected = list(
+            Broadcast.select().where((Broadcast.template == template.id) & (Broadcast.status == lc.SENDING))
+        )
+        for b in affected:
+            Broadcast.update(status=lc.PAUSED, status_reason=why, updated_at=self.clock.now()).where(
+                (Broadcast.id == b.id) & (Broadcast.status == lc.SENDING)
+            ).execute()
+            result.broadcasts.add(b.id)
+        names = ", ".join(f"“{b.name}”" for b in affected) or "no broadcast was sending"
+        result.alerts.append(("template_paused", f"{why.capitalize()}: paused {names}."))

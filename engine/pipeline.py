@@ -1,0 +1,294 @@
+"""The send pipeline: one batch of ledger rows from claimed to sent, failed, skipped or retried.
+
+It runs the same way under a Dramatiq worker and under direct processing:
+
+1. claim the batch's rows (committed at once, so a crash leaves them visibly
+   ``sending`` and the reconciliation rules, not luck, decide what happens);
+2. decide per row: cancelled, paused, opted out, deleted, missing parameter;
+3. claim the frequency cap for MARKETING rows in one statement;
+4. send every remaining row at its rate-limit slot, many in flight;
+5. write every outcome in one transaction; hand back caps that were not used.
+
+One bad recipient never stops the others; only bad credentials stop a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import peewee
+
+from engine import lifecycle as lc
+from engine.cap import CAP_WINDOW, clears_at, is_capped_category
+from engine.clock import Clock
+from engine.notify import Notifier
+from engine.sender import Outcome, Sender
+from engine.whatsapp.errors import (
+    Ambiguous,
+    CredentialsError,
+    DeliveryError,
+    PairRateLimited,
+    Permanent,
+    RetryLater,
+    Throttled,
+)
+from engine.whatsapp.messages import TemplateMessage
+from engine.whatsapp.parameters import MissingParameter, build_components
+from storage import cap as cap_store
+from storage import ledger
+from storage.models import Broadcast, Template
+
+log = logging.getLogger("herald.pipeline")
+
+MAX_ATTEMPTS = 8
+RETRY_LATER = timedelta(hours=24)
+
+
+def backoff(attempt: int, *, base: float = 5.0, ceiling: float = 600.0) -> timedelta:
+    """Exponential backoff with jitter: 5 s, 10 s, 20 s ... at most 10 min."""
+    seconds = min(ceiling, base * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def pair_backoff(attempt: int) -> timedelta:
+    """Meta's rule for 131056: wait 4^X seconds before trying that recipient again."""
+    return timedelta(seconds=min(4 ** max(0, attempt - 1), 3600))
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requeued: int = 0
+    unconfirmed: int = 0
+    broadcasts: set[int] = field(default_factory=set)
+    enrollments: set[int] = field(default_factory=set)
+
+
+class SendPipeline:
+    def __init__(
+        self,
+        database: peewee.Database,
+        clock: Clock,
+        sender: Sender,
+        notifier: Notifier,
+        *,
+        on_broadcast_touched: Callable[[set[int]], None] | None = None,
+        on_enrollments_touched: Callable[[set[int]], None] | None = None,
+    ) -> None:
+        self.db = database
+        self.clock = clock
+        self.sender = sender
+        self.notifier = notifier
+        self.on_broadcast_touched = on_broadcast_touched
+        self.on_enrollments_touched = on_enrollments_touched
+
+    def run_batch(self, token: str, ids: Sequence[int]) -> BatchResult:
+        """Send the rows of batch ``token``. Safe to run twice: a second run claims nothing."""
+        result = BatchResult()
+        with self.db.atomic():
+            rows = ledger.claim(self.db, token, ids, self.clock.now())
+        result.claimed = len(rows)
+        if not rows:
+            return result
+        outcomes = ledger.Outcomes.empty()
+        try:
+            messages, plan = self._prepare(rows, outcomes, result)
+            sent = self.sender.send_all(messages) if messages else []
+            self._classify(plan, sent, outcomes)
+        finally:
+            self._finish(rows, outcomes, result)
+        return result
+
+    # -- deciding ---------------------------------------------------------------------
+
+    def _prepare(
+        self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult
+    ) -> tuple[list[TemplateMessage], list[ledger.Claimed]]:
+        now = self.clock.now()
+        people = ledger.recipients(self.db, [r.contact_id for r in rows])
+        templates = {t.id: t for t in Template.select().where(Template.id.in_({r.template_id for r in rows}))}
+        broadcasts = {
+            b.id: b
+            for b in Broadcast.select().where(Broadcast.id.in_({r.broadcast_id for r in rows if r.broadcast_id}))
+        }
+        paused: list[int] = []
+        candidates: list[ledger.Claimed] = []
+        for row in rows:
+            broadcast = broadcasts.get(row.broadcast_id) if row.broadcast_id else None
+            person = people[row.contact_id]
+            template = templates[row.template_id]
+            if broadcast is not None and broadcast.status == lc.CANCELLED:
+                out.skipped.append((row.id, "cancelled"))
+            elif broadcast is not None and broadcast.status != lc.SENDING:
+                paused.append(row.id)
+            elif person.status != "active":
+                out.skipped.append((row.id, "deleted"))
+            elif not person.opted_in:
+                out.skipped.append((row.id, "opted_out"))
+            elif template.status != "APPROVED":
+                paused.append(row.id)
+                if broadcast is not None:
+                    self._pause_for_template(broadcast, template)
+            else:
+                candidates.append(row)
+        with self.db.atomic():
+            ledger.release_to_queue(self.db, paused, undo_attempt=True)
+        result.requeued += len(paused)
+
+        capped = [r for r in candidates if is_capped_category(templates[r.template_id].category)]
+        granted: set[int] = set()
+        if capped:
+            with self.db.atomic():
+                granted = cap_store.claim(self.db, [r.contact_id for r in capped], now, now - CAP_WINDOW)
+                claims = [(r.id, now) for r in capped if r.contact_id in granted]
+                ledger.set_cap_claims(self.db, claims)
+            out.cap_claims.extend(claims)
+        messages: list[TemplateMessage] = []
+        plan: list[ledger.Claimed] = []
+        capped_ids = {r.id for r in capped}
+        seen_contacts: set[int] = set()
+        for row in candidates:
+            if row.id in capped_ids and row.contact_id not in granted:
+                self._capped(row, people[row.contact_id], out)
+                continue
+            if row.id in capped_ids and row.contact_id in seen_contacts:
+                # two capped rows for one contact in one batch: only the first may go
+                self._capped(row, people[row.contact_id], out)
+                continue
+            seen_contacts.add(row.contact_id)
+            template = templates[row.template_id]
+            person = people[row.contact_id]
+            broadcast = broadcasts.get(row.broadcast_id) if row.broadcast_id else None
+            mapping = broadcast.params if broadcast is not None else self._step_params(row)
+            try:
+                components = build_components(
+                    template.parameters, template.parameter_format, person.name, person.attributes, mapping
+                )
+            except MissingParameter as exc:
+                out.skipped.append((row.id, f"missing_parameter:{exc.name}"))
+                continue
+            messages.append(
+                TemplateMessage(
+                    to=person.phone,
+                    template=template.name,
+                    language=template.language,
+                    components=components,
+                    callback=str(row.id),
+                )
+            )
+            plan.append(row)
+        return messages, plan
+
+    def _capped(self, row: ledger.Claimed, person: ledger.Recipient, out: ledger.Outcomes) -> None:
+        if row.broadcast_id is not None:
+            out.skipped.append((row.id, "frequency_cap"))
+            return
+        # a sequence step waits for the cap to clear instead of being skipped
+        last = self._last_marketing(person.id)
+        out.requeued.append((row.id, clears_at(last) if last else self.clock.now() + CAP_WINDOW, None, "frequency_cap"))
+
+    def _last_marketing(self, contact_id: int) -> datetime | None:
+        from storage.models import Contact  # noqa: PLC0415
+
+        contact = Contact.get_by_id(contact_id)
+        return contact.last_marketing_at
+
+    def _step_params(self, row: ledger.Claimed) -> list[str] | dict[str, str] | None:
+        return None
+
+    def _pause_for_template(self, broadcast: Broadcast, template: Template) -> None:
+        reason = f"template {template.name} is {template.status}"
+        with self.db.atomic():
+            changed = (
+                Broadcast.update(status=lc.PAUSED, status_reason=reason, updated_at=self.clock.now())
+                .where((Broadcast.id == broadcast.id) & (Broadcast.status == lc.SENDING))
+                .execute()
+            )
+        if changed:
+            self.notifier.alert("template_paused", f"Broadcast “{broadcast.name}” paused: {reason}.", None)
+
+    # -- after sending ----------------------------------------------------------------
+
+    def _classify(self, plan: list[ledger.Claimed], sent: list[Outcome], out: ledger.Outcomes) -> None:
+        now = self.clock.now()
+        credentials: CredentialsError | None = None
+        for row, outcome in zip(plan, sent, strict=True):
+            if isinstance(outcome, str):
+                out.sent.append((row.id, outcome, now))
+            elif isinstance(outcome, Ambiguous):
+                out.ambiguous.append((row.id, outcome.title))
+            elif isinstance(outcome, CredentialsError):
+                credentials = outcome
+                out.requeued.append((row.id, None, outcome.error_code, outcome.title))
+            elif isinstance(outcome, Permanent) or (
+                isinstance(outcome, RetryLater) and row.last_error == outcome.error_code
+            ):
+                out.failed.append((row.id, outcome.error_code, outcome.title, outcome.details, now))
+            elif isinstance(outcome, RetryLater):
+                out.requeued.append((row.id, now + RETRY_LATER, outcome.error_code, outcome.title))
+            elif row.attempts >= MAX_ATTEMPTS:
+                out.failed.append((row.id, outcome.error_code, outcome.title, "gave up after retries", now))
+            elif isinstance(outcome, PairRateLimited):
+                out.requeued.append((row.id, now + pair_backoff(row.attempts), outcome.error_code, outcome.title))
+            elif isinstance(outcome, Throttled):
+                out.requeued.append((row.id, now + timedelta(seconds=2), outcome.error_code, outcome.title))
+            else:
+                assert isinstance(outcome, DeliveryError)
+                out.requeued.append((row.id, now + backoff(row.attempts), outcome.error_code, outcome.title))
+        if credentials is not None:
+            self._stop_for_credentials(plan, credentials)
+
+    def _stop_for_credentials(self, plan: list[ledger.Claimed], err: CredentialsError) -> None:
+        reason = f"WhatsApp refused the access token ({err.reason}); fix WHATSAPP_TOKEN, then resume"
+        ids = {r.broadcast_id for r in plan if r.broadcast_id}
+        with self.db.atomic():
+            Broadcast.update(status=lc.PAUSED, status_reason=reason, updated_at=self.clock.now()).where(
+                Broadcast.id.in_(ids) & (Broadcast.status == lc.SENDING)
+            ).execute()
+        self.notifier.alert("credentials", reason, None)
+
+    def _finish(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:
+        """Write outcomes; rows with no outcome (an exception mid-way) stay ``sending`` and
+        are reconciled like a crash."""
+        unused_caps = self._unused_caps(out)
+        with self.db.atomic():
+            ledger.record(self.db, out)
+            cap_store.release(self.db, unused_caps)
+            if out.sent:
+                from engine.statuses import apply_pending  # noqa: PLC0415 - avoids an import cycle
+
+                apply_pending(self.db, [w for _, w, _ in out.sent])
+        result.sent += len(out.sent)
+        result.failed += len(out.failed)
+        result.skipped += len(out.skipped)
+        result.requeued += len(out.requeued)
+        result.unconfirmed += len(out.ambiguous)
+        result.broadcasts |= {r.broadcast_id for r in rows if r.broadcast_id}
+        result.enrollments |= {r.enrollment_id for r in rows if r.enrollment_id}
+        if self.on_broadcast_touched and result.broadcasts:
+            self.on_broadcast_touched(result.broadcasts)
+        if self.on_enrollments_touched and result.enrollments:
+            self.on_enrollments_touched(result.enrollments)
+
+    def _unused_caps(self, out: ledger.Outcomes) -> list[tuple[int, datetime]]:
+        """Cap claims to hand back: the send failed permanently or will be retried later."""
+        not_sent = {i for i, *_ in out.failed} | {i for i, *_ in out.requeued} | {i for i, _ in out.skipped}
+        claimed = dict(out.cap_claims)
+        rows = {i: at for i, at in claimed.items() if i in not_sent}
+        if not rows:
+            return []
+        from storage.models import OutboundMessage  # noqa: PLC0415
+
+        contacts = dict(
+            OutboundMessage.select(OutboundMessage.id, OutboundMessage.contact)
+            .where(OutboundMessage.id.in_(list(rows)))
+            .tuples()
+        )
+        return [(contacts[i], at) for i, at in rows.items()]

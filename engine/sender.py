@@ -1,0 +1,100 @@
+"""Many sends in flight from synchronous code: one asyncio loop per process, in its own thread.
+
+Dramatiq worker threads and the direct-mode pool are synchronous; the Cloud
+API client is asynchronous. ``Sender.send_all`` hands a batch to the loop and
+blocks until every send has an outcome. Each send starts at its reserved
+rate-limit slot, so a batch of 100 at 80 msg/s is spread over 1.25 s while
+other batches' requests are in flight at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from engine.ratelimit import RateLimiter
+from engine.whatsapp.errors import Ambiguous, DeliveryError, Throttled
+from engine.whatsapp.messages import CloudApi, TemplateMessage
+
+T = TypeVar("T")
+Outcome = str | DeliveryError  # a wamid, or why it did not go
+THROTTLE_PAUSE = 1.0  # seconds every sender waits after a 130429
+
+
+class Sender:
+    def __init__(self, api_factory: Callable[[], CloudApi], limiter: RateLimiter) -> None:
+        self._api_factory = api_factory
+        self.limiter = limiter
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sender-loop", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        self.api: CloudApi = self.call(self._make_api())
+
+    async def _make_api(self) -> CloudApi:
+        return self._api_factory()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.call_soon(self._ready.set)
+        self._loop.run_forever()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the sender loop and wait for its result (from any other thread)."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    def send_all(self, messages: Sequence[TemplateMessage]) -> list[Outcome]:
+        """Send every message at its rate-limit slot; one outcome per message, in order."""
+        if not messages:
+            return []
+        delay = self.limiter.reserve(len(messages))
+        return self.call(self._paced(messages, delay))
+
+    async def _paced(self, messages: Sequence[TemplateMessage], delay: float) -> list[Outcome]:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + delay
+        interval = 1.0 / self.limiter.rate
+        tasks = [
+            asyncio.create_task(self._one(message, start + i * interval))
+            for i, message in enumerate(messages)
+        ]
+        return list(await asyncio.gather(*tasks))
+
+    async def _one(self, message: TemplateMessage, at: float) -> Outcome:
+        wait = at - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            return await self.api.send_template(message)
+        except Throttled as exc:
+            self.limiter.slow_down(THROTTLE_PAUSE)
+            return exc
+        except DeliveryError as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - an unknown failure may have reached Meta
+            return Ambiguous(f"unexpected {type(exc).__name__}")
+
+    def close(self) -> None:
+        if not self._loop.is_running():
+            return
+        try:
+            self.call(self._close_api(), timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    async def _close_api(self) -> None:
+        await self.api.close()
+
+    def submit(self, coro: Awaitable[Any]) -> Future[Any]:
+        """Schedule ``coro`` on the sender loop without waiting."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]

@@ -1,0 +1,130 @@
+"""The scheduler tick: everything time-driven, in one idempotent pass.
+
+Each pass:
+1. starts scheduled broadcasts that are due (or marks them missed);
+2. the watchdog: dispatched rows whose queue message never came back go back
+   to the queue; rows left ``sending`` with no status echo after the
+   reconciliation wait are sent again;
+3. dispatches queued rows in batches, keeping about ``window`` seconds of
+   sending in flight (so a 1,000,000-recipient broadcast is not a million
+   queue messages, and a lost message costs seconds, not hours);
+4. applies webhook bodies waiting in the inbox;
+5. completes broadcasts with nothing left pending;
+6. runs the other time-driven jobs registered with it (sequence steps, the digest).
+
+Every step is a conditional update in the database, so any number of ticks
+(two schedulers, a server in direct mode) can run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import peewee
+
+from engine.broadcasts import Broadcasts
+from engine.clock import Clock
+from engine.dispatch import Dispatcher
+from engine.ingest import Ingest
+from storage import cap as cap_store
+from storage import ledger
+
+log = logging.getLogger("herald.tick")
+
+BATCH_SIZE = 100
+SEND_BATCH = "herald.send_batch"
+
+
+@dataclass
+class TickReport:
+    started: list[int] = field(default_factory=list)
+    requeued_dispatches: int = 0
+    requeued_unconfirmed: int = 0
+    dispatched: int = 0
+    batches: int = 0
+    statuses: int = 0
+    completed: list[int] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Tick:
+    def __init__(
+        self,
+        database: peewee.Database,
+        clock: Clock,
+        broadcasts: Broadcasts,
+        dispatcher: Dispatcher,
+        ingest: Ingest,
+        *,
+        mps: int,
+        reconcile_wait: timedelta,
+        dispatch_lease: timedelta = timedelta(minutes=5),
+        window_seconds: float = 30.0,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.db = database
+        self.clock = clock
+        self.broadcasts = broadcasts
+        self.dispatcher = dispatcher
+        self.ingest = ingest
+        self.mps = mps
+        self.reconcile_wait = reconcile_wait
+        self.dispatch_lease = dispatch_lease
+        self.window = max(int(mps * window_seconds), batch_size * 4)
+        self.batch_size = batch_size
+        self.jobs: list[tuple[str, Callable[[], Any]]] = []
+
+    def add_job(self, name: str, job: Callable[[], Any]) -> None:
+        """Another time-driven job to run on every pass (sequence steps, the digest)."""
+        self.jobs.append((name, job))
+
+    def run(self) -> TickReport:
+        report = TickReport()
+        report.started = self.broadcasts.due()
+        self.watchdog(report)
+        self.dispatch(report)
+        while True:
+            applied = self.ingest.process_inbox()
+            report.statuses += applied.statuses
+            if not applied.bodies:
+                break
+        for name, job in self.jobs:
+            report.extra[name] = job()
+        with self.db.atomic():
+            pending = ledger.pending_broadcasts(self.db)
+        report.completed = [b for b in pending if self.broadcasts.complete_if_done(b)]
+        return report
+
+    def watchdog(self, report: TickReport) -> None:
+        now = self.clock.now()
+        with self.db.atomic():
+            report.requeued_dispatches = ledger.requeue_stale_dispatches(self.db, now - self.dispatch_lease)
+            released = ledger.requeue_unconfirmed(self.db, now - self.reconcile_wait)
+            cap_store.release(self.db, released)
+        report.requeued_unconfirmed = len(released)
+        if report.requeued_dispatches or released:
+            log.warning(
+                "watchdog: %d lost dispatches and %d unconfirmed sends go back to the queue",
+                report.requeued_dispatches, len(released),
+            )
+
+    def dispatch(self, report: TickReport) -> None:
+        """Hand due rows to workers in batches, up to the in-flight window."""
+        now = self.clock.now()
+        with self.db.atomic():
+            room = self.window - ledger.in_flight(self.db)
+            due = ledger.due_ids(self.db, now, room) if room > 0 else []
+        for start in range(0, len(due), self.batch_size):
+            token = uuid.uuid4().hex
+            with self.db.atomic():
+                ids = ledger.mark_dispatched(self.db, due[start : start + self.batch_size], token, now)
+            if not ids:
+                continue
+            self.dispatcher.submit(SEND_BATCH, token, ids)
+            report.dispatched += len(ids)
+            report.batches += 1

@@ -1,0 +1,260 @@
+"""The send ledger's moves, each one set-based statement per batch.
+
+A row's life:  queued ─dispatch→ dispatched ─claim→ sending ─→ sent | failed | skipped
+                  ↑                    │                 │
+                  └──── lease expired ─┘                 └─ requeued (retry), or left in
+                                                            ``sending`` when Meta may have
+                                                            accepted it (reconciliation)
+
+Every move is conditional on the state (and on the batch token for a claim),
+so a redelivered or stale queue message moves nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+import peewee
+
+from storage.fields import from_db_time, to_db_time
+from storage.sql import execute, fetchall, in_list, update_rows
+
+PENDING = ("queued", "dispatched", "sending")
+
+
+class Claimed(NamedTuple):
+    id: int
+    broadcast_id: int | None
+    enrollment_id: int | None
+    step_id: str | None
+    contact_id: int
+    template_id: int
+    last_error: int | None
+    attempts: int
+    cap_claimed_at: datetime | None
+
+
+class Recipient(NamedTuple):
+    id: int
+    phone: str
+    name: str
+    attributes: dict[str, Any]
+    opted_in: bool
+    status: str
+
+
+def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
+    """Queued rows ready to go: of sending broadcasts, or of sequence steps; oldest first."""
+    return [
+        r[0]
+        for r in fetchall(
+            database,
+            "SELECT m.id FROM outbound_message m LEFT JOIN broadcast b ON b.id = m.broadcast_id"
+            " WHERE m.state = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)"
+            " AND (m.broadcast_id IS NULL OR b.status = 'sending')"
+            " ORDER BY m.id LIMIT ?",
+            [to_db_time(now), limit],
+        )
+    ]
+
+
+def in_flight(database: peewee.Database) -> int:
+    row = execute(
+        database, "SELECT COUNT(*) FROM outbound_message WHERE state IN ('dispatched', 'sending')"
+    ).fetchone()
+    return int(row[0])
+
+
+def mark_dispatched(database: peewee.Database, ids: Sequence[int], token: str, now: datetime) -> list[int]:
+    """Hand queued rows to a batch; returns the ids actually moved (a racing tick gets none)."""
+    pred, params = in_list(database, list(ids))
+    rows = fetchall(
+        database,
+        "UPDATE outbound_message SET state = 'dispatched', batch = ?, dispatched_at = ?"
+        f" WHERE id {pred} AND state = 'queued' RETURNING id",
+        [token, to_db_time(now), *params],
+    )
+    return sorted(r[0] for r in rows)
+
+
+def claim(database: peewee.Database, token: str, ids: Sequence[int], now: datetime) -> list[Claimed]:
+    """Take this batch's rows for sending. Only rows still dispatched under ``token`` move."""
+    pred, params = in_list(database, list(ids))
+    rows = fetchall(
+        database,
+        "UPDATE outbound_message SET state = 'sending', claimed_at = ?, attempts = attempts + 1"
+        f" WHERE id {pred} AND state = 'dispatched' AND batch = ?"
+        " RETURNING id, broadcast_id, enrollment_id, step_id, contact_id, template_id,"
+        " error_code, attempts, cap_claimed_at",
+        [to_db_time(now), *params, token],
+    )
+    return sorted(
+        (Claimed(*r[:8], from_db_time(r[8])) for r in rows), key=lambda c: c.id
+    )
+
+
+def recipients(database: peewee.Database, contact_ids: Sequence[int]) -> dict[int, Recipient]:
+    if not contact_ids:
+        return {}
+    pred, params = in_list(database, sorted(set(contact_ids)))
+    return {
+        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5])
+        for r in fetchall(
+            database,
+            f"SELECT id, phone, name, attributes, opted_in, status FROM contact WHERE id {pred}",
+            params,
+        )
+    }
+
+
+@dataclass
+class Outcomes:
+    """What happened to each claimed row, gathered for one write."""
+
+    sent: list[tuple[int, str, datetime]]  # (id, wamid, accepted_at)
+    failed: list[tuple[int, int | None, str, str, datetime]]  # (id, code, title, detail, at)
+    skipped: list[tuple[int, str]]  # (id, reason)
+    requeued: list[tuple[int, datetime | None, int | None, str | None]]  # (id, next_at, code, title)
+    ambiguous: list[tuple[int, str]]  # (id, what happened)
+    cap_claims: list[tuple[int, datetime]]  # (id, claimed_at) for rows whose cap was claimed
+
+    @classmethod
+    def empty(cls) -> Outcomes:
+        return cls([], [], [], [], [], [])
+
+
+def set_cap_claims(database: peewee.Database, claims: Sequence[tuple[int, datetime]]) -> None:
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        ("cap_claimed_at",),
+        [(i, to_db_time(at)) for i, at in claims],
+        casts=("bigint", "timestamp"),
+    )
+
+
+_CLAIMED = "outbound_message.state = 'sending'"
+
+
+def record(database: peewee.Database, outcomes: Outcomes) -> None:
+    """Write every outcome of a batch (call inside one transaction).
+
+    Each write applies only to rows still ``sending``: a status webhook that
+    raced ahead of this write (a ``failed`` arriving within milliseconds) has
+    already moved the row forward, and is not undone.
+    """
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        ("wamid", "accepted_at"),
+        [(i, w, to_db_time(at)) for i, w, at in outcomes.sent],
+        casts=("bigint", "text", "timestamp"),
+        literals={"state": "'sent'", "batch": "NULL", "error_code": "NULL", "error_title": "NULL",
+                  "error_detail": "NULL"},
+        where=_CLAIMED,
+    )
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        ("error_code", "error_title", "error_detail", "failed_at"),
+        [(i, code, title, detail, to_db_time(at)) for i, code, title, detail, at in outcomes.failed],
+        casts=("bigint", "integer", "text", "text", "timestamp"),
+        literals={"state": "'failed'", "batch": "NULL"},
+        where=_CLAIMED,
+    )
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        ("skip_reason",),
+        list(outcomes.skipped),
+        casts=("bigint", "text"),
+        literals={"state": "'skipped'", "batch": "NULL"},
+        where=_CLAIMED,
+    )
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        ("next_attempt_at", "error_code", "error_title"),
+        [(i, to_db_time(at) if at else None, code, title) for i, at, code, title in outcomes.requeued],
+        casts=("bigint", "timestamp", "integer", "text"),
+        literals={"state": "'queued'", "batch": "NULL", "cap_claimed_at": "NULL"},
+        where=_CLAIMED,
+    )
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        ("error_title",),
+        [(i, f"unconfirmed: {what}") for i, what in outcomes.ambiguous],
+        casts=("bigint", "text"),
+        where=_CLAIMED,
+    )
+
+
+def release_to_queue(database: peewee.Database, ids: Sequence[int], *, undo_attempt: bool) -> None:
+    """Put claimed rows back untouched (their broadcast was paused while they waited)."""
+    if not ids:
+        return
+    pred, params = in_list(database, list(ids))
+    attempts = "attempts - 1" if undo_attempt else "attempts"
+    execute(
+        database,
+        f"UPDATE outbound_message SET state = 'queued', batch = NULL, attempts = {attempts}"
+        f" WHERE id {pred} AND state = 'sending'",
+        params,
+    )
+
+
+def requeue_stale_dispatches(database: peewee.Database, before: datetime) -> int:
+    """Dispatched rows whose queue message never came (a lost message, a dead worker)."""
+    cursor = execute(
+        database,
+        "UPDATE outbound_message SET state = 'queued', batch = NULL"
+        " WHERE state = 'dispatched' AND dispatched_at < ?",
+        [to_db_time(before)],
+    )
+    return int(cursor.rowcount or 0)
+
+
+def requeue_unconfirmed(database: peewee.Database, before: datetime) -> list[tuple[int, datetime]]:
+    """Rows left ``sending`` (a crash, a timeout) with no status echo since ``before``.
+
+    Their request may never have reached Meta, and no webhook carrying their id
+    arrived within the reconciliation wait: they go back to the queue to be
+    sent again. Returns the (contact id, claim moment) of frequency-cap claims
+    they held, for the caller to hand back.
+    """
+    rows = fetchall(
+        database,
+        "SELECT id, contact_id, cap_claimed_at FROM outbound_message"
+        " WHERE state = 'sending' AND accepted_at IS NULL AND wamid IS NULL AND claimed_at < ?",
+        [to_db_time(before)],
+    )
+    if not rows:
+        return []
+    pred, params = in_list(database, [r[0] for r in rows])
+    moved = {
+        r[0]
+        for r in fetchall(
+            database,
+            "UPDATE outbound_message SET state = 'queued', batch = NULL, next_attempt_at = NULL,"
+            f" cap_claimed_at = NULL WHERE id {pred} AND state = 'sending' AND wamid IS NULL"
+            " RETURNING id",
+            params,
+        )
+    }
+    return [(r[1], at) for r in rows if r[0] in moved and (at := from_db_time(r[2])) is not None]
+
+
+def pending_broadcasts(database: peewee.Database) -> list[int]:
+    """Sending broadcasts; the tick checks each for completion."""
+    return [r[0] for r in fetchall(database, "SELECT id FROM broadcast WHERE status = 'sending'")]
