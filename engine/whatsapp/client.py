@@ -137,7 +137,8 @@ class CloudApiClient:
     async def templates(self) -> list[dict[str, Any]]:
         """Every message template of the business account, across all pages.
 
-        Raises a DeliveryError family member (CredentialsError for a bad token).
+        Raises a DeliveryError family member (CredentialsError for a bad
+        token; Retryable when the pages do not add up, rather than a partial list).
         """
         if not self._business_account_id:
             raise Permanent("no WhatsApp business account id is configured.")
@@ -155,8 +156,11 @@ class CloudApiClient:
             # Graph keeps a cursor on the last page and drops "next": "next" says
             # whether there is more. Its URL is not followed: it names a host
             # from the answer, and the bearer token must only go to base_url.
-            if not paging.get("next") or not isinstance(after, str) or after in seen:
+            if not paging.get("next"):
                 return found
+            if not isinstance(after, str) or not after or after in seen:
+                # A partial list would read as deleted templates to a sync: refuse it.
+                raise Retryable("the template list's paging does not advance.")
             seen.add(after)
             query = {**query, "after": after}
         raise Retryable(f"the template list did not end after {MAX_TEMPLATE_PAGES} pages.")

@@ -128,7 +128,7 @@ class Sandbox:
         self.display_phone_number = display_phone_number
         self.batch_size = batch_size
         self.enforce_window = enforce_window
-        self.sent: dict[str, TemplateMessage | TextMessage] = {}
+        self.accepted = 0  # sends answered with a wamid (a count: serve runs for weeks)
         self._rng = random.Random(seed)
         self._queue: list[_Pending] = []
         self._seq = count()
@@ -154,7 +154,7 @@ class Sandbox:
         template = self.catalogue.get(message.template, message.language) or {}
         category = str(template.get("category", "MARKETING")).upper()
         wamid = new_wamid(message.to, self._rng)
-        self.sent[wamid] = message
+        self.accepted += 1
         self._plan(wamid, message.to, message.callback or None, category)
         return wamid
 
@@ -170,7 +170,7 @@ class Sandbox:
         if self.enforce_window and (opened is None or self.clock.now() - opened > WINDOW):
             raise _refused(131047, "Re-engagement message")
         wamid = new_wamid(message.to, self._rng)
-        self.sent[wamid] = message
+        self.accepted += 1
         self._plan(wamid, message.to, None, "SERVICE")
         return wamid
 
@@ -329,10 +329,17 @@ class Sandbox:
             due: list[_Pending] = []
             while self._queue and (until is None or self._queue[0].due <= until):
                 due.append(heapq.heappop(self._queue))
+            groups = self._bodies(due)
             emitted = 0
-            for group in self._bodies(due):
-                if await self._deliver(group):
-                    emitted += len(group)
+            for index, group in enumerate(groups):
+                try:
+                    delivered = await self._deliver(group)
+                except BaseException:
+                    # Cancelled mid-release (close()): keep what is not yet delivered.
+                    for pending in (p for rest in groups[index:] for p in rest):
+                        heapq.heappush(self._queue, pending)
+                    raise
+                emitted += len(group) if delivered else 0
             return emitted
 
     def _bodies(self, due: Sequence[_Pending]) -> list[list[_Pending]]:
@@ -413,7 +420,7 @@ class Sandbox:
             await asyncio.sleep(interval)
 
     def __repr__(self) -> str:
-        return f"Sandbox(pending={self.pending}, sent={len(self.sent)})"
+        return f"Sandbox(pending={self.pending}, accepted={self.accepted})"
 
 
 def _refused(code: int, message: str) -> DeliveryError:

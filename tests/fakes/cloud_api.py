@@ -18,8 +18,8 @@ connection without a full answer), ``bare`` (an HTML 5xx with no Graph body),
 plus ``latency`` on every call and ``failure_mix`` for a random share.
 
 Every request is in ``requests`` and every accepted message in ``accepted``.
-``post_statuses``/``deliver_statuses`` post SIGNED status webhooks for
-accepted messages to a URL, with duplicates, shuffling, ``read`` without
+``webhooks`` (a StatusWebhooks) posts SIGNED status webhooks for accepted
+messages to a URL, with duplicates, shuffling, ``read`` without
 ``delivered`` and the ``biz_opaque_callback_data`` echo.
 
 Standalone for benchmarks: ``python -m tests.fakes.cloud_api --port N``.
@@ -34,118 +34,39 @@ import contextlib
 import random
 import re
 import resource
-import socket
-import struct
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
 from engine.whatsapp.client import CloudApiClient
-from engine.whatsapp.messages import TemplateMessage
 from engine.whatsapp.samples import SAMPLE_TEMPLATES
-from engine.whatsapp.simulate import (
-    Catalogue,
-    Refusal,
-    graph_error,
-    messages_value,
-    new_wamid,
-    status_object,
-    webhook,
+from engine.whatsapp.simulate import Catalogue, Refusal, graph_error, new_wamid
+from tests.fakes.behaviour import (
+    DEFAULT_MIX,
+    HTTP_STATUS,
+    Accepted,
+    FailureMix,
+    Recorded,
+    Rule,
+    injected,
+    lose_answer,
+    welcome_message,
 )
-from engine.whatsapp.webhook import SIGNATURE_HEADER, sign
+from tests.fakes.status_webhooks import StatusWebhooks
+
+__all__ = ["Accepted", "FakeCloudApi", "Recorded", "Rule", "welcome_message"]
 
 TOKEN = "fake-cloud-api-token"
 PHONE_NUMBER_ID = "106540352242922"
 BUSINESS_ACCOUNT_ID = "102290129340398"
 APP_SECRET = "fake-app-secret"
-DISPLAY_NUMBER = "15550783881"
 API_VERSION = "v25.0"
 
-# HTTP statuses older copies of Meta's table give; Herald classifies by code anyway.
-HTTP_STATUS = {0: 401, 190: 401, 10: 403, 368: 403, 131031: 403, 1: 500, 2: 503}
-HTTP_STATUS |= {131000: 500, 131016: 503, 130429: 429, 131056: 400}
-DEFAULT_MIX = (131000, 130429, 131026)
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
-
-
-def welcome_message(to: str = "+919812345678", callback: str = "4711") -> TemplateMessage:
-    """A send the fake's catalogue accepts: ``welcome_offer`` with its {{first_name}}."""
-    parameter = {"type": "text", "text": "Asha", "parameter_name": "first_name"}
-    return TemplateMessage(
-        to=to,
-        template="welcome_offer",
-        language="en",
-        components=[{"type": "body", "parameters": [parameter]}],
-        callback=callback,
-    )
-
-
-@dataclass
-class Recorded:
-    """One request as the fake saw it. ``json`` is None when the body was not JSON."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    at: float  # time.monotonic()
-
-
-@dataclass
-class Accepted:
-    """A message the fake accepted (answered with a wamid, or dropped after accepting)."""
-
-    wamid: str
-    to: str
-    type: str
-    payload: dict[str, Any]
-    at: datetime
-
-    @property
-    def template(self) -> str | None:
-        return self.payload.get("template", {}).get("name") if self.type == "template" else None
-
-    @property
-    def callback(self) -> str | None:
-        return self.payload.get("biz_opaque_callback_data")
-
-
-@dataclass
-class Rule:
-    """One injected behaviour; ``times`` None means until ``clear()``."""
-
-    action: str  # fail | delay | drop | bare
-    to: str | None = None
-    on: str = "messages"  # messages | templates
-    times: int | None = 1
-    code: int = 0
-    http_status: int = 400
-    message: str | None = None
-    details: str | None = None
-    seconds: float = 0.0
-    mode: str = "close"  # for drop: close | reset | truncate
-    body: bytes = b""
-
-    def matches(self, on: str, to: str | None) -> bool:
-        return self.on == on and self.times != 0 and (self.to is None or self.to == to)
-
-    def consume(self) -> None:
-        if self.times is not None:
-            self.times -= 1
-
-
-@dataclass
-class _Mix:
-    rate: float
-    codes: tuple[int, ...]
-    rng: random.Random = field(default_factory=random.Random)
 
 
 class FakeCloudApi:
@@ -178,9 +99,14 @@ class FakeCloudApi:
         self.peak_in_flight = 0
         self._bearer = f"Bearer {token}"
         self._rng = random.Random(seed)
-        self._mix: _Mix | None = None
+        self._mix: FailureMix | None = None
         self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self.webhooks = StatusWebhooks(
+            accepted=self.accepted,
+            phone_number_id=phone_number_id,
+            business_account_id=business_account_id,
+            app_secret=app_secret,
+        )
         self.port = 0
 
     # -- lifecycle ----------------------------------------------------------
@@ -223,9 +149,7 @@ class FakeCloudApi:
         return self
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -285,7 +209,7 @@ class FakeCloudApi:
         self, rate: float, codes: Sequence[int] = DEFAULT_MIX, *, seed: int = 0
     ) -> None:
         """Refuse a random ``rate`` share of valid sends with a code drawn from ``codes``."""
-        self._mix = _Mix(rate, tuple(codes), random.Random(seed)) if rate > 0 else None
+        self._mix = FailureMix(rate, tuple(codes), random.Random(seed)) if rate > 0 else None
 
     def clear(self) -> None:
         """Forget every injected behaviour (not the logs)."""
@@ -303,134 +227,7 @@ class FakeCloudApi:
         return [r for r in self.requests if r.method == "POST" and r.path.endswith("/messages")]
 
     def accepted_by_wamid(self, wamid: str) -> Accepted:
-        for message in self.accepted:
-            if message.wamid == wamid:
-                return message
-        raise KeyError(wamid)
-
-    # -- webhooks -------------------------------------------------------------
-
-    def status(
-        self,
-        message: Accepted | str,
-        status: str,
-        *,
-        code: int | None = None,
-        at: datetime | None = None,
-    ) -> dict[str, Any]:
-        """A ``statuses[]`` object for an accepted message (by record or wamid)."""
-        accepted = message if isinstance(message, Accepted) else self.accepted_by_wamid(message)
-        when = at or accepted.at + timedelta(seconds={"sent": 1, "failed": 2}.get(status, 3))
-        category = "marketing" if accepted.type == "template" else "service"
-        return status_object(
-            accepted.wamid,
-            status,
-            when,
-            accepted.to,
-            callback=accepted.callback,
-            code=code,
-            category=category,
-        )
-
-    def body(
-        self,
-        statuses: Sequence[Mapping[str, Any]] = (),
-        messages: Sequence[Mapping[str, Any]] = (),
-        contacts: Iterable[tuple[str, str]] = (),
-    ) -> bytes:
-        """A ``messages`` webhook body, serialized like Meta's (compact JSON)."""
-        value = messages_value(
-            phone_number_id=self.phone_number_id,
-            display_phone_number=DISPLAY_NUMBER,
-            statuses=statuses,
-            messages=messages,
-            contacts=contacts,
-        )
-        return orjson.dumps(
-            webhook("messages", value, business_account_id=self.business_account_id)
-        )
-
-    def signature(self, body: bytes, secret: str | None = None) -> str:
-        return sign(body, secret if secret is not None else self.app_secret)
-
-    async def post_webhook(
-        self, url: str, body: bytes, *, secret: str | None = None, signature: str | None = None
-    ) -> int:
-        """POST ``body`` to ``url`` signed with ``secret`` (default: the app secret).
-
-        ``signature`` overrides the header value; ``signature=""`` sends none.
-        Returns the HTTP status the receiver answered.
-        """
-        header = self.signature(body, secret) if signature is None else signature
-        headers = {"Content-Type": "application/json"}
-        if header:
-            headers[SIGNATURE_HEADER] = header
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        async with self._session.post(url, data=body, headers=headers) as response:
-            await response.read()
-            return response.status
-
-    async def post_statuses(
-        self, url: str, statuses: Sequence[Mapping[str, Any]], *, per_body: int = 1
-    ) -> list[int]:
-        """Post ``statuses`` in order, ``per_body`` to a body; returns each HTTP status."""
-        answers = []
-        for i in range(0, len(statuses), per_body):
-            answers.append(await self.post_webhook(url, self.body(statuses[i : i + per_body])))
-        return answers
-
-    def lifecycle(
-        self,
-        message: Accepted | str,
-        *,
-        until: str = "read",
-        read_without_delivered: bool = False,
-        fail_code: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """The statuses Meta would send: sent, delivered, read (up to ``until``), or failed."""
-        if fail_code is not None:
-            return [self.status(message, "failed", code=fail_code)]
-        chain = ["sent", "delivered", "read"]
-        chain = chain[: chain.index(until) + 1]
-        if read_without_delivered and "read" in chain:
-            chain.remove("delivered")
-        return [self.status(message, s) for s in chain]
-
-    async def deliver_statuses(
-        self,
-        url: str,
-        *,
-        wamids: Iterable[str] | None = None,
-        until: str = "read",
-        failures: Mapping[str, int] | None = None,
-        read_without_delivered: Iterable[str] = (),
-        duplicates: float = 0.0,
-        shuffle: bool = False,
-        per_body: int = 1,
-        seed: int = 0,
-    ) -> list[int]:
-        """Post the lifecycle of each accepted message (or of ``wamids``).
-
-        ``failures`` maps wamid → code; ``duplicates`` is the share of
-        statuses posted twice; ``shuffle`` posts them in random order.
-        """
-        rng = random.Random(seed)
-        failures = failures or {}
-        skip_delivered = set(read_without_delivered)
-        chosen = list(wamids) if wamids is not None else [m.wamid for m in self.accepted]
-        statuses: list[dict[str, Any]] = []
-        for wamid in chosen:
-            statuses += self.lifecycle(
-                wamid,
-                until=until,
-                read_without_delivered=wamid in skip_delivered,
-                fail_code=failures.get(wamid),
-            )
-        statuses += [s for s in statuses if rng.random() < duplicates]
-        if shuffle:
-            rng.shuffle(statuses)
-        return await self.post_statuses(url, statuses, per_body=per_body)
+        return self.webhooks.find(wamid)
 
     # -- handlers ----------------------------------------------------------------
 
@@ -470,11 +267,11 @@ class FakeCloudApi:
         )
         if rule is not None and rule.action != "drop":
             rule.consume()
-            return _injected(rule)
+            return injected(rule)
         body = self._accept(payload)
         if rule is not None:
             rule.consume()
-            return await _lose_answer(request, rule.mode, body)
+            return await lose_answer(request, rule.mode, body)
         return web.Response(body=body, content_type="application/json")
 
     def _accept(self, payload: dict[str, Any]) -> bytes:
@@ -516,7 +313,7 @@ class FakeCloudApi:
         rule = next((r for r in self.rules if r.matches("templates", None)), None)
         if rule is not None:
             rule.consume()
-            return _injected(rule)
+            return injected(rule)
         try:
             limit = min(max(int(request.query.get("limit", "25")), 1), 1000)
             start = _offset(request.query.get("after"))
@@ -599,39 +396,12 @@ def _error(refusal: Refusal) -> web.Response:
     )
 
 
-def _injected(rule: Rule) -> web.Response:
-    if rule.action == "bare":
-        return web.Response(body=rule.body, status=rule.http_status, content_type="text/html")
-    envelope = graph_error(rule.code, rule.message, rule.details)
-    return web.Response(
-        body=orjson.dumps(envelope), status=rule.http_status, content_type="application/json"
-    )
-
-
 def _unknown_object(object_id: str) -> Refusal:
     return Refusal(
         100,
         f"Unsupported post request. Object with ID '{object_id}' does not exist, "
         "cannot be loaded due to missing permissions, or does not support this operation",
     )
-
-
-async def _lose_answer(request: web.Request, mode: str, body: bytes) -> web.StreamResponse:
-    """Close the connection without a complete answer; the handler is then cancelled."""
-    transport = request.transport
-    assert transport is not None
-    if mode == "truncate":
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.content_length = len(body)
-        await response.prepare(request)
-        await response.write(body[: len(body) // 2])
-        await asyncio.sleep(0.01)  # let the half body leave before the FIN
-    elif mode == "reset":
-        sock = transport.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.close()
-    await asyncio.sleep(3600)
-    raise AssertionError("unreachable: the handler is cancelled when the connection closes")
 
 
 def _cursor(offset: int) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 
+import orjson
 import pytest
 
 from engine.whatsapp.client import CloudApiClient
@@ -265,6 +266,25 @@ async def test_template_listing_with_a_bad_token_is_a_credentials_error(
     async with cloud_api.client() as client:
         with pytest.raises(CredentialsError):
             await client.templates()
+
+
+@pytest.mark.parametrize(
+    "paging",
+    [
+        {"next": "https://graph.facebook.com/v25.0/1/message_templates?after=x"},
+        {"next": "https://elsewhere.example/page2", "cursors": {"after": ""}},
+    ],
+)
+async def test_template_paging_that_does_not_advance_is_refused_not_cut_short(
+    cloud_api: FakeCloudApi, cloud_client: CloudApiClient, paging: dict[str, object]
+) -> None:
+    page = {"data": [{"name": "t1"}], "paging": paging}
+    cloud_api.bare(200, body=orjson.dumps(page), on="templates")
+
+    with pytest.raises(Retryable):
+        await cloud_client.templates()
+
+    assert len(cloud_api.requests) == 1  # the "next" URL was never fetched
 
 
 async def test_hundreds_of_sends_are_in_flight_at_once(cloud_api: FakeCloudApi) -> None:

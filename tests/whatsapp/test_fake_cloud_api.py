@@ -165,7 +165,7 @@ async def test_duplicated_shuffled_statuses_echo_the_callback(
         for i in range(10)
     ]
 
-    await cloud_api.deliver_statuses(
+    await cloud_api.webhooks.deliver_statuses(
         webhook_sink.url,
         duplicates=0.5,
         shuffle=True,

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from engine.whatsapp.webhook import StatusEvent, sign, verify_signature
+from engine.whatsapp.webhook import InboundEvent, StatusEvent, sign, verify_signature
 from tests.fakes.cloud_api import FakeCloudApi, welcome_message
 from tests.fakes.webhook_sink import WebhookSink
 
@@ -55,7 +55,7 @@ async def test_the_fake_posts_signed_statuses_a_receiver_accepts(
     async with cloud_api.client() as client:
         wamid = await client.send_template(welcome_message())
 
-    answers = await cloud_api.deliver_statuses(webhook_sink.url)
+    answers = await cloud_api.webhooks.deliver_statuses(webhook_sink.url)
 
     assert answers == [200, 200, 200]
     assert [(e.wamid, e.status) for e in webhook_sink.events if isinstance(e, StatusEvent)] == [
@@ -68,9 +68,36 @@ async def test_the_fake_posts_signed_statuses_a_receiver_accepts(
 async def test_a_receiver_refuses_a_wrong_or_missing_signature(
     cloud_api: FakeCloudApi, webhook_sink: WebhookSink
 ) -> None:
-    body = cloud_api.body()
+    body = cloud_api.webhooks.body()
 
-    assert await cloud_api.post_webhook(webhook_sink.url, body, secret="not-the-secret") == 403
-    assert await cloud_api.post_webhook(webhook_sink.url, body, signature="") == 401
-    assert await cloud_api.post_webhook(webhook_sink.url, body) == 200
+    assert (
+        await cloud_api.webhooks.post_webhook(webhook_sink.url, body, secret="not-the-secret")
+        == 403
+    )
+    assert await cloud_api.webhooks.post_webhook(webhook_sink.url, body, signature="") == 401
+    assert await cloud_api.webhooks.post_webhook(webhook_sink.url, body) == 200
     assert webhook_sink.events == []
+
+
+async def test_the_fake_posts_inbound_replies_with_the_profile_name(
+    cloud_api: FakeCloudApi, webhook_sink: WebhookSink
+) -> None:
+    answer = await cloud_api.webhooks.post_inbound(
+        webhook_sink.url,
+        "+16505551234",
+        "Stop promotions",
+        name="Sheena",
+        context="wamid.T",
+        button_payload="STOP",
+    )
+
+    assert answer == 200
+    [reply] = webhook_sink.events
+    assert isinstance(reply, InboundEvent)
+    assert (reply.phone, reply.kind, reply.text, reply.payload) == (
+        "+16505551234",
+        "button",
+        "Stop promotions",
+        "STOP",
+    )
+    assert (reply.name, reply.context) == ("Sheena", "wamid.T")
