@@ -1,0 +1,1 @@
+"""Fakes of external APIs as real HTTP servers speaking the real format."""
