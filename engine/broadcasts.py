@@ -30,6 +30,7 @@ from engine.schedule import describe, future_utc, parse_local, zone
 from engine.suggest import closest
 from engine.tags import normalize_tags
 from engine.templates import Templates, ensure_sendable
+from engine.whatsapp.parameters import compile_parameters
 from storage import audience
 from storage import contacts as contact_store
 from storage.funnel import broadcast_counts
@@ -186,7 +187,7 @@ class Broadcasts:
                     field="tags",
                     hint=f"Did you mean {guess!r}?" if guess else "Tag some contacts first.",
                 )
-        _check_params(template, spec.params)
+        compile_parameters(template.parameters, template.parameter_format, spec.params)
         return template, tags, tz, spec.params
 
     def _moment(self, schedule: str, tz: str, now: datetime) -> datetime | None:
@@ -420,30 +421,6 @@ class Broadcasts:
         if not changed:
             current = Broadcast.get_by_id(b.id).status
             raise Conflict(f"broadcast {b.id} cannot {action}: {lc.refusal(action, current)}.")
-
-
-def _check_params(template: Template, params: list[str] | dict[str, str] | None) -> None:
-    """Refuse a mapping that can never fill the template (checked again per recipient)."""
-    positional = [p for p in template.parameters if p.get("component") != "header"
-                  and str(p.get("name", "")).isdigit()]
-    if template.parameter_format == "POSITIONAL" and positional:
-        given = len(params) if isinstance(params, list) else 0
-        if params is not None and not isinstance(params, list):
-            raise Invalid("this template takes positional parameters; give params as a list.",
-                          field="params")
-        if given and given != len(positional):
-            raise Invalid(
-                f"template {template.name!r} takes {len(positional)} parameters; params has {given}.",
-                field="params",
-            )
-        if not given and len(positional) > 1:
-            raise Invalid(
-                f"template {template.name!r} takes {len(positional)} parameters.",
-                field="params",
-                hint='Give them in order, like params: ["{name}", "DIWALI20"] ({attribute} reads the contact).',
-            )
-    elif params is not None and not isinstance(params, dict):
-        raise Invalid("this template takes named parameters; give params as an object.", field="params")
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.funnel import TOP_REASONS, Counts
+from engine.whatsapp.errors import describe_failure
+from storage.funnel import Counts
+
+TOP_REASONS = 5
+
+
+def failure_reasons(failures: list[tuple[int | None, str | None, int]]) -> dict[str, int]:
+    """``{"131026 Message undeliverable": 12, ...}``, the top few, then "other"."""
+    merged: dict[str, int] = {}
+    for code, title, n in failures:
+        label = describe_failure(code, title or "")
+        merged[label] = merged.get(label, 0) + n
+    ranked = sorted(merged.items(), key=lambda item: -item[1])
+    top = dict(ranked[:TOP_REASONS])
+    rest = sum(n for _, n in ranked[TOP_REASONS:])
+    if rest:
+        top["other"] = rest
+    return top
 
 
 def funnel_view(counts: Counts) -> dict[str, Any]:
     """The contract shape of a funnel (DESIGN §5), plus ``pending`` while sending."""
-    top = dict(list(counts.failed_reasons.items())[:TOP_REASONS])
-    rest = sum(list(counts.failed_reasons.values())[TOP_REASONS:])
-    if rest:
-        top["other"] = rest
+    top = failure_reasons(counts.failures)
     return {
         "total": counts.total,
         "sent": counts.sent,

@@ -24,10 +24,10 @@ from engine.notify import Notifier
 from engine.phones import mask_phone
 from engine.statuses import apply_statuses
 from engine.whatsapp.messages import TextMessage
+from engine.whatsapp.errors import MalformedWebhook
 from engine.whatsapp.webhook import (
     Event,
     InboundEvent,
-    MalformedWebhook,
     MarketingPreferenceEvent,
     StatusEvent,
     SystemErrorEvent,
@@ -236,4 +236,4 @@ class Ingest:
             ).execute()
             result.broadcasts.add(b.id)
         names = ", ".join(f"“{b.name}”" for b in affected) or "no broadcast was sending"
-        result.alerts.append(("template_paused", f"{why.capitalize()}: paused {names}."))
+        result.alerts.append(("template_paused", f"{why[0].upper()}{why[1:]}: paused {names}."))

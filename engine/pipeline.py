@@ -37,7 +37,8 @@ from engine.whatsapp.errors import (
     Throttled,
 )
 from engine.whatsapp.messages import TemplateMessage
-from engine.whatsapp.parameters import MissingParameter, build_components
+from engine.whatsapp.errors import MissingParameter, ParameterError
+from engine.whatsapp.parameters import ParameterPlan, compile_parameters
 from storage import cap as cap_store
 from storage import ledger
 from storage.models import Broadcast, Template
@@ -45,6 +46,7 @@ from storage.models import Broadcast, Template
 log = logging.getLogger("herald.pipeline")
 
 MAX_ATTEMPTS = 8
+SUB_BATCH = 25  # rows sent between two checks that their broadcast is still sending
 RETRY_LATER = timedelta(hours=24)
 
 
@@ -100,11 +102,50 @@ class SendPipeline:
         outcomes = ledger.Outcomes.empty()
         try:
             messages, plan = self._prepare(rows, outcomes, result)
-            sent = self.sender.send_all(messages) if messages else []
-            self._classify(plan, sent, outcomes)
+            for start in range(0, len(plan), SUB_BATCH):
+                part = plan[start : start + SUB_BATCH]
+                if not self._still_sending(part):
+                    self._hold_back(plan[start:], outcomes, result)
+                    break
+                sent = self.sender.send_all(messages[start : start + SUB_BATCH])
+                if self._classify(part, sent, outcomes):
+                    self._hold_back(plan[start + SUB_BATCH :], outcomes, result)
+                    break
         finally:
             self._finish(rows, outcomes, result)
         return result
+
+    def _still_sending(self, part: list[ledger.Claimed]) -> bool:
+        """False once a broadcast of these rows was paused or cancelled (checked per sub-batch,
+        so a pause takes effect within a second even at low rates)."""
+        ids = {r.broadcast_id for r in part if r.broadcast_id}
+        if not ids:
+            return True
+        states = Broadcast.select(Broadcast.status).where(Broadcast.id.in_(ids)).tuples()
+        return all(status == lc.SENDING for (status,) in states)
+
+    def _hold_back(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:
+        """Rows not sent because their broadcast stopped: back to the queue, attempt undone
+        (a cancelled broadcast's queued rows are then skipped by the cancel itself)."""
+        if not rows:
+            return
+        ids = [r.id for r in rows]
+        held = set(ids)
+        with self.db.atomic():
+            ledger.release_to_queue(self.db, ids, undo_attempt=True)
+            stopped = {
+                b.id for b in Broadcast.select().where(
+                    Broadcast.id.in_({r.broadcast_id for r in rows if r.broadcast_id})
+                    & (Broadcast.status == lc.CANCELLED)
+                )
+            }
+            cancelled = [r.id for r in rows if r.broadcast_id in stopped]
+            if cancelled:
+                ledger.skip_queued(self.db, cancelled, "cancelled")
+            claims = dict(out.cap_claims)
+            cap_store.release(self.db, [(r.contact_id, claims[r.id]) for r in rows if r.id in claims])
+            out.cap_claims[:] = [c for c in out.cap_claims if c[0] not in held]
+        result.requeued += len(ids)
 
     # -- deciding ---------------------------------------------------------------------
 
@@ -154,6 +195,7 @@ class SendPipeline:
         plan: list[ledger.Claimed] = []
         capped_ids = {r.id for r in capped}
         seen_contacts: set[int] = set()
+        plans: dict[tuple[int, int | None, str | None], ParameterPlan] = {}
         for row in candidates:
             if row.id in capped_ids and row.contact_id not in granted:
                 self._capped(row, people[row.contact_id], out)
@@ -168,11 +210,16 @@ class SendPipeline:
             broadcast = broadcasts.get(row.broadcast_id) if row.broadcast_id else None
             mapping = broadcast.params if broadcast is not None else self._step_params(row)
             try:
-                components = build_components(
-                    template.parameters, template.parameter_format, person.name, person.attributes, mapping
-                )
+                plan_for = plans.get((template.id, row.broadcast_id, row.step_id))
+                if plan_for is None:
+                    plan_for = compile_parameters(template.parameters, template.parameter_format, mapping)
+                    plans[(template.id, row.broadcast_id, row.step_id)] = plan_for
+                components = plan_for.fill(person.name, person.attributes)
             except MissingParameter as exc:
                 out.skipped.append((row.id, f"missing_parameter:{exc.name}"))
+                continue
+            except ParameterError as exc:
+                out.failed.append((row.id, None, "template parameters do not fit", exc.render(), now))
                 continue
             messages.append(
                 TemplateMessage(
@@ -216,7 +263,8 @@ class SendPipeline:
 
     # -- after sending ----------------------------------------------------------------
 
-    def _classify(self, plan: list[ledger.Claimed], sent: list[Outcome], out: ledger.Outcomes) -> None:
+    def _classify(self, plan: list[ledger.Claimed], sent: list[Outcome], out: ledger.Outcomes) -> bool:
+        """Sort outcomes; True when the credentials were refused (stop the batch)."""
         now = self.clock.now()
         credentials: CredentialsError | None = None
         for row, outcome in zip(plan, sent, strict=True):
@@ -244,6 +292,7 @@ class SendPipeline:
                 out.requeued.append((row.id, now + backoff(row.attempts), outcome.error_code, outcome.title))
         if credentials is not None:
             self._stop_for_credentials(plan, credentials)
+        return credentials is not None
 
     def _stop_for_credentials(self, plan: list[ledger.Claimed], err: CredentialsError) -> None:
         reason = f"WhatsApp refused the access token ({err.reason}); fix WHATSAPP_TOKEN, then resume"
@@ -257,7 +306,7 @@ class SendPipeline:
     def _finish(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:
         """Write outcomes; rows with no outcome (an exception mid-way) stay ``sending`` and
         are reconciled like a crash."""
-        unused_caps = self._unused_caps(out)
+        unused_caps = self._unused_caps(rows, out)
         with self.db.atomic():
             ledger.record(self.db, out)
             cap_store.release(self.db, unused_caps)
@@ -277,18 +326,8 @@ class SendPipeline:
         if self.on_enrollments_touched and result.enrollments:
             self.on_enrollments_touched(result.enrollments)
 
-    def _unused_caps(self, out: ledger.Outcomes) -> list[tuple[int, datetime]]:
-        """Cap claims to hand back: the send failed permanently or will be retried later."""
+    def _unused_caps(self, rows: list[ledger.Claimed], out: ledger.Outcomes) -> list[tuple[int, datetime]]:
+        """Cap claims to hand back: the send failed permanently, was skipped or will be retried."""
         not_sent = {i for i, *_ in out.failed} | {i for i, *_ in out.requeued} | {i for i, _ in out.skipped}
-        claimed = dict(out.cap_claims)
-        rows = {i: at for i, at in claimed.items() if i in not_sent}
-        if not rows:
-            return []
-        from storage.models import OutboundMessage  # noqa: PLC0415
-
-        contacts = dict(
-            OutboundMessage.select(OutboundMessage.id, OutboundMessage.contact)
-            .where(OutboundMessage.id.in_(list(rows)))
-            .tuples()
-        )
-        return [(contacts[i], at) for i, at in rows.items()]
+        claims = dict(out.cap_claims)
+        return [(r.contact_id, claims[r.id]) for r in rows if r.id in claims and r.id in not_sent]

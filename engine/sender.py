@@ -84,13 +84,15 @@ class Sender:
             return Ambiguous(f"unexpected {type(exc).__name__}")
 
     def close(self) -> None:
-        if not self._loop.is_running():
+        if self._loop.is_closed():
             return
         try:
-            self.call(self._close_api(), timeout=10)
+            if self._loop.is_running():
+                self.call(self._close_api(), timeout=10)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
+            self._loop.close()
 
     async def _close_api(self) -> None:
         await self.api.close()

@@ -9,7 +9,6 @@ import peewee
 from storage.sql import fetchall
 
 PENDING_STATES = ("queued", "dispatched", "sending")
-TOP_REASONS = 5
 
 
 class Counts(NamedTuple):
@@ -21,7 +20,7 @@ class Counts(NamedTuple):
     failed: int
     pending: int
     skipped: dict[str, int]
-    failed_reasons: dict[str, int]
+    failures: list[tuple[int | None, str | None, int]]  # (code, title, count), most first
 
 
 def ledger_counts(database: peewee.Database, where: str, params: list[object]) -> Counts:
@@ -47,16 +46,16 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
             params,
         )
     }
-    reasons: dict[str, int] = {}
-    for code, title, n in fetchall(
-        database,
-        "SELECT m.error_code, m.error_title, COUNT(*) FROM outbound_message m"
-        f" WHERE {where} AND m.state = 'failed'"
-        " GROUP BY m.error_code, m.error_title ORDER BY COUNT(*) DESC",
-        params,
-    ):
-        label = f"{code} {title}" if code is not None else (title or "unknown")
-        reasons[label] = reasons.get(label, 0) + int(n)
+    failures = [
+        (code, title, int(n))
+        for code, title, n in fetchall(
+            database,
+            "SELECT m.error_code, m.error_title, COUNT(*) FROM outbound_message m"
+            f" WHERE {where} AND m.state = 'failed'"
+            " GROUP BY m.error_code, m.error_title ORDER BY COUNT(*) DESC",
+            params,
+        )
+    ]
     return Counts(
         total=int(row[0] or 0),
         sent=int(row[1] or 0),
@@ -66,7 +65,7 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
         failed=int(row[5] or 0),
         pending=int(row[6] or 0),
         skipped=skipped,
-        failed_reasons=reasons,
+        failures=failures,
     )
 
 

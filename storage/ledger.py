@@ -208,9 +208,22 @@ def release_to_queue(database: peewee.Database, ids: Sequence[int], *, undo_atte
     attempts = "attempts - 1" if undo_attempt else "attempts"
     execute(
         database,
-        f"UPDATE outbound_message SET state = 'queued', batch = NULL, attempts = {attempts}"
-        f" WHERE id {pred} AND state = 'sending'",
+        f"UPDATE outbound_message SET state = 'queued', batch = NULL, attempts = {attempts},"
+        f" cap_claimed_at = NULL WHERE id {pred} AND state = 'sending'",
         params,
+    )
+
+
+def skip_queued(database: peewee.Database, ids: Sequence[int], reason: str) -> None:
+    """End queued rows as skipped (their broadcast was cancelled)."""
+    if not ids:
+        return
+    pred, params = in_list(database, list(ids))
+    execute(
+        database,
+        f"UPDATE outbound_message SET state = 'skipped', skip_reason = ?, batch = NULL"
+        f" WHERE id {pred} AND state = 'queued'",
+        [reason, *params],
     )
 
 

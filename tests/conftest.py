@@ -20,6 +20,8 @@ from engine.clock import ManualClock
 from storage.database import open_database
 from storage.migrations import migrate
 
+pytest_plugins = ["tests.live"]
+
 PG_ADMIN_URL = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 API_TOKEN = "test-api-token-7f3a"
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday

@@ -105,9 +105,10 @@ def describe_failure(code: int | None, title: str = "") -> str:
 
 
 class DeliveryError(HeraldError):
-    """A send failed. ``code`` is the Graph error code (None for transport failures)."""
+    """A send failed. ``error_code`` is the Graph error code (None for transport failures)."""
 
-    code_family = "delivery"
+    code = "whatsapp"
+    status = 502  # to an API caller, WhatsApp's refusal is a bad gateway, not bad input
 
     def __init__(
         self,
@@ -195,7 +196,7 @@ class ParameterError(Invalid):
     code = "template_parameters"
 
     def __init__(self, message: str, *, parameter: str | None = None, hint: str | None = None):
-        super().__init__(message, field="parameters", hint=hint)
+        super().__init__(message, field="params", hint=hint)
         self.parameter = parameter
 
 
