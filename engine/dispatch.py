@@ -25,7 +25,7 @@ from engine.broker import BrokerLink
 log = logging.getLogger("herald.dispatch")
 
 REDIS, DIRECT = "redis", "direct"
-RECHECK_SECONDS = 3.0
+RECHECK_SECONDS = 3.0  # how long a mode decision stands
 
 Job = Callable[..., Any]
 
@@ -43,6 +43,7 @@ class Dispatcher:
         self.jobs = jobs
         self.link = link
         self.direct_only = direct_only or link is None
+        self.recheck = RECHECK_SECONDS
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="direct")
         self._mode = DIRECT
         self._checked = 0.0
@@ -55,7 +56,7 @@ class Dispatcher:
         if self.direct_only or self.link is None:
             return DIRECT
         with self._lock:
-            if time.monotonic() - self._checked > RECHECK_SECONDS:
+            if time.monotonic() - self._checked >= self.recheck:
                 self._checked = time.monotonic()
                 previous = self._mode
                 self._mode = REDIS if self.link.ping() and self.link.workers_alive() > 0 else DIRECT

@@ -20,7 +20,7 @@ from engine.clock import ManualClock
 from storage.database import open_database
 from storage.migrations import migrate
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.services"]
 
 PG_ADMIN_URL = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 API_TOKEN = "test-api-token-7f3a"

@@ -1,0 +1,116 @@
+"""Sending through Dramatiq on real Redis, and falling back to direct processing when Redis goes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import dramatiq
+import pytest
+
+from bot.container import Herald, build
+from bot.web.app import create_app
+from engine.broker import SEND_QUEUE
+from engine.dispatch import DIRECT, REDIS
+from engine.notify import RecordingNotifier
+from tests.conftest import Api
+from tests.fakes.cloud_api import FakeCloudApi
+from tests.helpers import phones, seed_contacts
+from tests.live import Live, live_settings
+from tests.services import PrivateRedis
+
+
+@contextmanager
+def worker(herald: Herald, name: str = "test-worker") -> Iterator[dramatiq.Worker]:
+    """A Dramatiq worker in this process, on the Herald's broker, beating its heartbeat."""
+    assert herald.link is not None
+    w = dramatiq.Worker(herald.link.broker, queues={SEND_QUEUE}, worker_threads=4, worker_timeout=100)
+    w.start()
+    herald.link.beat(name)
+    try:
+        yield w
+    finally:
+        herald.link.leave(name)
+        w.stop(timeout=10_000)
+
+
+async def _world(database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any, redis_url: str) -> Live:
+    settings = live_settings(database_url, cloud, redis_url=redis_url, queue_namespace=f"t{uuid.uuid4().hex[:10]}")
+    herald = build(settings, clock=clock)
+    herald.dispatcher.recheck = 0.0
+    notes = RecordingNotifier()
+    herald.notifier.add(notes)
+    client = await aiohttp_client(create_app(herald))
+    world = Live(herald, cloud, client, Api(client), notes, clock)
+    await world.sync_templates()
+    return world
+
+
+@pytest.fixture
+async def shared_redis_world(database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any) -> AsyncIterator[Live]:
+    world = await _world(database_url, clock, cloud, aiohttp_client, "redis://127.0.0.1:6379/15")
+    yield world
+    world.herald.close()
+
+
+async def _wait_sent(world: Live, broadcast_id: int, total: int, rounds: int = 200) -> None:
+    for _ in range(rounds):
+        await world.tick()
+        funnel = await world.funnel(broadcast_id)
+        if funnel["pending"] == 0 and funnel["total"] == total:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"broadcast {broadcast_id} never finished: {await world.funnel(broadcast_id)}")
+
+
+async def test_batches_go_through_redis_to_a_worker(shared_redis_world: Live) -> None:
+    world = shared_redis_world
+    numbers = phones(250)
+    seed_contacts(world.herald, [(p, ["vip"]) for p in numbers])
+    with worker(world.herald):
+        assert world.herald.dispatcher.mode == REDIS
+        status, b = await world.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+        assert status == 201
+        report = await world.tick()
+        assert report.batches == 3
+        assert world.herald.dispatcher.busy == 0  # nothing ran here: the worker did it
+        await _wait_sent(world, b["id"], 250)
+    assert world.sends_to() == {p: 1 for p in numbers}
+
+
+async def test_with_no_worker_listening_work_runs_in_process(shared_redis_world: Live) -> None:
+    world = shared_redis_world
+    seed_contacts(world.herald, [(p, ["vip"]) for p in phones(20)])
+    assert world.herald.dispatcher.mode == DIRECT
+    _, b = await world.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+    await world.settle()
+    assert (await world.funnel(b["id"]))["sent"] == 20
+
+
+async def test_redis_stopped_mid_broadcast_falls_back_to_direct_and_back_without_loss_or_duplicates(
+    database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any, private_redis: PrivateRedis
+) -> None:
+    world = await _world(database_url, clock, cloud, aiohttp_client, private_redis.url)
+    try:
+        numbers = phones(600)
+        seed_contacts(world.herald, [(p, ["vip"]) for p in numbers])
+        world.herald.sender.limiter.rate = 400.0
+        with worker(world.herald):
+            _, b = await world.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+            await world.tick()
+            await world.eventually(lambda: len(cloud.sends()) >= 50)
+            private_redis.stop()  # mid-broadcast
+            assert world.herald.dispatcher.mode == DIRECT
+            for _ in range(5):
+                await world.settle()
+                clock.advance(minutes=6)  # past the dispatch lease: lost queue messages come back
+            private_redis.start()
+            world.herald.link.beat("test-worker")  # type: ignore[union-attr]
+            assert world.herald.dispatcher.mode == REDIS
+            await _wait_sent(world, b["id"], 600)
+        assert world.sends_to() == {p: 1 for p in numbers}
+    finally:
+        world.herald.close()
