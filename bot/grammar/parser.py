@@ -68,7 +68,7 @@ def parse(text: str, *, now: datetime, tz: str, vocabulary: Vocabulary | None = 
     command = COMMANDS.get(head.lower) if head.key is None and not head.quoted else None
     if command is None:
         written = head.text if head.key is None else f"{head.key}:"
-        guess = closest(written.lower(), COMMANDS)
+        guess = closest(written.lower(), COMMANDS) if head.key is None else None
         raise UsageError(
             messages.unknown_command(written),
             usage=messages.USAGE["help"],

@@ -21,7 +21,15 @@ from datetime import date, time
 from bot.grammar import messages, names
 from bot.grammar.commands import BroadcastCreate, Command, Question, Schedule, ScheduleKind
 from bot.grammar.context import Context
-from bot.grammar.phrasing import DRAFT_PHRASES, NOW_PHRASES, audience, is_time_word
+from bot.grammar.phrasing import (
+    AUDIENCE_FILLERS,
+    CONNECTORS,
+    DRAFT_PHRASES,
+    NOW_PHRASES,
+    audience,
+    is_time_word,
+    looks_like_audience,
+)
 from bot.grammar.times import read_time
 from bot.grammar.zones import zone
 from engine.errors import UsageError
@@ -151,13 +159,21 @@ def _new_audience(
 def _known_word(
     previous: BroadcastCreate, verb: str, what: str, lowered: str, ctx: Context
 ) -> BroadcastCreate | None:
-    """A single word the vocabulary knows: "make it promo_winter" or "make it gold"."""
+    """Names the vocabulary knows: "make it promo_winter", "change it to new and gold"."""
     known = ctx.vocabulary
     if known.templates is not None and lowered in known.templates:
         return replace(previous, template=lowered)
-    if known.tags is not None and lowered in known.tags:
-        return replace(previous, tags=(lowered,))
-    return None
+    words = lowered.split()
+    if known.tags is None or not looks_like_audience(words):
+        return None
+    tags = audience(words, ctx, usage=USAGE) if _all_known_tags(words, known.tags) else ()
+    return replace(previous, tags=tags) if tags else None
+
+
+def _all_known_tags(words: list[str], known: frozenset[str]) -> bool:
+    parts = [p for w in words for p in w.split(",") if p]
+    kept = [p for p in parts if p not in AUDIENCE_FILLERS and p not in CONNECTORS]
+    return bool(kept) and all(p in known for p in kept)
 
 
 def _new_time(previous: BroadcastCreate, phrase: str, ctx: Context) -> Schedule:

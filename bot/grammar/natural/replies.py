@@ -57,7 +57,15 @@ _PICK = re.compile(
     re.ASCII,
 )
 _STRIP = frozenset({"the", "it", "one", "please", "a", "for", "good", "them", "to", "in"})
-_SEND_VERBS = frozenset({"send", "broadcast", "blast", "schedule", "draft"})
+# First words of a new request rather than an answer to "who?" or "when?"
+_NOT_AN_ANSWER = frozenset(
+    {
+        *("send", "broadcast", "blast", "schedule", "draft", "list", "show", "sync", "refresh"),
+        *("how", "what", "help", "pause", "resume", "stop", "cancel", "enroll", "enrol", "add"),
+        *("tag", "untag", "remove", "opt", "unsubscribe", "make", "change", "move", "use"),
+        *("call", "name", "stats", "yes", "no"),
+    }
+)
 _ACTION_WORDS = {
     "pause": ("pause", "paused", "halt", "hold"),
     "cancel": ("cancel", "cancelled", "canceled", "kill", "abort"),
@@ -135,7 +143,7 @@ def _keywords(choice: Command) -> set[str]:
 
 def _fill(pending: PendingBroadcast, said: str, ctx: Context) -> Command | Question | None:
     words = said.split()
-    if not words or words[0].lstrip("/") in COMMANDS or words[0] in _SEND_VERBS:
+    if not words or words[0].lstrip("/") in COMMANDS or words[0] in _NOT_AN_ANSWER:
         return None
     if pending.missing == "tags":
         if words[0] in ("to", "for"):

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 
 from bot.grammar import messages, names
+from bot.grammar.broadcasts import ACTIONS
 from bot.grammar.commands import (
     BroadcastCreate,
     Command,
@@ -49,7 +50,7 @@ def send(said: str, clean: str, ctx: Context) -> Command | Question | None:
     words = [w.lower for w in args.words]
     while words and words[0] in _LEADING:
         words = words[1:]
-    if not words or words[0] in PRONOUNS or is_time_word(words[0], ctx):
+    if not words or words[0] in PRONOUNS or words[0] in ACTIONS or is_time_word(words[0], ctx):
         return None
     template_word = words[0].strip(",")
     rest = words[1:]
@@ -99,13 +100,25 @@ def _split_audience(words: list[str], ctx: Context) -> tuple[list[str], list[str
     The audience starts after the first ``to``/``for`` that is not followed by a
     time word, and runs until the next time word.
     """
-    for i, word in enumerate(words):
-        if word in ("to", "for") and i + 1 < len(words) and not is_time_word(words[i + 1], ctx):
+    for i in range(len(words)):
+        if _introduces(words, i, ctx):
             end = i + 1
-            while end < len(words) and not is_time_word(words[end], ctx):
+            while end < len(words) and not (
+                is_time_word(words[end], ctx) or _introduces_time(words, end, ctx)
+            ):
                 end += 1
             return words[i + 1 : end], words[:i] + words[end:]
     return [], words
+
+
+def _introduces(words: list[str], i: int, ctx: Context) -> bool:
+    """``to``/``for`` followed by something other than a time: the start of an audience."""
+    return words[i] in ("to", "for") and i + 1 < len(words) and not is_time_word(words[i + 1], ctx)
+
+
+def _introduces_time(words: list[str], i: int, ctx: Context) -> bool:
+    """``for monday 9am``: a ``for`` that starts the time, ending the audience."""
+    return words[i] == "for" and i + 1 < len(words) and is_time_word(words[i + 1], ctx)
 
 
 def _which_template(word: str, pending: PendingBroadcast, ctx: Context) -> Question:
