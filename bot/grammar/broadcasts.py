@@ -67,7 +67,8 @@ def read_schedule(words: list[str], ctx: Context) -> Schedule:
         return Schedule(ScheduleKind.NOW, ctx.tz)
     if lowered == ["draft"]:
         return Schedule(ScheduleKind.DRAFT, ctx.tz)
-    if "now" in lowered or "draft" in lowered:
+    trailing = lowered[-1] in ("now", "draft") and lowered[-2:] != ["from", "now"]
+    if lowered[0] in ("now", "draft") or trailing:
         raise UsageError(messages.schedule_conflict(), usage=CREATE_USAGE, field="schedule")
     if lowered[0] == "at":
         words = words[1:]

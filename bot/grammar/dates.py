@@ -108,7 +108,7 @@ def read_day(text: str, *, now: datetime, tz: str) -> DaySpec | None:
 
     Raises UsageError for text that is a date but a wrong one: not on the
     calendar (``2026-02-30``), readable two ways (``1/12``), or with a weekday
-    that does not match (``tue 1 dec`` when 1 Dec is a Monday).
+    that does not match (``mon 1 dec`` when 1 Dec 2026 is a Tuesday).
     """
     today = local_now(now, tz).date()
     relative = _RELATIVE_DAY.fullmatch(text)

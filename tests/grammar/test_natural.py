@@ -234,6 +234,7 @@ def test_how_did_yesterdays_promo_do_finds_it_by_name_and_day() -> None:
         ("stats for promo", "promo", None),
         ("promo stats", "promo", None),
         ("show me promo_autumn's numbers", "promo_autumn", None),
+        ("how's it going with promo?", "promo", None),
     ],
 )
 def test_broadcast_lookups(text: str, name: str, label: str | None) -> None:
@@ -288,6 +289,7 @@ def test_overall_questions_are_stats(text: str, label: str) -> None:
         ("how do I schedule a broadcast?", Help("broadcast")),
         ("how do i enroll someone", Help("sequence")),
         ("help me with templates", Help("templates")),
+        ("how to send a broadcast", Help("broadcast")),
         ("", Help()),
     ],
 )

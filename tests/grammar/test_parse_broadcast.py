@@ -94,6 +94,7 @@ def test_tags_are_read_however_they_are_spaced(text: str, tags: tuple[str, ...])
         ("broadcast promo tags:vip on monday 9am", "Mon 2026-12-07 09:00"),
         ("broadcast promo at tomorrow 9am tags:vip", "Tue 2026-12-01 09:00"),
         ("broadcast tags:vip promo at in 2 hours", "Mon 2026-11-30 12:14"),
+        ("broadcast promo tags:vip at 2 hours from now", "Mon 2026-11-30 12:14"),
         ("Broadcast PROMO tags:vip AT 6PM", "Mon 2026-11-30 18:00"),
         ("broadcast " + "promo tags:vip at 6pm", "Mon 2026-11-30 18:00"),  # the Slack face
     ],
@@ -178,6 +179,7 @@ def test_broadcast_subcommands(text: str, command: object) -> None:
             None,
         ),
         ("broadcast promo tags:vip now draft", "Choose one of", None),
+        ("broadcast promo tags:vip draft at 9pm", "Choose one of", None),
         ("broadcast promo tags:vip nmae:x", "I don't know the option `nmae:`.", "name:"),
         ("broadcast promo tags:vip tgas:gold", "I don't know the option `tgas:`.", "tags:"),
         ("broadcast promo tags:vip tags:gold", "`tags:` is given twice.", None),

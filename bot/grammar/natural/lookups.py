@@ -44,22 +44,10 @@ from bot.grammar.periods import past_weekday, period
 from bot.grammar.phrasing import AUDIENCE_FILLERS, CONNECTORS, audience
 
 _DOING = frozenset(
-    [
-        "do",
-        "doing",
-        "done",
-        "go",
-        "going",
-        "gone",
-        "perform",
-        "performing",
-        "performed",
-        "land",
-        "landing",
-        "landed",
-        "look",
-        "looking",
-    ]
+    {
+        *("do", "doing", "done", "go", "going", "gone", "perform", "performing", "performed"),
+        *("land", "landing", "landed", "look", "looking"),
+    }
 )
 _HOW = re.compile(r"how(?:'s| is| was| did| are| were| has| have)\s+(?P<body>.+)")
 _STATS_FOR = re.compile(
@@ -84,7 +72,7 @@ _SEQUENCE = re.compile(
 )
 _HELP = re.compile(
     r"help(?:\s+(?:me\s+)?(?:with\s+)?(?P<topic>\w+))?|\?|what can you do|commands|"
-    r"how (?:do|can) i\s+(?P<how>.+)"
+    r"how (?:do|can) i\s+(?P<how>.+)|how to\s+(?P<how_to>.+)"
 )
 _VERBS: dict[str, str] = {
     "send": "send",
@@ -106,43 +94,16 @@ _SEQUENCE_VERBS = {
     "show": "show",
 }
 _EVERYTHING = frozenset(
-    [
-        "we",
-        "things",
-        "everything",
-        "it",
-        "us",
-        "all",
-        "stuff",
-        "overall",
-        "broadcasts",
-        "campaigns",
-        "our",
-        "sends",
-        "messages",
-    ]
+    {
+        *("we", "things", "everything", "it", "us", "all", "stuff", "overall", "broadcasts"),
+        *("campaigns", "our", "sends", "messages"),
+    }
 )
 _NOISE = frozenset(
-    [
-        "the",
-        "our",
-        "my",
-        "broadcast",
-        "campaign",
-        "send",
-        "blast",
-        "message",
-        "on",
-        "for",
-        "show",
-        "me",
-        "give",
-        "get",
-        "see",
-        "what",
-        "are",
-        "is",
-    ]
+    {
+        *("the", "our", "my", "broadcast", "campaign", "send", "blast", "message", "on", "for"),
+        *("show", "me", "give", "get", "see", "what", "are", "is"),
+    }
 )
 _HELP_TOPICS = {
     "broadcast": "broadcast",
@@ -169,7 +130,8 @@ def how_did(said: str, clean: str, ctx: Context) -> Command | None:
     words = [w for w in words if w not in _NOISE and w not in _DOING]
     if len(words) == 1 and words[0].lstrip("#").isdigit() and words[0].lstrip("#").isascii():
         return BroadcastAction("stats", int(words[0].lstrip("#")))
-    if not words or all(w in _EVERYTHING for w in words):
+    words = [w for w in words if w not in _EVERYTHING and w not in ("with", "about")]
+    if not words:
         return Stats(window or period("today", now=ctx.now, tz=ctx.tz))
     return BroadcastFind(template_or_name=" ".join(words), window=window)
 
@@ -235,7 +197,7 @@ def help_asked(said: str, clean: str, ctx: Context) -> Command | None:
     match = _HELP.fullmatch(said)
     if match is None:
         return None
-    text = match.group("topic") or match.group("how") or ""
+    text = match.group("topic") or match.group("how") or match.group("how_to") or ""
     for word in text.split():
         topic = _HELP_TOPICS.get(word.rstrip("s"))
         if topic:
