@@ -95,6 +95,8 @@ def test_send_to_tags_at_a_time_is_a_scheduled_broadcast() -> None:
         ("<@U0HERALD> send promo to vip tomorrow 6pm", "promo", ("vip",), "Tue 2026-12-01 18:00"),
         ("hey herald, send promo to gold at noon!", "promo", ("gold",), "Mon 2026-11-30 12:00"),
         ("send promo tags:vip,gold at 6pm", "promo", ("vip", "gold"), "Mon 2026-11-30 18:00"),
+        ("send diwali promo to vip", "diwali_promo", ("vip",), None),
+        ("send the welcome offer template to new now", "welcome_offer", ("new",), "now"),
     ],
 )
 def test_ways_of_asking_for_a_broadcast(

@@ -1,9 +1,10 @@
 """Broadcasts asked for in words: "send promo to vip and gold tomorrow at 9".
 
-    (send|broadcast|blast|schedule|draft) [the] <template> [template|message]
+    (send|broadcast|blast|schedule|draft) [the] <template words> [template|message]
         [to|for <tags…>] [<time> | now | as a draft]   (audience and time in either order)
 
-No audience → a Question asking for the tags (with the rest kept as pending);
+Template words are joined with ``_`` (``diwali promo`` → ``diwali_promo``, as Meta
+names them). No audience → a Question asking for the tags (with the rest kept as pending);
 "schedule" with no time → a Question asking when; a template word that several
 known templates start with → a Question listing them.
 """
@@ -52,10 +53,13 @@ def send(said: str, clean: str, ctx: Context) -> Command | Question | None:
         words = words[1:]
     if not words or words[0] in PRONOUNS or words[0] in ACTIONS or is_time_word(words[0], ctx):
         return None
-    template_word = words[0].strip(",")
+    template_words = [words[0].strip(",")]
     rest = words[1:]
-    while rest and rest[0] in _AFTER_TEMPLATE:
+    while rest and rest[0] not in ("to", "for") and not is_time_word(rest[0], ctx):
+        if rest[0] not in _AFTER_TEMPLATE:
+            template_words.append(rest[0].strip(","))
         rest = rest[1:]
+    template_word = "_".join(w for w in template_words if w)
     audience_words, schedule_words = _split_audience(rest, ctx)
     if "tags" in args.options:
         audience_words.append(args.options["tags"].value)
