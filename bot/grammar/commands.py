@@ -1,0 +1,272 @@
+"""What a chat command means, as plain frozen data the faces hand to the engine.
+
+Every face (slash command, mention/DM, admin WhatsApp, shell) gets one of these
+from ``parse`` or ``interpret``; none of them carries text still to be read.
+Names are normalised (tags lower-case, phones E.164), times are aware UTC with
+the IANA zone they were read in, and periods are resolved to UTC windows.
+
+Phone numbers are left out of ``repr`` so a logged command never shows one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+BroadcastVerb = Literal["show", "send", "cancel", "stats", "pause", "resume"]
+SequenceVerb = Literal["show", "activate", "pause"]
+
+
+class ScheduleKind(StrEnum):
+    NOW = "now"  # preview now, send on confirmation
+    DRAFT = "draft"  # save, send later
+    AT = "at"  # preview now, send at ``Schedule.at`` on confirmation
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a broadcast goes out.
+
+    ``at`` is set exactly when ``kind`` is AT: an aware datetime in UTC.
+    ``timezone`` is the IANA zone the time was read in (and is shown in), also
+    for now/draft. ``written`` is the phrase as the person wrote it
+    (``"tomorrow 9am"``); ``explicit`` is False when no schedule word was given
+    and ``now`` was assumed.
+    """
+
+    kind: ScheduleKind
+    timezone: str
+    at: datetime | None = None
+    written: str = ""
+    explicit: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.kind is ScheduleKind.AT) != (self.at is not None):
+            raise ValueError("Schedule.at is set exactly when kind is AT")
+        if self.at is not None and self.at.utcoffset() != timedelta(0):
+            raise ValueError("Schedule.at must be an aware UTC datetime")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A period of time: ``start`` inclusive, ``end`` exclusive, both aware UTC.
+
+    ``label`` is how it is named (``today``, ``yesterday``, ``7d``, ``2026-11-27``);
+    the day boundaries are local midnights in ``timezone``.
+    """
+
+    label: str
+    start: datetime
+    end: datetime
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Root of everything the parser produces."""
+
+
+# --- broadcasts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastCreate(Command):
+    """``broadcast <template> tags:<a,b> [at <time> | now | draft] [name:"…"] [lang:<code>]``.
+
+    ``name`` is None when none was given: the engine names the broadcast (``label``
+    is a reasonable default). ``language`` is None when the template has one.
+    """
+
+    template: str
+    tags: tuple[str, ...]
+    schedule: Schedule
+    name: str | None = None
+    language: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name, or ``promo → vip, gold`` when none was given."""
+        return self.name or f"{self.template} → {', '.join(self.tags)}"
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastList(Command):
+    """``broadcast list``."""
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastAction(Command):
+    """``broadcast show|send|cancel|stats|pause|resume <id>``."""
+
+    action: BroadcastVerb
+    broadcast_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastFind(Command):
+    """Broadcasts whose template or name is
+    ``template_or_name`` (case-insensitive), started within ``window`` (any time when None):
+    the answer to "how did yesterday's promo do?".
+    """
+
+    template_or_name: str
+    window: Window | None = None
+
+
+# --- sequences --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceList(Command):
+    """``sequence list``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceAction(Command):
+    """``sequence show|activate|pause <name>``."""
+
+    action: SequenceVerb
+    sequence: str
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceEnroll(Command):
+    """``sequence enroll <name> <phone>``; ``phone`` is E.164."""
+
+    sequence: str
+    phone: str = field(repr=False)
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAdd(Command):
+    """``contacts add <phone> [name:"…"] [tags:a,b]``; ``phone`` is E.164."""
+
+    phone: str = field(repr=False)
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTag(Command):
+    """``contacts tag <phone> <tag…>``."""
+
+    phone: str = field(repr=False)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactUntag(Command):
+    """``contacts untag <phone> <tag…>``."""
+
+    phone: str = field(repr=False)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOptOut(Command):
+    """``contacts optout <phone>``."""
+
+    phone: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCount(Command):
+    """``contacts count tags:<a,b>``: opted-in active contacts with ANY of the tags."""
+
+    tags: tuple[str, ...]
+
+
+# --- templates, stats, help -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateList(Command):
+    """``templates list``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSync(Command):
+    """``templates sync``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats(Command):
+    """``stats [today | yesterday | 7d]``: delivery numbers for ``window``."""
+
+    window: Window
+
+
+@dataclass(frozen=True, slots=True)
+class Help(Command):
+    """``help [topic]`` or ``<command> help``; ``topic`` is a key of ``messages.HELP``."""
+
+    topic: str | None = None
+
+
+# --- conversation (mentions, DMs, admin WhatsApp, shell) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm(Command):
+    """Confirms the preview the person was shown ("yes", "confirm", "go ahead")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel(Command):
+    """Drops the preview or question the person was shown ("no", "cancel")."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBroadcast:
+    """A broadcast still missing its audience (no ``tags``) or its time (``schedule`` None)."""
+
+    template: str
+    tags: tuple[str, ...] = ()
+    schedule: Schedule | None = None
+    name: str | None = None
+    language: str | None = None
+
+    @property
+    def missing(self) -> Literal["tags", "time"]:
+        return "tags" if not self.tags else "time"
+
+    def complete(
+        self, *, tags: tuple[str, ...] | None = None, schedule: Schedule | None = None
+    ) -> BroadcastCreate | PendingBroadcast:
+        """This broadcast with the given pieces filled in; still pending while one is missing."""
+        filled = PendingBroadcast(
+            template=self.template,
+            tags=tags or self.tags,
+            schedule=schedule or self.schedule,
+            name=self.name,
+            language=self.language,
+        )
+        if not filled.tags or filled.schedule is None:
+            return filled
+        return BroadcastCreate(
+            template=filled.template,
+            tags=filled.tags,
+            schedule=filled.schedule,
+            name=filled.name,
+            language=filled.language,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A clarifying question instead of a command.
+
+    ``choices`` are the candidate interpretations (the person answers with a
+    number, or "yes" when there is one); ``pending`` is a broadcast waiting for
+    the missing piece the question asks for. Pass the Question back to
+    ``interpret`` as ``previous`` with the person's answer.
+    """
+
+    text: str
+    choices: tuple[Command, ...] = ()
+    pending: PendingBroadcast | None = None

@@ -1,0 +1,186 @@
+"""Contacts and enrollments asked for in words.
+
+    enroll +91 98123 45678 in onboarding        → SequenceEnroll
+    add +919812345678 to the onboarding drip    → SequenceEnroll
+    add +919812345678 to vip                    → SequenceEnroll or ContactTag, by the
+                                                  vocabulary; a Question when both fit
+    add contact +919812345678 named Asha tagged vip, gold   → ContactAdd
+    tag +919812345678 as vip                    → ContactTag
+    untag +919812345678 vip / remove vip from +919812345678 → ContactUntag
+    opt out +919812345678 / unsubscribe +919812345678      → ContactOptOut
+
+Each reader returns None when the sentence is not its kind.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.grammar import messages, names
+from bot.grammar.commands import (
+    Command,
+    ContactAdd,
+    ContactOptOut,
+    ContactTag,
+    ContactUntag,
+    Question,
+    SequenceEnroll,
+)
+from bot.grammar.context import Context
+from bot.grammar.phones import take_phone
+from bot.grammar.phrasing import AUDIENCE_FILLERS, CONNECTORS
+from bot.grammar.tokens import Token, split, tokenize
+from engine.errors import UsageError
+from engine.suggest import closest
+
+_PHONE = r"(?P<who>[+(0-9][0-9 ()+.\-]*?)"
+_ENROLL = re.compile(
+    rf"(?P<verb>enroll|enrol|add|put|subscribe|sign up)\s+{_PHONE}\s+(?:in|into|to|on|onto|for)\s+"
+    r"(?:the\s+)?(?P<target>\"[^\"]+\"|\S+)"
+    r"(?:\s+(?P<kind>sequence|drip|flow|journey|tag|list|segment|group))?",
+    re.IGNORECASE,
+)
+_ADD_CONTACT = re.compile(r"add\s+(?:a\s+)?(?:new\s+)?contact\s+(?P<rest>.+)", re.IGNORECASE)
+_TAG = re.compile(r"(?P<verb>tag|untag)\s+(?P<rest>.+)", re.IGNORECASE)
+_REMOVE = re.compile(
+    rf"remove\s+(?:the\s+)?(?:tags?\s+)?(?P<tags>.+?)\s+from\s+{_PHONE}", re.IGNORECASE
+)
+_OPT_OUT = re.compile(r"(?:opt[\s-]?out|unsubscribe)\s+(?P<rest>.+)", re.IGNORECASE)
+_SEQUENCE_KINDS = frozenset({"sequence", "drip", "flow", "journey"})
+_ENROLL_VERBS = frozenset({"enroll", "enrol", "subscribe", "sign up"})
+_TAG_WORDS = frozenset({"as", "with", "named", "called", "name", "tagged"})
+
+
+def enroll(said: str, clean: str, ctx: Context) -> Command | Question | None:
+    """Reads "enroll +91 98123 45678 in onboarding" and "add … to vip" (sequence or tag)."""
+    match = _ENROLL.fullmatch(clean)
+    if match is None:
+        return None
+    usage = messages.USAGE["sequence enroll"]
+    phone = _whole_phone(match.group("who"), form="sequence enroll", usage=usage)
+    if phone is None:
+        return None
+    target = match.group("target").strip('"')
+    verb = match.group("verb").lower()
+    kind = (match.group("kind") or "").lower()
+    if verb in _ENROLL_VERBS or kind in _SEQUENCE_KINDS:
+        return SequenceEnroll(names.sequence(target, ctx.vocabulary, usage=usage), phone)
+    if kind:
+        return ContactTag(phone, names.tags([target], usage=messages.USAGE["contacts tag"]))
+    return _sequence_or_tag(phone, target, ctx)
+
+
+def _sequence_or_tag(phone: str, target: str, ctx: Context) -> Command | Question:
+    """ "add <phone> to <target>": enroll when ``target`` is only a known sequence, tag when it
+    is only a known tag, and ask when it could be either (tags can be new; a sequence
+    must exist, so a near miss is offered by its right name).
+    """
+    sequences = ctx.vocabulary.sequences
+    tags = ctx.vocabulary.tags or frozenset()
+    by_lower = {s.lower(): s for s in sequences or ()}
+    sequence = target if sequences is None else by_lower.get(target.lower())
+    if sequence is not None and target.lower() not in tags and sequences is not None:
+        return SequenceEnroll(sequence, phone)
+    try:
+        as_tag = ContactTag(phone, names.tags([target], usage=messages.USAGE["contacts tag"]))
+    except UsageError:
+        usage = messages.USAGE["sequence enroll"]
+        return SequenceEnroll(names.sequence(target, ctx.vocabulary, usage=usage), phone)
+    if target.lower() in tags and sequence is None:
+        return as_tag
+    offered = sequence or closest(target, sequences or ())
+    if offered is None:
+        return as_tag
+    return Question(
+        messages.ask_sequence_or_tag(offered, target),
+        choices=(SequenceEnroll(offered, phone), as_tag),
+    )
+
+
+def add_contact(said: str, clean: str, ctx: Context) -> Command | None:
+    """Reads "add contact +919812345678 named Asha tagged vip" (``name:``/``tags:`` work too)."""
+    match = _ADD_CONTACT.fullmatch(clean)
+    if match is None:
+        return None
+    usage = messages.USAGE["contacts add"]
+    args = split(tokenize(match.group("rest"), usage=usage), usage=usage)
+    args.only(("name", "tags"), form="contacts add", usage=usage)
+    phone, end = take_phone(args.words, 0, form="contacts add", usage=usage)
+    name_words: list[str] = []
+    tag_words: list[str] = []
+    into: list[str] | None = None
+    for token in args.words[end:]:
+        word = token.lower
+        if word in ("named", "called", "name"):
+            into = name_words
+        elif word in ("tagged", "tags", "tag", "with"):
+            into = tag_words
+        elif into is None:
+            raise UsageError(messages.name_outside_option(token.text), usage=usage, field="name")
+        else:
+            into.append(token.text)
+    name = " ".join(name_words) or (args.options["name"].value if "name" in args.options else "")
+    raw_tags = [*tag_words, *([args.options["tags"].value] if "tags" in args.options else [])]
+    return ContactAdd(
+        phone=phone,
+        name=names.free_text(name, what="name", usage=usage, field="name") if name else None,
+        tags=names.tags(_without_fillers(raw_tags), usage=usage),
+    )
+
+
+def tag(said: str, clean: str, ctx: Context) -> Command | None:
+    """Reads "tag +919812345678 as vip", "untag +91… gold" and "remove vip from +91…"."""
+    removed = _REMOVE.fullmatch(clean)
+    if removed:
+        usage = messages.USAGE["contacts untag"]
+        phone = _whole_phone(removed.group("who"), form="contacts untag", usage=usage)
+        if phone is None:
+            return None
+        return ContactUntag(
+            phone, names.tags(_without_fillers([removed.group("tags")]), usage=usage)
+        )
+    match = _TAG.fullmatch(clean)
+    if match is None:
+        return None
+    verb = match.group("verb").lower()
+    form = f"contacts {verb}"
+    usage = messages.USAGE[form]
+    words = tokenize(match.group("rest"), usage=usage)
+    phone, end = take_phone(words, 0, form=form, usage=usage)
+    raw = [t.text for t in words[end:] if t.lower not in _TAG_WORDS]
+    found = names.tags(_without_fillers(raw), usage=usage)
+    if not found:
+        raise UsageError(messages.needs_tags(form), usage=usage, field="tags")
+    return ContactTag(phone, found) if verb == "tag" else ContactUntag(phone, found)
+
+
+def opt_out(said: str, clean: str, ctx: Context) -> Command | None:
+    """Reads "opt out +919812345678" and "unsubscribe +91 98123 45678"."""
+    match = _OPT_OUT.fullmatch(clean)
+    if match is None:
+        return None
+    usage = messages.USAGE["contacts optout"]
+    phone = _whole_phone(match.group("rest"), form="contacts optout", usage=usage)
+    return ContactOptOut(phone) if phone else None
+
+
+def _whole_phone(text: str, *, form: str, usage: str) -> str | None:
+    """The number when ``text`` is one phone number and nothing else, else None.
+
+    Raises UsageError when it is a number but a refused one (masked).
+    """
+    words: list[Token] = tokenize(text, usage=usage)
+    if not words:
+        return None
+    try:
+        phone, end = take_phone(words, 0, form=form, usage=usage)
+    except UsageError:
+        if any(c.isdigit() for c in text) and text.strip()[:1] in "+0123456789(":
+            raise
+        return None
+    return phone if end == len(words) else None
+
+
+def _without_fillers(raw: list[str]) -> list[str]:
+    parts = [p for item in raw for p in re.split(r"[,\s]+", item.lower()) if p]
+    return [p for p in parts if p not in AUDIENCE_FILLERS and p not in CONNECTORS]
