@@ -14,7 +14,9 @@ from storage.errors import StorageError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Herald: WhatsApp campaigns run from chat.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Herald: WhatsApp campaigns run from chat."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     sub.add_parser("serve", help="run the HTTP server (API, webhooks, Slack, health, metrics)")
     sub.add_parser("migrate", help="bring the database schema up to date and exit")

@@ -26,6 +26,15 @@ class Unauthorized(HeraldError):
     status = 401
 
 
+class HttpError(HeraldError):
+    """An HTTP-level refusal (no such route, wrong method, a crash) in the one error shape."""
+
+    def __init__(self, message: str, *, status: int, code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+
+
 class UnsupportedMediaType(HeraldError):
     code = "unsupported_media_type"
     status = 415
@@ -33,6 +42,7 @@ class UnsupportedMediaType(HeraldError):
 
 __all__ = [
     "BodyTooLarge",
+    "HttpError",
     "Invalid",
     "MalformedBody",
     "SettingsError",

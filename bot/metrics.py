@@ -11,15 +11,22 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "herald_http_requests", "HTTP requests answered", ("route", "method", "status"),
+            "herald_http_requests",
+            "HTTP requests answered",
+            ("route", "method", "status"),
             registry=self.registry,
         )
         self.latency = Histogram(
-            "herald_http_request_seconds", "HTTP request latency", ("route",),
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "herald_http_request_seconds",
+            "HTTP request latency",
+            ("route",),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.up = Gauge(
-            "herald_component_up", "1 when a component answers", ("component",),
+            "herald_component_up",
+            "1 when a component answers",
+            ("component",),
             registry=self.registry,
         )
 

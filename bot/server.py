@@ -25,7 +25,8 @@ def banner(settings: Settings, mode: str = "") -> list[str]:
     lines = [
         f"database : {describe_database(settings)}",
         f"whatsapp : {whatsapp}",
-        f"slack    : {'on' if settings.slack_enabled else 'off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}",
+        "slack    : "
+        + ("on" if settings.slack_enabled else "off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"),
         f"rest api : {'on' if settings.api_token else 'refusing all calls (set API_TOKEN)'}",
     ]
     if mode:

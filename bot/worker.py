@@ -39,7 +39,9 @@ def run_worker_process(settings: Settings, index: int) -> None:
     start_sandbox(herald)
     me = f"{worker_id()}#{index}"
     worker = dramatiq.Worker(
-        herald.link.broker, queues={SEND_QUEUE, STEP_QUEUE}, worker_threads=settings.worker_threads,
+        herald.link.broker,
+        queues={SEND_QUEUE, STEP_QUEUE},
+        worker_threads=settings.worker_threads,
         worker_timeout=500,
     )
     stop = threading.Event()
@@ -51,7 +53,7 @@ def run_worker_process(settings: Settings, index: int) -> None:
         while not stop.is_set():
             try:
                 herald.link.beat(me)
-            except Exception as exc:  # noqa: BLE001 - Redis down: keep running, beat again later
+            except Exception as exc:
                 log.warning("heartbeat failed: %s", type(exc).__name__)
             stop.wait(BEAT_SECONDS)
     finally:

@@ -14,9 +14,7 @@ class Audit:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
 
-    def record(
-        self, *, face: str, actor: str, action: str, target: str = "", **detail: Any
-    ) -> None:
+    def record(self, *, face: str, actor: str, action: str, target: str = "", **detail: Any) -> None:
         AuditLog.create(
             at=self.clock.now(), face=face, actor=actor, action=action, target=target, detail=detail
         )

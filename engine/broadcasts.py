@@ -130,8 +130,13 @@ class Broadcasts:
                 created_at=now,
                 updated_at=now,
             )
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.create",
-                              target=str(broadcast.id), status=status)
+            self.audit.record(
+                face=by.face,
+                actor=by.id,
+                action="broadcast.create",
+                target=str(broadcast.id),
+                status=status,
+            )
         if spec.schedule == NOW and not spec.hold:
             return self.start(broadcast.id, by=by)
         return self.get(broadcast.id)
@@ -176,8 +181,11 @@ class Broadcasts:
         template = self.templates.sendable(spec.template, spec.language)
         tags = normalize_tags(spec.tags)
         if not tags:
-            raise Invalid("a broadcast needs at least one tag.", field="tags",
-                          hint="Target contacts with tags, like tags:vip.")
+            raise Invalid(
+                "a broadcast needs at least one tag.",
+                field="tags",
+                hint="Target contacts with tags, like tags:vip.",
+            )
         known = contact_store.tag_ids(self.db, tags)
         for tag in tags:
             if tag not in known:
@@ -223,7 +231,7 @@ class Broadcasts:
             "funnel": funnel_view(broadcast_counts(self.db, b.id)),
         }
 
-    def list(self, *, limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
+    def recent(self, *, limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
         query = Broadcast.select().order_by(Broadcast.id.desc()).limit(limit)
         if status:
             query = query.where(Broadcast.status == status)
@@ -277,8 +285,13 @@ class Broadcasts:
                 self.db, broadcast_id=b.id, template_id=b.template_id, tag_ids=ids, now=now
             )
             Broadcast.update(audience_total=total).where(Broadcast.id == b.id).execute()
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.start",
-                              target=str(b.id), recipients=total)
+            self.audit.record(
+                face=by.face,
+                actor=by.id,
+                action="broadcast.start",
+                target=str(b.id),
+                recipients=total,
+            )
         view = self.get(broadcast_id)
         self.notifier.broadcast_started(view)
         if total == 0:
@@ -312,8 +325,9 @@ class Broadcasts:
         with self.db.atomic():
             b = self._get(broadcast_id)
             self._move(b, "pause", now, status_reason=reason)
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.pause", target=str(b.id),
-                              reason=reason)
+            self.audit.record(
+                face=by.face, actor=by.id, action="broadcast.pause", target=str(b.id), reason=reason
+            )
         return self.get(broadcast_id)
 
     def resume(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:

@@ -12,6 +12,7 @@ processes write.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -53,8 +54,12 @@ class BrokerLink:
                 priority=0,
                 # Actors are idempotent; the tick's watchdog re-dispatches anything lost,
                 # so a few quick retries are enough.
-                options={"max_retries": 3, "min_backoff": 500, "max_backoff": 5000,
-                         "time_limit": 15 * 60 * 1000},
+                options={
+                    "max_retries": 3,
+                    "min_backoff": 500,
+                    "max_backoff": 5000,
+                    "time_limit": 15 * 60 * 1000,
+                },
             )
         return self._actors[name]
 
@@ -73,10 +78,8 @@ class BrokerLink:
         self.client.zadd(self._workers_key, {worker_id: time.time()})
 
     def leave(self, worker_id: str) -> None:
-        try:
+        with contextlib.suppress(redis.RedisError):
             self.client.zrem(self._workers_key, worker_id)
-        except redis.RedisError:
-            pass
 
     def workers_alive(self) -> int:
         """Worker processes that beat within WORKER_TTL seconds (0 when Redis is down)."""

@@ -73,9 +73,7 @@ class Contacts:
 
     # -- writing -------------------------------------------------------------
 
-    def write(
-        self, rows: Sequence[ContactRow], *, source: str, restore_deleted: bool = False
-    ) -> WriteResult:
+    def write(self, rows: Sequence[ContactRow], *, source: str, restore_deleted: bool = False) -> WriteResult:
         """Upsert ``rows`` (already normalised) in one transaction.
 
         ``source`` names where the change came from (``api``, ``import``,
@@ -85,9 +83,7 @@ class Contacts:
         with self.db.atomic():
             return self._write(rows, source=source, restore_deleted=restore_deleted)
 
-    def _write(
-        self, rows: Sequence[ContactRow], *, source: str, restore_deleted: bool
-    ) -> WriteResult:
+    def _write(self, rows: Sequence[ContactRow], *, source: str, restore_deleted: bool) -> WriteResult:
         now = self.clock.now()
         result = WriteResult()
         existing = store.find_by_phones(self.db, [r.phone for r in rows])
@@ -131,9 +127,7 @@ class Contacts:
         created_set = set(result.created)
         result.updated = sorted({i for i in phone_ids.values() if i not in created_set})
 
-        self._tag(
-            [(phone_ids[p], t) for p, r in pending.items() for t in r.tags], now
-        )
+        self._tag([(phone_ids[p], t) for p, r in pending.items() for t in r.tags], now)
         self.bus.publish(ContactCreated(tuple(result.created), now))
         self.bus.publish(ContactOptedOut(tuple(opted_out), source, now))
         return result
@@ -225,7 +219,7 @@ class Contacts:
             raise NotFound(f"no contact with phone {mask_phone(phone)}.", field="contact")
         return self._view(contact.id)
 
-    def list(
+    def page(
         self, tags: Sequence[str] = (), *, after: int = 0, limit: int = 100
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Contacts (any status) having ANY of ``tags``, by id, keyset-paged.
@@ -286,23 +280,17 @@ def _refusal(
         return None
     if state.status == DELETED and not restore_deleted:
         return f"{mask_phone(row.phone)} was deleted; restore it with POST /api/contacts first."
-    if (
-        row.opted_in
-        and not state.opted_in
-        and state.opt_out_source in SELF_OPT_OUTS
-        and not self_service
-    ):
-        return (
-            f"{mask_phone(row.phone)} opted out themselves; only they can opt back in "
-            "(by sending START)."
-        )
+    if row.opted_in and not state.opted_in and state.opt_out_source in SELF_OPT_OUTS and not self_service:
+        return f"{mask_phone(row.phone)} opted out themselves; only they can opt back in (by sending START)."
     return None
 
 
 def _merge(first: ContactRow, second: ContactRow) -> ContactRow:
-    attrs = {**(first.attributes or {}), **(second.attributes or {})} if (
-        first.attributes or second.attributes
-    ) else None
+    attrs = (
+        {**(first.attributes or {}), **(second.attributes or {})}
+        if (first.attributes or second.attributes)
+        else None
+    )
     return ContactRow(
         phone=first.phone,
         name=second.name if second.name is not None else first.name,

@@ -63,7 +63,9 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
     duplicated = {c for c in columns if columns.count(c) > 1 and c}
     if duplicated:
         raise Invalid(
-            f"the CSV header names {', '.join(sorted(duplicated))} twice.", field="body", hint=HEADER_HINT
+            f"the CSV header names {', '.join(sorted(duplicated))} twice.",
+            field="body",
+            hint=HEADER_HINT,
         )
     for record in reader:
         if not record or (len(record) == 1 and not record[0].strip()):
@@ -74,10 +76,8 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
     first = True
     for line in lines:
-        if first:
-            line = line.removeprefix("\ufeff")
-            first = False
-        yield line
+        yield line.removeprefix("\ufeff") if first else line
+        first = False
 
 
 def _row(columns: list[str], record: list[str]) -> ContactRow | str:

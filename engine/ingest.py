@@ -18,13 +18,13 @@ import peewee
 
 from engine import lifecycle as lc
 from engine.clock import Clock
-from engine.contacts import Contacts, ContactRow
+from engine.contacts import ContactRow, Contacts
 from engine.errors import Conflict
 from engine.notify import Notifier
 from engine.phones import mask_phone
 from engine.statuses import apply_statuses
-from engine.whatsapp.messages import TextMessage
 from engine.whatsapp.errors import MalformedWebhook
+from engine.whatsapp.messages import TextMessage
 from engine.whatsapp.webhook import (
     Event,
     InboundEvent,
@@ -154,8 +154,15 @@ class Ingest:
             self.db,
             "INSERT INTO inbound_message (wamid, contact_id, phone, kind, body, sent_at, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING RETURNING id",
-            [event.wamid, contact_id, event.phone, event.kind, (event.text or "")[:4096],
-             to_db_time(event.at), to_db_time(self.clock.now())],
+            [
+                event.wamid,
+                contact_id,
+                event.phone,
+                event.kind,
+                (event.text or "")[:4096],
+                to_db_time(event.at),
+                to_db_time(self.clock.now()),
+            ],
         )
         if not new:
             return  # Meta delivered this message before: already handled
@@ -166,7 +173,12 @@ class Ingest:
                 "UPDATE outbound_message SET replied_at = ? WHERE contact_id = ? AND replied_at IS NULL"
                 " AND accepted_at IS NOT NULL AND accepted_at <= ? AND accepted_at >= ?"
                 " RETURNING broadcast_id",
-                [to_db_time(event.at), contact_id, to_db_time(event.at), to_db_time(event.at - REPLY_WINDOW)],
+                [
+                    to_db_time(event.at),
+                    contact_id,
+                    to_db_time(event.at),
+                    to_db_time(event.at - REPLY_WINDOW),
+                ],
             )
             result.broadcasts |= {r[0] for r in cursor.fetchall() if r[0]}
         for hook in self.inbound_hooks:
@@ -223,7 +235,10 @@ class Ingest:
         ).execute()
         if event.status == "APPROVED":
             result.alerts.append(
-                ("template_approved", f"Template {event.name} is APPROVED again; paused broadcasts can be resumed.")
+                (
+                    "template_approved",
+                    f"Template {event.name} is APPROVED again; paused broadcasts can be resumed.",
+                )
             )
             return
         why = f"template {event.name} is {event.status}" + (f" ({event.reason})" if event.reason else "")

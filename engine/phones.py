@@ -63,9 +63,7 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
         number = phonenumbers.parse(compact, None)
     except NumberParseException as exc:
         reason = _PARSE_REASONS.get(exc.error_type, "is not a phone number")
-        raise Invalid(
-            f"{shown(text)} {reason}.", field=field, hint=f"Write it like {EXAMPLE}."
-        ) from exc
+        raise Invalid(f"{shown(text)} {reason}.", field=field, hint=f"Write it like {EXAMPLE}.") from exc
     if not phonenumbers.is_valid_number(number):
         possible = phonenumbers.is_possible_number_with_reason(number)
         reason = _LENGTH_REASONS.get(possible, "is not a valid number for its country")

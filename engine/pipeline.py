@@ -19,6 +19,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import peewee
 
@@ -31,13 +32,14 @@ from engine.whatsapp.errors import (
     Ambiguous,
     CredentialsError,
     DeliveryError,
+    MissingParameter,
     PairRateLimited,
+    ParameterError,
     Permanent,
     RetryLater,
     Throttled,
 )
 from engine.whatsapp.messages import TemplateMessage
-from engine.whatsapp.errors import MissingParameter, ParameterError
 from engine.whatsapp.parameters import ParameterPlan, compile_parameters
 from storage import cap as cap_store
 from storage import ledger
@@ -59,6 +61,31 @@ def backoff(attempt: int, *, base: float = 5.0, ceiling: float = 600.0) -> timed
 def pair_backoff(attempt: int) -> timedelta:
     """Meta's rule for 131056: wait 4^X seconds before trying that recipient again."""
     return timedelta(seconds=min(4 ** max(0, attempt - 1), 3600))
+
+
+@dataclass
+class _Context:
+    """What one batch needs to know about its rows, loaded once."""
+
+    people: dict[int, ledger.Recipient]
+    templates: dict[int, Template]
+    broadcasts: dict[int, Broadcast]
+    capped: set[int] = field(default_factory=set)  # row ids under the frequency cap
+    plans: dict[tuple[int, int | None, str | None], ParameterPlan] = field(default_factory=dict)
+
+    def broadcast(self, row: ledger.Claimed) -> Broadcast | None:
+        return self.broadcasts.get(row.broadcast_id) if row.broadcast_id else None
+
+    def plan(
+        self, row: ledger.Claimed, template: Template, step_params: Callable[[ledger.Claimed], Any]
+    ) -> ParameterPlan:
+        """The template's parameters checked against the row's mapping, once per batch."""
+        key = (template.id, row.broadcast_id, row.step_id)
+        if key not in self.plans:
+            broadcast = self.broadcast(row)
+            mapping = broadcast.params if broadcast is not None else step_params(row)
+            self.plans[key] = compile_parameters(template.parameters, template.parameter_format, mapping)
+        return self.plans[key]
 
 
 @dataclass
@@ -121,8 +148,9 @@ class SendPipeline:
         ids = {r.broadcast_id for r in part if r.broadcast_id}
         if not ids:
             return True
-        states = Broadcast.select(Broadcast.status).where(Broadcast.id.in_(ids)).tuples()
-        return all(status == lc.SENDING for (status,) in states)
+        return all(
+            b.status == lc.SENDING for b in Broadcast.select(Broadcast.status).where(Broadcast.id.in_(ids))
+        )
 
     def _hold_back(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:
         """Rows not sent because their broadcast stopped: back to the queue, attempt undone
@@ -134,7 +162,8 @@ class SendPipeline:
         with self.db.atomic():
             ledger.release_to_queue(self.db, ids, undo_attempt=True)
             stopped = {
-                b.id for b in Broadcast.select().where(
+                b.id
+                for b in Broadcast.select().where(
                     Broadcast.id.in_({r.broadcast_id for r in rows if r.broadcast_id})
                     & (Broadcast.status == lc.CANCELLED)
                 )
@@ -152,69 +181,82 @@ class SendPipeline:
     def _prepare(
         self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult
     ) -> tuple[list[TemplateMessage], list[ledger.Claimed]]:
-        now = self.clock.now()
-        people = ledger.recipients(self.db, [r.contact_id for r in rows])
-        templates = {t.id: t for t in Template.select().where(Template.id.in_({r.template_id for r in rows}))}
-        broadcasts = {
-            b.id: b
-            for b in Broadcast.select().where(Broadcast.id.in_({r.broadcast_id for r in rows if r.broadcast_id}))
-        }
-        paused: list[int] = []
+        ctx = self._context(rows)
+        candidates = self._screen(rows, ctx, out, result)
+        granted = self._claim_caps(candidates, ctx, out)
+        return self._compose(candidates, ctx, granted, out)
+
+    def _context(self, rows: list[ledger.Claimed]) -> _Context:
+        broadcast_ids = {r.broadcast_id for r in rows if r.broadcast_id}
+        return _Context(
+            people=ledger.recipients(self.db, [r.contact_id for r in rows]),
+            templates={
+                t.id: t for t in Template.select().where(Template.id.in_({r.template_id for r in rows}))
+            },
+            broadcasts={b.id: b for b in Broadcast.select().where(Broadcast.id.in_(broadcast_ids))},
+        )
+
+    def _screen(
+        self, rows: list[ledger.Claimed], ctx: _Context, out: ledger.Outcomes, result: BatchResult
+    ) -> list[ledger.Claimed]:
+        """Rows that may be sent; the others are skipped with a reason or held back."""
+        held: list[int] = []
         candidates: list[ledger.Claimed] = []
         for row in rows:
-            broadcast = broadcasts.get(row.broadcast_id) if row.broadcast_id else None
-            person = people[row.contact_id]
-            template = templates[row.template_id]
+            broadcast = ctx.broadcast(row)
+            person = ctx.people[row.contact_id]
+            template = ctx.templates[row.template_id]
             if broadcast is not None and broadcast.status == lc.CANCELLED:
                 out.skipped.append((row.id, "cancelled"))
             elif broadcast is not None and broadcast.status != lc.SENDING:
-                paused.append(row.id)
+                held.append(row.id)
             elif person.status != "active":
                 out.skipped.append((row.id, "deleted"))
             elif not person.opted_in:
                 out.skipped.append((row.id, "opted_out"))
             elif template.status != "APPROVED":
-                paused.append(row.id)
+                held.append(row.id)
                 if broadcast is not None:
                     self._pause_for_template(broadcast, template)
             else:
                 candidates.append(row)
         with self.db.atomic():
-            ledger.release_to_queue(self.db, paused, undo_attempt=True)
-        result.requeued += len(paused)
+            ledger.release_to_queue(self.db, held, undo_attempt=True)
+        result.requeued += len(held)
+        return candidates
 
-        capped = [r for r in candidates if is_capped_category(templates[r.template_id].category)]
-        granted: set[int] = set()
-        if capped:
-            with self.db.atomic():
-                granted = cap_store.claim(self.db, [r.contact_id for r in capped], now, now - CAP_WINDOW)
-                claims = [(r.id, now) for r in capped if r.contact_id in granted]
-                ledger.set_cap_claims(self.db, claims)
-            out.cap_claims.extend(claims)
+    def _claim_caps(self, candidates: list[ledger.Claimed], ctx: _Context, out: ledger.Outcomes) -> set[int]:
+        """Claim the cap for MARKETING rows in one statement; returns the row ids that may go."""
+        now = self.clock.now()
+        capped = [r for r in candidates if is_capped_category(ctx.templates[r.template_id].category)]
+        ctx.capped = {r.id for r in capped}
+        if not capped:
+            return set()
+        with self.db.atomic():
+            contacts = cap_store.claim(self.db, [r.contact_id for r in capped], now, now - CAP_WINDOW)
+            winners: dict[int, int] = {}  # contact -> the one row that uses its claim
+            for r in capped:
+                if r.contact_id in contacts:
+                    winners.setdefault(r.contact_id, r.id)
+            claims = [(row_id, now) for row_id in winners.values()]
+            ledger.set_cap_claims(self.db, claims)
+        out.cap_claims.extend(claims)
+        return set(winners.values())
+
+    def _compose(
+        self, candidates: list[ledger.Claimed], ctx: _Context, granted: set[int], out: ledger.Outcomes
+    ) -> tuple[list[TemplateMessage], list[ledger.Claimed]]:
+        now = self.clock.now()
         messages: list[TemplateMessage] = []
         plan: list[ledger.Claimed] = []
-        capped_ids = {r.id for r in capped}
-        seen_contacts: set[int] = set()
-        plans: dict[tuple[int, int | None, str | None], ParameterPlan] = {}
         for row in candidates:
-            if row.id in capped_ids and row.contact_id not in granted:
-                self._capped(row, people[row.contact_id], out)
+            person = ctx.people[row.contact_id]
+            if row.id in ctx.capped and row.id not in granted:
+                self._capped(row, person, out)
                 continue
-            if row.id in capped_ids and row.contact_id in seen_contacts:
-                # two capped rows for one contact in one batch: only the first may go
-                self._capped(row, people[row.contact_id], out)
-                continue
-            seen_contacts.add(row.contact_id)
-            template = templates[row.template_id]
-            person = people[row.contact_id]
-            broadcast = broadcasts.get(row.broadcast_id) if row.broadcast_id else None
-            mapping = broadcast.params if broadcast is not None else self._step_params(row)
+            template = ctx.templates[row.template_id]
             try:
-                plan_for = plans.get((template.id, row.broadcast_id, row.step_id))
-                if plan_for is None:
-                    plan_for = compile_parameters(template.parameters, template.parameter_format, mapping)
-                    plans[(template.id, row.broadcast_id, row.step_id)] = plan_for
-                components = plan_for.fill(person.name, person.attributes)
+                components = ctx.plan(row, template, self._step_params).fill(person.name, person.attributes)
             except MissingParameter as exc:
                 out.skipped.append((row.id, f"missing_parameter:{exc.name}"))
                 continue
@@ -239,7 +281,14 @@ class SendPipeline:
             return
         # a sequence step waits for the cap to clear instead of being skipped
         last = self._last_marketing(person.id)
-        out.requeued.append((row.id, clears_at(last) if last else self.clock.now() + CAP_WINDOW, None, "frequency_cap"))
+        out.requeued.append(
+            (
+                row.id,
+                clears_at(last) if last else self.clock.now() + CAP_WINDOW,
+                None,
+                "frequency_cap",
+            )
+        )
 
     def _last_marketing(self, contact_id: int) -> datetime | None:
         from storage.models import Contact  # noqa: PLC0415
@@ -284,7 +333,9 @@ class SendPipeline:
             elif row.attempts >= MAX_ATTEMPTS:
                 out.failed.append((row.id, outcome.error_code, outcome.title, "gave up after retries", now))
             elif isinstance(outcome, PairRateLimited):
-                out.requeued.append((row.id, now + pair_backoff(row.attempts), outcome.error_code, outcome.title))
+                out.requeued.append(
+                    (row.id, now + pair_backoff(row.attempts), outcome.error_code, outcome.title)
+                )
             elif isinstance(outcome, Throttled):
                 out.requeued.append((row.id, now + timedelta(seconds=2), outcome.error_code, outcome.title))
             else:

@@ -60,9 +60,7 @@ def to_utc(local: datetime, tz: str, *, field: str = "schedule") -> datetime:
     return first.astimezone(UTC)
 
 
-def future_utc(
-    local: datetime, tz: str, *, now: datetime, field: str = "schedule"
-) -> datetime:
+def future_utc(local: datetime, tz: str, *, now: datetime, field: str = "schedule") -> datetime:
     """Like to_utc, and refuses a moment that is not after ``now``."""
     moment = to_utc(local, tz, field=field)
     if moment <= now:

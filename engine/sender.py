@@ -80,7 +80,7 @@ class Sender:
             return exc
         except DeliveryError as exc:
             return exc
-        except Exception as exc:  # noqa: BLE001 - an unknown failure may have reached Meta
+        except Exception as exc:
             return Ambiguous(f"unexpected {type(exc).__name__}")
 
     def close(self) -> None:

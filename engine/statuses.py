@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+
 import peewee
 
-from engine.whatsapp.webhook import StatusEvent, StatusError
+from engine.whatsapp.webhook import StatusError, StatusEvent
 from storage import cap as cap_store
 from storage import statuses as store
 from storage.statuses import Delivery, Pending
@@ -112,9 +113,7 @@ def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now
     result.applied = len(events) - len(unknown)
     result.pending = len(unknown)
     result.broadcasts = {r.broadcast_id for r in changed if r.broadcast_id}
-    result.opted_out = sorted(
-        {r.contact_id for r in changed if r.delivery.error_code == 131050}
-    )
+    result.opted_out = sorted({r.contact_id for r in changed if r.delivery.error_code == 131050})
     return result
 
 

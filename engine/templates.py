@@ -98,7 +98,7 @@ class Templates:
             Template.update(**values).where(Template.id == existing.id).execute()
             return Template.get_by_id(existing.id)
 
-    def list(self, *, status: str | None = None) -> list[Template]:
+    def listed(self, *, status: str | None = None) -> list[Template]:
         query = Template.select().order_by(Template.name, Template.language)
         if status:
             query = query.where(Template.status == status.upper())
@@ -120,7 +120,9 @@ class Templates:
             raise Invalid(
                 f"no template called {name!r}.",
                 field="template",
-                hint=f"Did you mean {guess!r}?" if guess else "Run templates sync to fetch them from WhatsApp.",
+                hint=f"Did you mean {guess!r}?"
+                if guess
+                else "Run templates sync to fetch them from WhatsApp.",
             )
         if language:
             for template in found:

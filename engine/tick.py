@@ -110,7 +110,8 @@ class Tick:
         if report.requeued_dispatches or released:
             log.warning(
                 "watchdog: %d lost dispatches and %d unconfirmed sends go back to the queue",
-                report.requeued_dispatches, len(released),
+                report.requeued_dispatches,
+                len(released),
             )
 
     def dispatch(self, report: TickReport) -> None:

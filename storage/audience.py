@@ -31,9 +31,7 @@ def _tagged(database: peewee.Database, tag_ids: Sequence[int]) -> tuple[str, lis
     return f"c.id IN (SELECT ct.contact_id FROM contact_tag ct WHERE ct.tag_id {pred})", params
 
 
-def waterfall(
-    database: peewee.Database, tag_ids: Sequence[int], cap_since: datetime | None
-) -> Waterfall:
+def waterfall(database: peewee.Database, tag_ids: Sequence[int], cap_since: datetime | None) -> Waterfall:
     """Counts for the exclusion waterfall, in one statement.
 
     ``cap_since``: contacts claimed for MARKETING after this moment count as

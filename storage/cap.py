@@ -11,9 +11,7 @@ from storage.fields import to_db_time
 from storage.sql import execute, fetchall, in_list
 
 
-def claim(
-    database: peewee.Database, contact_ids: Sequence[int], now: datetime, since: datetime
-) -> set[int]:
+def claim(database: peewee.Database, contact_ids: Sequence[int], now: datetime, since: datetime) -> set[int]:
     """Claim the cap for the contacts not claimed after ``since``; returns those claimed.
 
     The previous claim is kept in ``prev_marketing_at`` so a permanent failure
@@ -37,7 +35,6 @@ def release(database: peewee.Database, claims: Sequence[tuple[int, datetime]]) -
     for contact_id, claimed_at in claims:
         execute(
             database,
-            "UPDATE contact SET last_marketing_at = prev_marketing_at"
-            " WHERE id = ? AND last_marketing_at = ?",
+            "UPDATE contact SET last_marketing_at = prev_marketing_at WHERE id = ? AND last_marketing_at = ?",
             [contact_id, to_db_time(claimed_at)],
         )

@@ -57,8 +57,7 @@ def insert_contacts(
     exists (a concurrent insert) is skipped. Returns phone → id for rows inserted."""
     ts = to_db_time(now)
     values = [
-        (phone, name, opted_in, orjson.dumps(attrs).decode(), ts, ts)
-        for phone, name, opted_in, attrs in rows
+        (phone, name, opted_in, orjson.dumps(attrs).decode(), ts, ts) for phone, name, opted_in, attrs in rows
     ]
     inserted = insert_rows(
         database,
@@ -81,9 +80,7 @@ class ContactChange(NamedTuple):
     opt_out_source: str | None
 
 
-def update_contacts(
-    database: peewee.Database, changes: Sequence[ContactChange], now: datetime
-) -> None:
+def update_contacts(database: peewee.Database, changes: Sequence[ContactChange], now: datetime) -> None:
     ts = to_db_time(now)
     rows = [
         (
@@ -102,7 +99,15 @@ def update_contacts(
         database,
         "contact",
         "id",
-        ("name", "opted_in", "status", "attributes", "opted_out_at", "opt_out_source", "updated_at"),
+        (
+            "name",
+            "opted_in",
+            "status",
+            "attributes",
+            "opted_out_at",
+            "opt_out_source",
+            "updated_at",
+        ),
         rows,
         casts=("bigint", "text", "boolean", "text", "text", "timestamp", "text", "timestamp"),
     )
@@ -121,7 +126,9 @@ def ensure_tags(database: peewee.Database, names: Sequence[str], now: datetime) 
         conflict="ON CONFLICT (name) DO NOTHING",
     )
     pred, params = in_list(database, wanted)
-    return {name: tid for tid, name in fetchall(database, f"SELECT id, name FROM tag WHERE name {pred}", params)}
+    return {
+        name: tid for tid, name in fetchall(database, f"SELECT id, name FROM tag WHERE name {pred}", params)
+    }
 
 
 def tag_ids(database: peewee.Database, names: Sequence[str]) -> dict[str, int]:
@@ -129,7 +136,9 @@ def tag_ids(database: peewee.Database, names: Sequence[str]) -> dict[str, int]:
     if not names:
         return {}
     pred, params = in_list(database, list(set(names)))
-    return {name: tid for tid, name in fetchall(database, f"SELECT id, name FROM tag WHERE name {pred}", params)}
+    return {
+        name: tid for tid, name in fetchall(database, f"SELECT id, name FROM tag WHERE name {pred}", params)
+    }
 
 
 def link_tags(

@@ -22,10 +22,10 @@ from storage.errors import DatabaseUrlError
 # which sorts and compares correctly. Registered explicitly: Python 3.12 deprecates the default.
 sqlite3.register_adapter(datetime, lambda value: value.isoformat(" "))
 
-SQLITE_PRAGMAS = (
+SQLITE_PRAGMAS = (  # applied in order: the busy timeout first, so switching to WAL can wait
+    ("busy_timeout", 15000),  # ms: several workers share one file
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
-    ("busy_timeout", 15000),  # ms: several workers share one file
     ("synchronous", "normal"),  # WAL + NORMAL: durable across app crashes, fast commits
     ("cache_size", -65536),  # KiB
     ("temp_store", "memory"),

@@ -1,9 +1,9 @@
 """Storage errors. Driver exceptions are translated here, once, and chained.
 
-    StorageError
-    ├── DatabaseUrlError      DATABASE_URL cannot be understood
-    ├── MigrationError        the schema could not be brought up to date
-    └── ConnectionLost        the database went away mid-operation (safe to retry)
+StorageError
+├── DatabaseUrlError      DATABASE_URL cannot be understood
+├── MigrationError        the schema could not be brought up to date
+└── ConnectionLost        the database went away mid-operation (safe to retry)
 """
 
 from __future__ import annotations

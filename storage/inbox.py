@@ -23,7 +23,9 @@ def put(database: peewee.Database, bodies: Sequence[bytes | str], now: datetime)
     )
 
 
-def claim(database: peewee.Database, now: datetime, lease_until: datetime, limit: int) -> list[tuple[int, str]]:
+def claim(
+    database: peewee.Database, now: datetime, lease_until: datetime, limit: int
+) -> list[tuple[int, str]]:
     """Take up to ``limit`` unprocessed bodies, oldest first, for this processor.
 
     A body claimed by a processor that died is taken again once its claim is

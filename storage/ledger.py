@@ -92,9 +92,21 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
         " error_code, attempts, cap_claimed_at",
         [to_db_time(now), *params, token],
     )
-    return sorted(
-        (Claimed(*r[:8], from_db_time(r[8])) for r in rows), key=lambda c: c.id
-    )
+    claimed = [
+        Claimed(
+            id=r[0],
+            broadcast_id=r[1],
+            enrollment_id=r[2],
+            step_id=r[3],
+            contact_id=r[4],
+            template_id=r[5],
+            last_error=r[6],
+            attempts=r[7],
+            cap_claimed_at=from_db_time(r[8]),
+        )
+        for r in rows
+    ]
+    return sorted(claimed, key=lambda c: c.id)
 
 
 def recipients(database: peewee.Database, contact_ids: Sequence[int]) -> dict[int, Recipient]:
@@ -155,8 +167,13 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("wamid", "accepted_at"),
         [(i, w, to_db_time(at)) for i, w, at in outcomes.sent],
         casts=("bigint", "text", "timestamp"),
-        literals={"state": "'sent'", "batch": "NULL", "error_code": "NULL", "error_title": "NULL",
-                  "error_detail": "NULL"},
+        literals={
+            "state": "'sent'",
+            "batch": "NULL",
+            "error_code": "NULL",
+            "error_title": "NULL",
+            "error_detail": "NULL",
+        },
         where=_CLAIMED,
     )
     update_rows(

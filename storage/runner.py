@@ -29,11 +29,20 @@ _LOST = (peewee.InterfaceError, peewee.OperationalError)
 
 def _connection_dead(database: peewee.Database, exc: Exception) -> bool:
     text = str(exc).lower()
-    markers = ("closed", "terminat", "server closed", "connection", "could not connect", "broken pipe")
+    markers = (
+        "closed",
+        "terminat",
+        "server closed",
+        "connection",
+        "could not connect",
+        "broken pipe",
+    )
     return any(m in text for m in markers) and not isinstance(database, peewee.SqliteDatabase)
 
 
-def call_with_connection(database: peewee.Database, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+def call_with_connection(
+    database: peewee.Database, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
     """Call ``fn`` on this thread's connection, reconnecting once if it was lost."""
     for attempt in (1, 2):
         try:
@@ -58,8 +67,8 @@ def _discard(database: peewee.Database) -> None:
             database.close()
     except peewee.PeeweeException:
         pass
-    except Exception:  # noqa: BLE001 - the connection is already broken; only forget it
-        state = database._state  # peewee keeps the per-thread connection here
+    except Exception:
+        state = database._state  # type: ignore[attr-defined]  # peewee keeps the per-thread connection here
         state.reset()
 
 

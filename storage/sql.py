@@ -108,10 +108,7 @@ def update_rows(
     if is_postgres(database):
         sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])
         names = ", ".join([key, *columns])
-        sql = (
-            f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({names}) "
-            f"WHERE {table}.{key} = v.{key}{extra}"
-        )
+        sql = f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({names}) WHERE {table}.{key} = v.{key}{extra}"
         template = None
         if casts:
             template = "(" + ", ".join(f"%s::{c}" if c else "%s" for c in casts) + ")"

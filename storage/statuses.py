@@ -85,8 +85,17 @@ def write(database: peewee.Database, rows: Sequence[Row]) -> None:
         database,
         "outbound_message",
         "id",
-        ("state", "wamid", "accepted_at", "delivered_at", "read_at", "failed_at",
-         "error_code", "error_title", "error_detail"),
+        (
+            "state",
+            "wamid",
+            "accepted_at",
+            "delivered_at",
+            "read_at",
+            "failed_at",
+            "error_code",
+            "error_title",
+            "error_detail",
+        ),
         [
             (
                 r.id,
@@ -102,8 +111,18 @@ def write(database: peewee.Database, rows: Sequence[Row]) -> None:
             )
             for r in rows
         ],
-        casts=("bigint", "text", "text", "timestamp", "timestamp", "timestamp", "timestamp",
-               "integer", "text", "text"),
+        casts=(
+            "bigint",
+            "text",
+            "text",
+            "timestamp",
+            "timestamp",
+            "timestamp",
+            "timestamp",
+            "integer",
+            "text",
+            "text",
+        ),
         literals={"batch": "NULL"},
     )
 
@@ -126,7 +145,14 @@ def keep_pending(database: peewee.Database, pending: Sequence[Pending], now: dat
         "pending_status",
         ("wamid", "callback", "status", "at", "errors", "received_at"),
         [
-            (p.wamid, p.callback, p.status, to_db_time(p.at), orjson.dumps(p.errors).decode(), to_db_time(now))
+            (
+                p.wamid,
+                p.callback,
+                p.status,
+                to_db_time(p.at),
+                orjson.dumps(p.errors).decode(),
+                to_db_time(now),
+            )
             for p in pending
         ],
     )
@@ -142,4 +168,11 @@ def take_pending(database: peewee.Database, wamids: Sequence[str]) -> list[Pendi
         f"DELETE FROM pending_status WHERE wamid {pred} RETURNING wamid, callback, status, at, errors",
         params,
     )
-    return [Pending(w, c, s, from_db_time(at), orjson.loads(e)) for w, c, s, at, e in rows]
+    return [Pending(w, c, s, _when(at), orjson.loads(e)) for w, c, s, at, e in rows]
+
+
+def _when(raw: object) -> datetime:
+    moment = from_db_time(raw)  # type: ignore[arg-type]
+    if moment is None:
+        raise ValueError("a pending status without a time")
+    return moment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ def _worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+def pg_url() -> str:
     """A private PostgreSQL database for this test process, migrated once.
 
     PostgreSQL must answer: a missing server fails the run, it is never skipped.
@@ -51,15 +51,13 @@ def pg_url() -> Iterator[str]:
     database = open_database(url)
     migrate(database)
     database.close_all()
-    yield url
+    return url
 
 
 def _truncate_pg(url: str) -> None:
     database = open_database(url)
     with database.connection_context():
-        tables = [
-            t for t in database.get_tables() if t != "schema_version"
-        ]
+        tables = [t for t in database.get_tables() if t != "schema_version"]
         if tables:
             database.execute_sql(
                 "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
@@ -121,7 +119,11 @@ class Api:
         if isinstance(kwargs.get("data"), bytes) and len(kwargs["data"]) > 512 * 1024:
             kwargs["data"] = io.BytesIO(kwargs["data"])  # aiohttp warns on large raw bytes
         async with self.client.request(method, path, headers=headers, **kwargs) as response:
-            body = await response.json() if response.content_type == "application/json" else await response.text()
+            body = (
+                await response.json()
+                if response.content_type == "application/json"
+                else await response.text()
+            )
             return response.status, body
 
     async def get(self, path: str, **kwargs: Any) -> tuple[int, Any]:
@@ -137,8 +139,8 @@ class Api:
 
 
 @pytest.fixture
-async def client(herald: Herald, aiohttp_client: Any) -> AsyncIterator[TestClient]:
-    yield await aiohttp_client(create_app(herald))
+async def client(herald: Herald, aiohttp_client: Any) -> TestClient:
+    return await aiohttp_client(create_app(herald))
 
 
 @pytest.fixture

@@ -7,15 +7,35 @@ from typing import Any
 from bot.container import Herald
 from engine.contacts import ContactRow
 
-PROMO = {"name": "promo_autumn", "language": "en", "category": "MARKETING", "status": "APPROVED",
-         "components": [{"type": "BODY", "text": "Hi {{1}}, autumn deals are here."}]}
-ORDER = {"name": "order_update", "language": "en", "category": "UTILITY", "status": "APPROVED",
-         "components": [{"type": "BODY", "text": "Hi {{1}}, your order has shipped."}]}
-WELCOME = {"name": "welcome_offer", "language": "en", "category": "MARKETING", "status": "APPROVED",
-           "parameter_format": "NAMED",
-           "components": [{"type": "BODY", "text": "Welcome {{first_name}}! Use {{coupon}}."}]}
-PENDING = {"name": "promo_winter", "language": "en", "category": "MARKETING", "status": "PENDING",
-           "components": [{"type": "BODY", "text": "Winter is coming."}]}
+PROMO = {
+    "name": "promo_autumn",
+    "language": "en",
+    "category": "MARKETING",
+    "status": "APPROVED",
+    "components": [{"type": "BODY", "text": "Hi {{1}}, autumn deals are here."}],
+}
+ORDER = {
+    "name": "order_update",
+    "language": "en",
+    "category": "UTILITY",
+    "status": "APPROVED",
+    "components": [{"type": "BODY", "text": "Hi {{1}}, your order has shipped."}],
+}
+WELCOME = {
+    "name": "welcome_offer",
+    "language": "en",
+    "category": "MARKETING",
+    "status": "APPROVED",
+    "parameter_format": "NAMED",
+    "components": [{"type": "BODY", "text": "Welcome {{first_name}}! Use {{coupon}}."}],
+}
+PENDING = {
+    "name": "promo_winter",
+    "language": "en",
+    "category": "MARKETING",
+    "status": "PENDING",
+    "components": [{"type": "BODY", "text": "Winter is coming."}],
+}
 
 
 def seed_templates(herald: Herald, *templates: dict[str, Any]) -> None:
@@ -28,7 +48,10 @@ def seed_contacts(herald: Herald, rows: list[tuple[str, list[str]]], **kwargs: A
     """Contacts by (phone, tags); returns their ids in order."""
     with herald.database.connection_context():
         result = herald.contacts.write(
-            [ContactRow(phone=p, tags=tuple(t), name=f"Person {i}", **kwargs) for i, (p, t) in enumerate(rows)],
+            [
+                ContactRow(phone=p, tags=tuple(t), name=f"Person {i}", **kwargs)
+                for i, (p, t) in enumerate(rows)
+            ],
             source="test",
         )
     return [result.ids[i] for i in range(len(rows))]

@@ -18,7 +18,14 @@ from engine.clock import ManualClock
 from engine.notify import RecordingNotifier
 from engine.tick import TickReport
 from tests.conftest import Api, make_settings
-from tests.fakes.cloud_api import API_VERSION, APP_SECRET, BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID, TOKEN, FakeCloudApi
+from tests.fakes.cloud_api import (
+    API_VERSION,
+    APP_SECRET,
+    BUSINESS_ACCOUNT_ID,
+    PHONE_NUMBER_ID,
+    TOKEN,
+    FakeCloudApi,
+)
 
 
 def live_settings(database_url: str, cloud: FakeCloudApi, **overrides: Any) -> Any:
@@ -103,7 +110,11 @@ def live_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def live(
-    database_url: str, clock: ManualClock, cloud: FakeCloudApi, aiohttp_client: Any, live_overrides: dict[str, Any]
+    database_url: str,
+    clock: ManualClock,
+    cloud: FakeCloudApi,
+    aiohttp_client: Any,
+    live_overrides: dict[str, Any],
 ) -> AsyncIterator[Live]:
     herald = build(live_settings(database_url, cloud, **live_overrides), clock=clock, direct_only=True)
     notes = RecordingNotifier()

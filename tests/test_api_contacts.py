@@ -35,7 +35,8 @@ class Recorder:
 
 async def test_upsert_creates_then_updates_by_phone(api: Api) -> None:
     status, created = await api.post(
-        "/api/contacts", {"phone": "+91 98123 45678", "name": "Asha", "tags": [" VIP ", "gold", "vip"]}
+        "/api/contacts",
+        {"phone": "+91 98123 45678", "name": "Asha", "tags": [" VIP ", "gold", "vip"]},
     )
     assert status == 201
     assert created["phone"] == "+919812345678"
@@ -44,7 +45,8 @@ async def test_upsert_creates_then_updates_by_phone(api: Api) -> None:
     assert created["status"] == "active"
 
     status, updated = await api.post(
-        "/api/contacts", {"phone": "0091-98123-45678", "attributes": {"city": "Pune"}, "tags": ["new"]}
+        "/api/contacts",
+        {"phone": "0091-98123-45678", "attributes": {"city": "Pune"}, "tags": ["new"]},
     )
     assert status == 200
     assert updated["id"] == created["id"]
@@ -194,21 +196,66 @@ async def test_csv_without_a_phone_header_changes_nothing(api: Api, herald: Hera
 @pytest.mark.parametrize(
     ("request_kwargs", "status", "code", "says"),
     [
-        ({"headers": {"Authorization": "Bearer wrong"}, "json": {"phone": "+447911123456"}}, 401, "unauthorized", "bearer token"),
-        ({"headers": {"Authorization": ""}, "json": {"phone": "+447911123456"}}, 401, "unauthorized", "bearer token"),
+        (
+            {"headers": {"Authorization": "Bearer wrong"}, "json": {"phone": "+447911123456"}},
+            401,
+            "unauthorized",
+            "bearer token",
+        ),
+        (
+            {"headers": {"Authorization": ""}, "json": {"phone": "+447911123456"}},
+            401,
+            "unauthorized",
+            "bearer token",
+        ),
         ({"json": {"phone": "12345"}}, 422, "invalid", "country code"),
-        ({"json": {"phone": "+447911123456", "colour": "red"}}, 422, "invalid", "unknown field 'colour'"),
+        (
+            {"json": {"phone": "+447911123456", "colour": "red"}},
+            422,
+            "invalid",
+            "unknown field 'colour'",
+        ),
         ({"json": {"name": "No phone"}}, 422, "invalid", "phone is required"),
-        ({"json": {"phone": "+447911123456", "tags": ["ok", "no way!"]}}, 422, "invalid", "tag 'no way!'"),
+        (
+            {"json": {"phone": "+447911123456", "tags": ["ok", "no way!"]}},
+            422,
+            "invalid",
+            "tag 'no way!'",
+        ),
         ({"json": {"phone": "+447911123456", "opted_in": "maybe"}}, 422, "invalid", "opted_in"),
-        ({"data": b'{"phone": "+4479', "headers": {"Content-Type": "application/json"}}, 400, "malformed_json", "not valid JSON"),
-        ({"data": b"\xff\xfe{}", "headers": {"Content-Type": "application/json"}}, 400, "malformed_json", "not valid JSON"),
-        ({"data": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, 422, "invalid", "body"),
-        ({"data": b"x" * 2_000_000, "headers": {"Content-Type": "application/json"}}, 413, "body_too_large", "larger than"),
-        ({"data": b"<a/>", "headers": {"Content-Type": "application/xml"}}, 415, "unsupported_media_type", "JSON"),
+        (
+            {"data": b'{"phone": "+4479', "headers": {"Content-Type": "application/json"}},
+            400,
+            "malformed_json",
+            "not valid JSON",
+        ),
+        (
+            {"data": b"\xff\xfe{}", "headers": {"Content-Type": "application/json"}},
+            400,
+            "malformed_json",
+            "not valid JSON",
+        ),
+        (
+            {"data": b"[1, 2]", "headers": {"Content-Type": "application/json"}},
+            422,
+            "invalid",
+            "body",
+        ),
+        (
+            {"data": b"x" * 2_000_000, "headers": {"Content-Type": "application/json"}},
+            413,
+            "body_too_large",
+            "larger than",
+        ),
+        (
+            {"data": b"<a/>", "headers": {"Content-Type": "application/xml"}},
+            415,
+            "unsupported_media_type",
+            "JSON",
+        ),
     ],
 )
-async def test_bad_requests_get_a_clear_4xx_and_change_nothing(
+async def test_bad_requests_get_a_clear_4xx_and_change_nothing(  # noqa: PLR0917 - parametrized
     api: Api, herald: Herald, request_kwargs: dict[str, Any], status: int, code: str, says: str
 ) -> None:
     await api.post("/api/contacts", {"phone": "+447911123456", "name": "Bob", "tags": ["vip"]})

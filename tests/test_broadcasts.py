@@ -37,7 +37,8 @@ async def _audience(api: Api, herald: Herald) -> dict[str, int]:
 async def test_or_targeting_skips_opted_out_and_deleted(api: Api, herald: Herald) -> None:
     people = await _audience(api, herald)
     status, b = await api.post(
-        "/api/broadcasts", {"template": "promo_autumn", "tags": ["vip", "GOLD"], "schedule": "draft"}
+        "/api/broadcasts",
+        {"template": "promo_autumn", "tags": ["vip", "GOLD"], "schedule": "draft"},
     )
     assert status == 201
     assert b["status"] == "draft"
@@ -47,7 +48,12 @@ async def test_or_targeting_skips_opted_out_and_deleted(api: Api, herald: Herald
     assert status == 200
     assert preview["total"] == 3
     assert preview["waterfall"] == {
-        "matched": 5, "opted_out": 1, "deleted": 1, "eligible": 3, "frequency_capped": 0, "will_send": 3,
+        "matched": 5,
+        "opted_out": 1,
+        "deleted": 1,
+        "eligible": 3,
+        "frequency_capped": 0,
+        "will_send": 3,
     }
     assert [c["id"] for c in preview["sample"]] == [people["vip"], people["gold"], people["both"]]
     assert preview["sample"][0]["phone"] == "+447911000001"  # the API is not a chat: unmasked
@@ -63,7 +69,9 @@ async def test_or_targeting_skips_opted_out_and_deleted(api: Api, herald: Herald
     assert started["funnel"]["pending"] == 3
 
 
-async def test_audience_and_ledger_take_the_same_number_of_queries_for_any_size(herald: Herald) -> None:
+async def test_audience_and_ledger_take_the_same_number_of_queries_for_any_size(
+    herald: Herald,
+) -> None:
     seed_templates(herald)
     counts = []
     for n, tag in ((5, "small"), (300, "large")):
@@ -82,12 +90,18 @@ async def test_audience_and_ledger_take_the_same_number_of_queries_for_any_size(
     assert counts[0] == counts[1]
 
 
-async def test_preview_counts_the_frequency_cap_only_for_marketing(api: Api, herald: Herald, clock: ManualClock) -> None:
+async def test_preview_counts_the_frequency_cap_only_for_marketing(
+    api: Api, herald: Herald, clock: ManualClock
+) -> None:
     seed_templates(herald)
     ids = seed_contacts(herald, [(p, ["vip"]) for p in phones(4)])
     with herald.database.connection_context():
-        Contact.update(last_marketing_at=clock.now() - timedelta(hours=2)).where(Contact.id.in_(ids[:2])).execute()
-        Contact.update(last_marketing_at=clock.now() - timedelta(hours=25)).where(Contact.id == ids[2]).execute()
+        Contact.update(last_marketing_at=clock.now() - timedelta(hours=2)).where(
+            Contact.id.in_(ids[:2])
+        ).execute()
+        Contact.update(last_marketing_at=clock.now() - timedelta(hours=25)).where(
+            Contact.id == ids[2]
+        ).execute()
     _, promo = await api.post("/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"]})
     _, preview = await api.get(f"/api/broadcasts/{promo['id']}/preview")
     assert (preview["total"], preview["capped"], preview["will_send"]) == (4, 2, 2)
@@ -97,19 +111,45 @@ async def test_preview_counts_the_frequency_cap_only_for_marketing(api: Api, her
     assert (preview["capped"], preview["will_send"]) == (0, 4)
 
 
-async def test_bad_broadcasts_are_refused_with_the_reason_and_nothing_is_created(api: Api, herald: Herald) -> None:
+async def test_bad_broadcasts_are_refused_with_the_reason_and_nothing_is_created(
+    api: Api, herald: Herald
+) -> None:
     await _audience(api, herald)
     cases = [
         ({"template": "promo_autum", "tags": ["vip"]}, "template", "promo_autumn"),
         ({"template": "promo_winter", "tags": ["vip"]}, "template", "PENDING"),
         ({"template": "promo_autumn", "tags": ["vipp"]}, "tags", "'vip'"),
         ({"template": "promo_autumn", "tags": []}, "tags", "tags"),
-        ({"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-29T09:00"}, "schedule", "in the past"),
-        ({"template": "promo_autumn", "tags": ["vip"], "schedule": "tomorrow"}, "schedule", "not a date"),
-        ({"template": "promo_autumn", "tags": ["vip"], "schedule": "2027-03-14T02:30",
-          "timezone": "America/New_York"}, "schedule", "does not exist"),
-        ({"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-12-01T09:00",
-          "timezone": "Asia/Calcutta2"}, "timezone", "IANA"),
+        (
+            {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-29T09:00"},
+            "schedule",
+            "in the past",
+        ),
+        (
+            {"template": "promo_autumn", "tags": ["vip"], "schedule": "tomorrow"},
+            "schedule",
+            "not a date",
+        ),
+        (
+            {
+                "template": "promo_autumn",
+                "tags": ["vip"],
+                "schedule": "2027-03-14T02:30",
+                "timezone": "America/New_York",
+            },
+            "schedule",
+            "does not exist",
+        ),
+        (
+            {
+                "template": "promo_autumn",
+                "tags": ["vip"],
+                "schedule": "2026-12-01T09:00",
+                "timezone": "Asia/Calcutta2",
+            },
+            "timezone",
+            "IANA",
+        ),
         ({"template": "welcome_offer", "tags": ["vip"], "params": ["x"]}, "params", "named"),
     ]
     for body, field, says in cases:
@@ -128,7 +168,12 @@ async def test_scheduled_time_is_echoed_with_its_zone_and_fires_on_a_moved_clock
     # clock: Mon 30 Nov 2026 08:00 UTC
     status, b = await api.post(
         "/api/broadcasts",
-        {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-12-01T09:00", "timezone": "Asia/Kolkata"},
+        {
+            "template": "promo_autumn",
+            "tags": ["vip"],
+            "schedule": "2026-12-01T09:00",
+            "timezone": "Asia/Kolkata",
+        },
     )
     assert status == 201
     assert b["status"] == "scheduled"
@@ -150,10 +195,19 @@ async def test_a_schedule_missed_beyond_the_grace_is_reported_not_fired(
     await _audience(api, herald)
     notes = RecordingNotifier()
     herald.notifier.add(notes)
-    _, late = await api.post("/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-30T08:30"})
-    _, missed = await api.post("/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-30T09:00"})
+    _, late = await api.post(
+        "/api/broadcasts",
+        {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-30T08:30"},
+    )
+    _, missed = await api.post(
+        "/api/broadcasts",
+        {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-30T09:00"},
+    )
     clock.advance(hours=3)  # 11:00: 2h30 and 2h late; the grace is 1 h
-    _, ok = await api.post("/api/broadcasts", {"template": "order_update", "tags": ["vip"], "schedule": "2026-11-30T11:30"})
+    _, ok = await api.post(
+        "/api/broadcasts",
+        {"template": "order_update", "tags": ["vip"], "schedule": "2026-11-30T11:30"},
+    )
     clock.advance(minutes=45)  # 11:45: the third is 15 min late
     with herald.database.connection_context():
         assert herald.broadcasts.due() == [ok["id"]]
@@ -175,7 +229,9 @@ async def test_lifecycle_moves_refuse_what_the_state_does_not_allow(api: Api, he
     assert "it is draft" in body["error"]["message"]
     status, _ = await api.post(f"/api/broadcasts/{b['id']}/send")
     assert status == 200
-    status, body = await api.call("PATCH", f"/api/broadcasts/{b['id']}", json={"template": "promo_autumn", "tags": ["gold"]})
+    status, body = await api.call(
+        "PATCH", f"/api/broadcasts/{b['id']}", json={"template": "promo_autumn", "tags": ["gold"]}
+    )
     assert status == 409
     status, paused = await api.post(f"/api/broadcasts/{b['id']}/pause")
     assert (status, paused["status"]) == (200, "paused")
@@ -205,8 +261,20 @@ async def test_a_draft_can_be_edited_then_sent(api: Api, herald: Herald) -> None
     await _audience(api, herald)
     _, b = await api.post("/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "name": "Autumn"})
     status, edited = await api.call(
-        "PATCH", f"/api/broadcasts/{b['id']}", json={"template": "order_update", "tags": ["gold"], "schedule": "2026-12-24T10:00", "timezone": "Europe/London"}
+        "PATCH",
+        f"/api/broadcasts/{b['id']}",
+        json={
+            "template": "order_update",
+            "tags": ["gold"],
+            "schedule": "2026-12-24T10:00",
+            "timezone": "Europe/London",
+        },
     )
     assert status == 200
-    assert (edited["template"], edited["tags"], edited["status"], edited["name"]) == ("order_update", ["gold"], "scheduled", "Autumn")
+    assert (edited["template"], edited["tags"], edited["status"], edited["name"]) == (
+        "order_update",
+        ["gold"],
+        "scheduled",
+        "Autumn",
+    )
     assert edited["scheduled_for"] == "Thu 24 Dec 10:00 Europe/London (10:00 UTC)"

@@ -33,7 +33,7 @@ async def test_a_broadcast_reaches_every_recipient_once_and_the_funnel_fills(liv
     b = await _broadcast(live, "promo_autumn", ["vip"], schedule="now")
     await live.settle()
 
-    assert live.sends_to() == {p: 1 for p in numbers}
+    assert live.sends_to() == dict.fromkeys(numbers, 1)
     sent = live.cloud.sends()
     assert all(r.json["template"]["name"] == "promo_autumn" for r in sent)
     first = sent[0].json
@@ -54,7 +54,9 @@ async def test_a_broadcast_reaches_every_recipient_once_and_the_funnel_fills(liv
         per_body=7,
     )
     assert set(answers) == {200}
-    await live.eventually(lambda: OutboundMessage.select().where(OutboundMessage.read_at.is_null(False)).count() == 29)
+    await live.eventually(
+        lambda: OutboundMessage.select().where(OutboundMessage.read_at.is_null(False)).count() == 29
+    )
     funnel = await live.funnel(b["id"])
     assert funnel["sent"] == 30
     assert funnel["delivered"] == 29  # read implies delivered
@@ -66,20 +68,24 @@ async def test_a_broadcast_reaches_every_recipient_once_and_the_funnel_fills(liv
     assert len(live.notes.of("completed")) == 1
 
 
-async def test_the_frequency_cap_holds_across_two_concurrent_marketing_broadcasts(live: Live) -> None:
+async def test_the_frequency_cap_holds_across_two_concurrent_marketing_broadcasts(
+    live: Live,
+) -> None:
     numbers = phones(40)
     seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
     first = await _broadcast(live, "promo_autumn", ["vip"])
     second = await _broadcast(live, "last_chance", ["vip"])
     utility = await _broadcast(live, "thank_you", ["vip"])
-    await asyncio.gather(*[live.api.post(f"/api/broadcasts/{b['id']}/send") for b in (first, second, utility)])
+    await asyncio.gather(
+        *[live.api.post(f"/api/broadcasts/{b['id']}/send") for b in (first, second, utility)]
+    )
     await live.settle()
 
     marketing: dict[str, int] = {}
     for message in live.cloud.accepted:
         if message.template in ("promo_autumn", "last_chance"):
             marketing[message.to] = marketing.get(message.to, 0) + 1
-    assert marketing == {p: 1 for p in numbers}  # one marketing message each, whichever won
+    assert marketing == dict.fromkeys(numbers, 1)  # one marketing message each, whichever won
     utility_sends = [m for m in live.cloud.accepted if m.template == "thank_you"]
     assert len(utility_sends) == 40  # never capped
     f1, f2 = await live.funnel(first["id"]), await live.funnel(second["id"])
@@ -115,7 +121,9 @@ async def test_a_permanent_failure_does_not_consume_the_cap(live: Live) -> None:
     ("code", "family"),
     [(130429, "throttled"), (131056, "pair rate"), (131000, "retryable"), (2, "retryable")],
 )
-async def test_retryable_errors_are_retried_and_the_recipient_is_sent_once(live: Live, code: int, family: str) -> None:
+async def test_retryable_errors_are_retried_and_the_recipient_is_sent_once(
+    live: Live, code: int, family: str
+) -> None:
     numbers = phones(5)
     seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
     live.cloud.fail(code, to=numbers[2], times=2)
@@ -128,7 +136,7 @@ async def test_retryable_errors_are_retried_and_the_recipient_is_sent_once(live:
     for _ in range(6):
         live.clock.advance(minutes=5)
         await live.settle()
-    assert live.sends_to() == {p: 1 for p in numbers}
+    assert live.sends_to() == dict.fromkeys(numbers, 1)
     funnel = await live.funnel(b["id"])
     assert (funnel["sent"], funnel["failed"], funnel["pending"]) == (5, 0, 0)
 
@@ -155,7 +163,7 @@ async def test_bad_credentials_pause_the_broadcast_and_alert(live: Live) -> None
     live.cloud.fail(190, times=None)
     b = await _broadcast(live, "thank_you", ["vip"], schedule="now")
     await live.settle()
-    status, got = await live.api.get(f"/api/broadcasts/{b['id']}")
+    _, got = await live.api.get(f"/api/broadcasts/{b['id']}")
     assert got["status"] == "paused"
     assert "WHATSAPP_TOKEN" in got["status_reason"]
     assert [a["kind"] for a in live.notes.of("alert")] == ["credentials"]
@@ -194,7 +202,7 @@ async def test_pause_mid_send_stops_quickly_and_resume_sends_the_rest_once(live:
     b = await _broadcast(live, "thank_you", ["vip"], schedule="now")
     ticking = asyncio.create_task(live.tick())
     await live.eventually(lambda: len(live.cloud.sends()) >= 20)
-    status, paused = await live.api.post(f"/api/broadcasts/{b['id']}/pause")
+    status, _ = await live.api.post(f"/api/broadcasts/{b['id']}/pause")
     assert status == 200
     await ticking
     partial = len(live.cloud.sends())
@@ -203,7 +211,7 @@ async def test_pause_mid_send_stops_quickly_and_resume_sends_the_rest_once(live:
     assert len(live.cloud.sends()) == partial  # nothing goes while paused
     await live.api.post(f"/api/broadcasts/{b['id']}/resume")
     await live.settle()
-    assert live.sends_to() == {p: 1 for p in numbers}
+    assert live.sends_to() == dict.fromkeys(numbers, 1)
 
 
 async def test_cancel_mid_send_skips_the_rest_with_a_reason(live: Live) -> None:
@@ -237,9 +245,17 @@ async def test_opted_out_after_the_audience_was_taken_is_skipped_with_a_reason(l
 async def test_a_contact_missing_a_template_parameter_is_skipped_alone(live: Live) -> None:
     numbers = phones(3)
     seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
-    await live.api.post("/api/contacts", {"phone": numbers[0], "attributes": {"order": "HX-1", "state": "shipped"}})
+    await live.api.post(
+        "/api/contacts", {"phone": numbers[0], "attributes": {"order": "HX-1", "state": "shipped"}}
+    )
     await live.api.post("/api/contacts", {"phone": numbers[1], "attributes": {"order": "HX-2"}})
-    b = await _broadcast(live, "order_update", ["vip"], schedule="now", params=["{name}", "{order}", "{state}", "{order}"])
+    b = await _broadcast(
+        live,
+        "order_update",
+        ["vip"],
+        schedule="now",
+        params=["{name}", "{order}", "{state}", "{order}"],
+    )
     await live.settle()
     funnel = await live.funnel(b["id"])
     assert funnel["sent"] == 1
@@ -266,8 +282,13 @@ async def test_template_paused_by_meta_pauses_the_broadcast_and_alerts(live: Liv
     await live.api.post(f"/api/broadcasts/{b['id']}/send")
     change = webhook(
         "message_template_status_update",
-        {"event": "PAUSED", "message_template_id": 1000000000000002, "message_template_name": "promo_autumn",
-         "message_template_language": "en", "reason": "LOW_QUALITY"},
+        {
+            "event": "PAUSED",
+            "message_template_id": 1000000000000002,
+            "message_template_name": "promo_autumn",
+            "message_template_language": "en",
+            "reason": "LOW_QUALITY",
+        },
         business_account_id=live.cloud.business_account_id,
     )
     status = await live.cloud.webhooks.post_webhook(live.webhook_url, orjson.dumps(change))

@@ -53,7 +53,9 @@ def test_every_model_matches_the_migrated_schema(empty_url: str) -> None:
             assert fields == columns, f"{table}: models {sorted(fields)} vs schema {sorted(columns)}"
 
 
-def test_the_latest_migration_applies_on_top_of_the_previous_version_with_data(empty_url: str) -> None:
+def test_the_latest_migration_applies_on_top_of_the_previous_version_with_data(
+    empty_url: str,
+) -> None:
     database = _open(empty_url)
     migrate(database, target=LATEST - 1)
     p = "%s" if is_postgres(database) else "?"

@@ -37,8 +37,12 @@ def worker(herald: Herald, name: str = "test-worker") -> Iterator[dramatiq.Worke
         w.stop(timeout=10_000)
 
 
-async def _world(database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any, redis_url: str) -> Live:
-    settings = live_settings(database_url, cloud, redis_url=redis_url, queue_namespace=f"t{uuid.uuid4().hex[:10]}")
+async def _world(
+    database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any, redis_url: str
+) -> Live:
+    settings = live_settings(
+        database_url, cloud, redis_url=redis_url, queue_namespace=f"t{uuid.uuid4().hex[:10]}"
+    )
     herald = build(settings, clock=clock)
     herald.dispatcher.recheck = 0.0
     notes = RecordingNotifier()
@@ -50,7 +54,9 @@ async def _world(database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_cli
 
 
 @pytest.fixture
-async def shared_redis_world(database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any) -> AsyncIterator[Live]:
+async def shared_redis_world(
+    database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any
+) -> AsyncIterator[Live]:
     world = await _world(database_url, clock, cloud, aiohttp_client, "redis://127.0.0.1:6379/15")
     yield world
     world.herald.close()
@@ -72,26 +78,34 @@ async def test_batches_go_through_redis_to_a_worker(shared_redis_world: Live) ->
     seed_contacts(world.herald, [(p, ["vip"]) for p in numbers])
     with worker(world.herald):
         assert world.herald.dispatcher.mode == REDIS
-        status, b = await world.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+        status, b = await world.api.post(
+            "/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"}
+        )
         assert status == 201
         report = await world.tick()
         assert report.batches == 3
         assert world.herald.dispatcher.busy == 0  # nothing ran here: the worker did it
         await _wait_sent(world, b["id"], 250)
-    assert world.sends_to() == {p: 1 for p in numbers}
+    assert world.sends_to() == dict.fromkeys(numbers, 1)
 
 
 async def test_with_no_worker_listening_work_runs_in_process(shared_redis_world: Live) -> None:
     world = shared_redis_world
     seed_contacts(world.herald, [(p, ["vip"]) for p in phones(20)])
     assert world.herald.dispatcher.mode == DIRECT
-    _, b = await world.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+    _, b = await world.api.post(
+        "/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"}
+    )
     await world.settle()
     assert (await world.funnel(b["id"]))["sent"] == 20
 
 
 async def test_redis_stopped_mid_broadcast_falls_back_to_direct_and_back_without_loss_or_duplicates(
-    database_url: str, clock: Any, cloud: FakeCloudApi, aiohttp_client: Any, private_redis: PrivateRedis
+    database_url: str,
+    clock: Any,
+    cloud: FakeCloudApi,
+    aiohttp_client: Any,
+    private_redis: PrivateRedis,
 ) -> None:
     world = await _world(database_url, clock, cloud, aiohttp_client, private_redis.url)
     try:
@@ -99,7 +113,9 @@ async def test_redis_stopped_mid_broadcast_falls_back_to_direct_and_back_without
         seed_contacts(world.herald, [(p, ["vip"]) for p in numbers])
         world.herald.sender.limiter.rate = 400.0
         with worker(world.herald):
-            _, b = await world.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+            _, b = await world.api.post(
+                "/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"}
+            )
             await world.tick()
             await world.eventually(lambda: len(cloud.sends()) >= 50)
             private_redis.stop()  # mid-broadcast
@@ -111,6 +127,6 @@ async def test_redis_stopped_mid_broadcast_falls_back_to_direct_and_back_without
             world.herald.link.beat("test-worker")  # type: ignore[union-attr]
             assert world.herald.dispatcher.mode == REDIS
             await _wait_sent(world, b["id"], 600)
-        assert world.sends_to() == {p: 1 for p in numbers}
+        assert world.sends_to() == dict.fromkeys(numbers, 1)
     finally:
         world.herald.close()

@@ -18,7 +18,11 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("DATABASE_URL", "mysql://root@localhost/x", "DATABASE_URL: unsupported database scheme 'mysql'"),
+        (
+            "DATABASE_URL",
+            "mysql://root@localhost/x",
+            "DATABASE_URL: unsupported database scheme 'mysql'",
+        ),
         ("DATABASE_URL", "herald.db", "DATABASE_URL: 'herald.db' is not a database URL"),
         ("DATABASE_URL", "postgresql://localhost:5432/", "DATABASE_URL"),
         ("DATABASE_URL", "postgresql://localhost:notaport/db", "DATABASE_URL"),
@@ -38,7 +42,9 @@ def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value:
     assert says in str(caught.value)
 
 
-def test_lists_are_comma_separated_and_admin_phones_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lists_are_comma_separated_and_admin_phones_normalised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("WHATSAPP_ADMINS", "+91 98123 45678, +447911123456")
     monkeypatch.setenv("SLACK_ADMINS", "U1,U2 ,")
     settings = load_settings()
@@ -55,7 +61,13 @@ def test_the_serve_banner_never_prints_secrets(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("API_TOKEN", "api-secret")
     monkeypatch.setenv("DATABASE_URL", "postgresql://herald:pg-password@db:5432/herald")
     text = "\n".join(banner(load_settings()))
-    for secret in ("EAAG-secret-token", "xoxb-secret", "signing-secret", "api-secret", "pg-password"):
+    for secret in (
+        "EAAG-secret-token",
+        "xoxb-secret",
+        "signing-secret",
+        "api-secret",
+        "pg-password",
+    ):
         assert secret not in text
     assert "live" in text
     assert "slack    : on" in text

@@ -167,6 +167,4 @@ def _with_tags(template: str, rest: list[str]) -> str | None:
     except UsageError:
         return None
     after = rest[len(lead) :]
-    return messages.mask_numbers(
-        " ".join(["broadcast", template, "tags:" + ",".join(tags), *after])
-    )
+    return messages.mask_numbers(" ".join(["broadcast", template, "tags:" + ",".join(tags), *after]))

@@ -59,9 +59,7 @@ _RELATIVE_DAY = re.compile(
 )
 _WEEKDAY_THEN_DATE = re.compile(rf"(?:on\s+)?(?P<weekday>{_WEEKDAY_NAMES})\s+(?P<date>.+)")
 _ISO = re.compile(r"(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})", re.ASCII)
-_NUMERIC = re.compile(
-    r"(?P<a>[0-9]{1,2})[-/.](?P<b>[0-9]{1,2})(?:[-/.](?P<y>[0-9]{4}|[0-9]{2}))?", re.ASCII
-)
+_NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})[-/.](?P<b>[0-9]{1,2})(?:[-/.](?P<y>[0-9]{4}|[0-9]{2}))?", re.ASCII)
 _PARSERS = ["relative-time", "absolute-time"]
 
 
@@ -91,8 +89,7 @@ class DaySpec:
         day = today + timedelta(days=ahead)
         if ahead == 0 and (
             self.skip_today
-            or _instant(datetime.combine(day + after, clock, tzinfo=now_local.tzinfo))
-            <= _instant(now_local)
+            or _instant(datetime.combine(day + after, clock, tzinfo=now_local.tzinfo)) <= _instant(now_local)
         ):
             day += timedelta(days=7)
         return day + after

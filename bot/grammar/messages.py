@@ -15,8 +15,7 @@ from engine.phones import mask_phone
 
 USAGE: dict[str, str] = {
     "broadcast": (
-        "broadcast <template> tags:<tag>[,<tag>…] [at <time> | now | draft]"
-        ' [name:"…"] [lang:<code>]'
+        'broadcast <template> tags:<tag>[,<tag>…] [at <time> | now | draft] [name:"…"] [lang:<code>]'
     ),
     "broadcast list": "broadcast list",
     "broadcast show": "broadcast show <id>",
@@ -25,9 +24,7 @@ USAGE: dict[str, str] = {
     "broadcast stats": "broadcast stats <id>",
     "broadcast pause": "broadcast pause <id>",
     "broadcast resume": "broadcast resume <id>",
-    "sequence": (
-        "sequence list | show <name> | activate <name> | pause <name> | enroll <name> <phone>"
-    ),
+    "sequence": ("sequence list | show <name> | activate <name> | pause <name> | enroll <name> <phone>"),
     "sequence list": "sequence list",
     "sequence show": "sequence show <name>",
     "sequence activate": "sequence activate <name>",
@@ -47,9 +44,7 @@ USAGE: dict[str, str] = {
     "templates sync": "templates sync",
     "stats": "stats [today | yesterday | 7d]",
     "help": "help [broadcast | sequence | contacts | templates | stats | times]",
-    "time": (
-        "at 9am | at 18:30 | at tomorrow 9am | at mon 9am | at 2026-12-01 09:00 | at in 2 hours"
-    ),
+    "time": ("at 9am | at 18:30 | at tomorrow 9am | at mon 9am | at 2026-12-01 09:00 | at in 2 hours"),
 }
 
 BROADCAST_ACTIONS_USAGE = (
@@ -224,11 +219,7 @@ def unknown_template(word: str) -> str:
 
 def unknown_tags(words: list[str]) -> str:
     listed = ", ".join(f"{code(w)}" for w in words)
-    return (
-        f"No contact has the tag {listed}."
-        if len(words) == 1
-        else f"No contact has the tags {listed}."
-    )
+    return f"No contact has the tag {listed}." if len(words) == 1 else f"No contact has the tags {listed}."
 
 
 def bad_tag(raw: str) -> str:
@@ -259,9 +250,7 @@ def bad_language(word: str) -> str:
 
 
 def bad_id(word: str, form: str) -> str:
-    return (
-        f"{code(word)} is not a broadcast id: {code(form)} takes the number from `broadcast list`."
-    )
+    return f"{code(word)} is not a broadcast id: {code(form)} takes the number from `broadcast list`."
 
 
 def needs_id(form: str) -> str:
@@ -376,9 +365,7 @@ def cannot_change() -> str:
 
 
 def ask_audience(template: str, known_tags: list[str]) -> str:
-    examples = (
-        ", ".join(f"{code(t)}" for t in known_tags[:5]) if known_tags else "`vip` or `vip, gold`"
-    )
+    examples = ", ".join(f"{code(t)}" for t in known_tags[:5]) if known_tags else "`vip` or `vip, gold`"
     return f"Who should get {code(template)}? Tell me the tags, like {examples}."
 
 

@@ -58,9 +58,7 @@ def template(word: str, vocabulary: Vocabulary, *, usage: str) -> str:
     known = vocabulary.templates
     if not _TEMPLATE.fullmatch(name):
         guess = closest(name, known) if known else None
-        raise UsageError(
-            messages.bad_template_name(word), usage=usage, suggestion=guess, field="template"
-        )
+        raise UsageError(messages.bad_template_name(word), usage=usage, suggestion=guess, field="template")
     if known is not None and name not in known:
         raise UsageError(
             messages.unknown_template(name),
@@ -101,9 +99,7 @@ def tags(raw: Iterable[str], *, usage: str, check: Vocabulary | None = None) -> 
     suggestion = None
     if all(fixes.values()):
         suggestion = "tags:" + ",".join(fixes.get(t) or t for t in result)
-    raise UsageError(
-        messages.unknown_tags(unknown), usage=usage, suggestion=suggestion, field="tags"
-    )
+    raise UsageError(messages.unknown_tags(unknown), usage=usage, suggestion=suggestion, field="tags")
 
 
 def sequence(word: str, vocabulary: Vocabulary, *, usage: str) -> str:

@@ -45,9 +45,7 @@ _TRANSLATE = str.maketrans(
 )
 
 # <tel:+919812345678|+91 98123 45678>, <mailto:a@b.c|a@b.c>, <https://x|label>, <https://x>
-_LINK = re.compile(
-    r"<(?P<scheme>tel|mailto|https?|sms):(?P<target>[^|<>]*)(?:\|(?P<label>[^<>]*))?>"
-)
+_LINK = re.compile(r"<(?P<scheme>tel|mailto|https?|sms):(?P<target>[^|<>]*)(?:\|(?P<label>[^<>]*))?>")
 # <@U0123ABC> or <@U0123ABC|asha>: a person mentioned; the bot's own name when it is addressed
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^<>]*)?>")
 # <#C0123|general> → #general, <!here> → @here, <!subteam^S1|@team> → @team

@@ -78,9 +78,7 @@ def contacts(args: Args, ctx: Context) -> Command:
         tags_option = args.options.get("tags")
         return ContactAdd(
             phone=phone,
-            name=names.free_text(name.value, what="name", usage=usage, field="name")
-            if name
-            else None,
+            name=names.free_text(name.value, what="name", usage=usage, field="name") if name else None,
             tags=names.tags([tags_option.value], usage=usage) if tags_option else (),
         )
     if verb == "optout":
@@ -92,11 +90,7 @@ def contacts(args: Args, ctx: Context) -> Command:
     tags = names.tags(rest, usage=usage)
     if not tags:
         raise UsageError(messages.needs_tags(form), usage=usage, field="tags")
-    return (
-        ContactTag(phone=phone, tags=tags)
-        if verb == "tag"
-        else ContactUntag(phone=phone, tags=tags)
-    )
+    return ContactTag(phone=phone, tags=tags) if verb == "tag" else ContactUntag(phone=phone, tags=tags)
 
 
 def sequence(args: Args, ctx: Context) -> Command:

@@ -56,9 +56,7 @@ class Args:
         """Raises UsageError when an option outside ``allowed`` was given to ``form``."""
         for key, option in self.options.items():
             if key not in allowed:
-                raise UsageError(
-                    messages.option_not_here(option.written, form), usage=usage, field=key
-                )
+                raise UsageError(messages.option_not_here(option.written, form), usage=usage, field=key)
 
     def text(self, start: int = 0) -> str:
         return " ".join(t.text for t in self.words[start:])

@@ -20,7 +20,9 @@ def _spec(body: BroadcastIn) -> BroadcastSpec:
     return BroadcastSpec(
         template=body.template,
         tags=body.tags,
-        schedule=body.schedule.strip().lower() if body.schedule.strip().lower() in ("now", "draft") else body.schedule,
+        schedule=body.schedule.strip().lower()
+        if body.schedule.strip().lower() in ("now", "draft")
+        else body.schedule,
         name=body.name,
         language=body.language,
         timezone=body.timezone,
@@ -40,7 +42,9 @@ async def list_broadcasts(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     limit = int_param(request, "limit", default=20, low=1, high=200)
     status = request.query.get("status") or None
-    return json_response({"broadcasts": await herald.db(herald.broadcasts.list, limit=limit, status=status)})
+    return json_response(
+        {"broadcasts": await herald.db(herald.broadcasts.recent, limit=limit, status=status)}
+    )
 
 
 @routes.get("/api/broadcasts/{id}")

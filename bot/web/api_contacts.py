@@ -58,7 +58,7 @@ async def list_contacts(request: web.Request) -> web.Response:
     tags = request.query.getall("tag", [])
     after = int_param(request, "after", default=0, low=0, high=2**62)
     limit = int_param(request, "limit", default=100, low=1, high=1000)
-    page, cursor = await herald.db(herald.contacts.list, tags, after=after, limit=limit)
+    page, cursor = await herald.db(herald.contacts.page, tags, after=after, limit=limit)
     return json_response({"contacts": page, "next": cursor})
 
 
@@ -74,8 +74,18 @@ async def add_tags(request: web.Request) -> web.Response:
     contact_id = path_id(request)
     body = await read_json(request, TagsIn)
     tags = normalize_tags(body.tags)
-    return json_response(await herald.db(_audited, herald, "contact.tag", contact_id,
-                                         herald.contacts.add_tags, contact_id, tags, source=FACE))
+    return json_response(
+        await herald.db(
+            _audited,
+            herald,
+            "contact.tag",
+            contact_id,
+            herald.contacts.add_tags,
+            contact_id,
+            tags,
+            source=FACE,
+        )
+    )
 
 
 @routes.delete("/api/contacts/{id}/tags/{tag}")
@@ -83,32 +93,62 @@ async def remove_tag(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
     tag = request.match_info["tag"]
-    return json_response(await herald.db(_audited, herald, "contact.untag", contact_id,
-                                         herald.contacts.remove_tag, contact_id, tag))
+    return json_response(
+        await herald.db(
+            _audited,
+            herald,
+            "contact.untag",
+            contact_id,
+            herald.contacts.remove_tag,
+            contact_id,
+            tag,
+        )
+    )
 
 
 @routes.post("/api/contacts/{id}/optout")
 async def opt_out(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response(await herald.db(_audited, herald, "contact.optout", contact_id,
-                                         herald.contacts.set_opt_in, contact_id, False, source=FACE))
+    return json_response(
+        await herald.db(
+            _audited,
+            herald,
+            "contact.optout",
+            contact_id,
+            herald.contacts.set_opt_in,
+            contact_id,
+            False,
+            source=FACE,
+        )
+    )
 
 
 @routes.post("/api/contacts/{id}/optin")
 async def opt_in(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response(await herald.db(_audited, herald, "contact.optin", contact_id,
-                                         herald.contacts.set_opt_in, contact_id, True, source=FACE))
+    return json_response(
+        await herald.db(
+            _audited,
+            herald,
+            "contact.optin",
+            contact_id,
+            herald.contacts.set_opt_in,
+            contact_id,
+            True,
+            source=FACE,
+        )
+    )
 
 
 @routes.delete("/api/contacts/{id}")
 async def delete_contact(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response(await herald.db(_audited, herald, "contact.delete", contact_id,
-                                         herald.contacts.delete, contact_id))
+    return json_response(
+        await herald.db(_audited, herald, "contact.delete", contact_id, herald.contacts.delete, contact_id)
+    )
 
 
 @routes.post("/api/contacts/import")
@@ -127,8 +167,12 @@ async def import_contacts(request: web.Request) -> web.Response:
         report = herald.importer.run(lines)
         with herald.database.atomic():
             herald.audit.record(
-                face=FACE, actor="api", action="contact.import",
-                accepted=report.accepted, updated=report.updated, rejected=report.rejected_total,
+                face=FACE,
+                actor="api",
+                action="contact.import",
+                accepted=report.accepted,
+                updated=report.updated,
+                rejected=report.rejected_total,
             )
         return report.as_dict()
 

@@ -8,7 +8,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.container import Herald
-
 from bot.web.http import json_response
 from bot.web.keys import HERALD
 from engine.template_sync import sync
@@ -23,7 +22,7 @@ async def list_templates(request: web.Request) -> web.Response:
     status = request.query.get("status")
 
     def work() -> list[dict]:
-        return [template_view(t) for t in herald.templates.list(status=status)]
+        return [template_view(t) for t in herald.templates.listed(status=status)]
 
     return json_response({"templates": await herald.db(work)})
 

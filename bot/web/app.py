@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.container import Herald
-from bot.errors import BodyTooLarge, Unauthorized
+from bot.errors import BodyTooLarge, HttpError, Unauthorized
 from bot.metrics import Metrics
 from bot.web import api_broadcasts, api_contacts, api_templates, health, openapi, whatsapp_webhook
 from bot.web.http import error_response
@@ -75,33 +75,36 @@ async def _metrics(request: web.Request, handler: Handler) -> web.StreamResponse
 
 @web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    api = request.path.startswith("/api/")
     try:
         return await handler(request)
-    except HeraldError as err:
-        return error_response(err)
-    except ConnectionLost as exc:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return error_response(Unavailable("the database is unavailable.", hint="Try again shortly."))
-    except web.HTTPRequestEntityTooLarge:
-        return error_response(
-            BodyTooLarge(f"the body is larger than {request.app[HERALD].settings.max_body_bytes:,} bytes.", field="body")
-        )
-    except web.HTTPException as exc:
-        if not api or exc.status < 400:
+    except Exception as exc:
+        refusal = _refusal(request, exc)
+        if refusal is None:
             raise
-        err = HeraldError(exc.reason or "request refused")
+        return error_response(refusal)
+
+
+def _refusal(request: web.Request, exc: Exception) -> HeraldError | None:  # noqa: PLR0911 - one answer per kind
+    """The error shape for ``exc``, or None to let aiohttp answer (non-API HTTP exceptions)."""
+    if isinstance(exc, HeraldError):
+        return exc
+    if isinstance(exc, ConnectionLost):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return Unavailable("the database is unavailable.", hint="Try again shortly.")
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        limit = request.app[HERALD].settings.max_body_bytes
+        return BodyTooLarge(f"the body is larger than {limit:,} bytes.", field="body")
+    if isinstance(exc, web.HTTPException):
+        if not request.path.startswith("/api/") or exc.status < 400:
+            return None
         if exc.status == 404:
-            err = NotFound(f"no route {request.method} {request.path}.",
-                           hint="See /api/openapi.json for the routes.")
-        err.status = exc.status
-        err.code = {405: "method_not_allowed"}.get(exc.status, err.code)
-        return error_response(err)
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, _route_name(request))
-        err = HeraldError("Herald hit an unexpected error; nothing was changed.")
-        err.status, err.code = 500, "internal"
-        return error_response(err)
+            return NotFound(
+                f"no route {request.method} {request.path}.", hint="See /api/openapi.json for the routes."
+            )
+        code = {405: "method_not_allowed"}.get(exc.status, "http")
+        return HttpError(exc.reason or "request refused", status=exc.status, code=code)
+    log.exception("unexpected error on %s %s", request.method, _route_name(request))
+    return HttpError("Herald hit an unexpected error; nothing was changed.", status=500, code="internal")
 
 
 @web.middleware

@@ -99,8 +99,14 @@ def _op(
         for code, (text, schema) in ok.items()
     }
     for code, text in _ERRORS.items():
-        responses[code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
-    responses["503"] = {"description": "Database unavailable", "content": {"application/json": {"schema": _ref("Error")}}}
+        responses[code] = {
+            "description": text,
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+    responses["503"] = {
+        "description": "Database unavailable",
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {body_type: {"schema": body}}}
@@ -126,10 +132,19 @@ def document() -> dict[str, Any]:
                 "List contacts having any of the tags, keyset-paged by id",
                 {"200": ("A page of contacts", _ref("ContactPage"))},
                 params=[
-                    {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
-                     "style": "form", "explode": True},
+                    {
+                        "name": "tag",
+                        "in": "query",
+                        "schema": {"type": "array", "items": {"type": "string"}},
+                        "style": "form",
+                        "explode": True,
+                    },
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
                 ],
             ),
         },
@@ -148,9 +163,7 @@ def document() -> dict[str, Any]:
         "/api/contacts/{id}/tags": {
             "post": _op("Add tags (fires tag_added)", {"200": contact}, body=_ref("TagsIn"), params=[ID])
         },
-        "/api/contacts/{id}/tags/{tag}": {
-            "delete": _op("Remove a tag", {"200": contact}, params=[ID, TAG])
-        },
+        "/api/contacts/{id}/tags/{tag}": {"delete": _op("Remove a tag", {"200": contact}, params=[ID, TAG])},
         "/api/contacts/{id}/optout": {"post": _op("Opt a contact out", {"200": contact}, params=[ID])},
         "/api/contacts/{id}/optin": {"post": _op("Opt a contact back in", {"200": contact}, params=[ID])},
         "/api/templates": {

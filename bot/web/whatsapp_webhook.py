@@ -11,6 +11,7 @@ stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 
@@ -75,16 +76,17 @@ class InboxWriter:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._write_forever()), asyncio.create_task(self._apply_forever())]
+        self._tasks = [
+            asyncio.create_task(self._write_forever()),
+            asyncio.create_task(self._apply_forever()),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
     async def put(self, body: bytes) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -101,7 +103,7 @@ class InboxWriter:
                 continue
             try:
                 await self.herald.db(self._store, [body for body, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every waiting delivery gets the error (Meta retries)
+            except Exception as exc:
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)

@@ -176,9 +176,7 @@ def _is_named(parameters: Sequence[Mapping[str, Any]], parameter_format: str | N
     return any(not str(p["name"]).isdigit() for p in parameters)
 
 
-def _named_slots(
-    parameters: Sequence[Mapping[str, Any]], mapping: ParameterMapping
-) -> tuple[_Slot, ...]:
+def _named_slots(parameters: Sequence[Mapping[str, Any]], mapping: ParameterMapping) -> tuple[_Slot, ...]:
     if mapping is not None and not isinstance(mapping, Mapping):
         raise MappingMismatch(
             "this template has named parameters, so its mapping names them.",

@@ -18,9 +18,7 @@ def _named_body(text: str, *examples: tuple[str, str]) -> dict[str, Any]:
     return {
         "type": "BODY",
         "text": text,
-        "example": {
-            "body_text_named_params": [{"param_name": n, "example": e} for n, e in examples]
-        },
+        "example": {"body_text_named_params": [{"param_name": n, "example": e} for n, e in examples]},
     }
 
 
@@ -108,8 +106,7 @@ SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
         "parameter_format": "NAMED",
         "components": [
             _named_body(
-                "{{first_name}}, your 10% welcome discount ends tonight. "
-                "Use WELCOME10 at checkout.",
+                "{{first_name}}, your 10% welcome discount ends tonight. Use WELCOME10 at checkout.",
                 ("first_name", "Asha"),
             ),
             _FOOTER,
@@ -126,8 +123,7 @@ SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
         "components": [
             {
                 "type": "BODY",
-                "text": "*{{1}}* is your verification code. "
-                "For your security, do not share this code.",
+                "text": "*{{1}}* is your verification code. For your security, do not share this code.",
                 "add_security_recommendation": True,
                 "example": {"body_text": [["482913"]]},
             },
@@ -144,9 +140,7 @@ SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
                         "type": "URL",
                         "text": "Copy code",
                         "url": "https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code=otp{{1}}",
-                        "example": [
-                            "https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code=otp482913"
-                        ],
+                        "example": ["https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code=otp482913"],
                     }
                 ],
             },

@@ -204,9 +204,7 @@ class Sandbox:
         """
         now = self.clock.now()
         wamid = new_wamid(phone, self._rng)
-        item = inbound_object(
-            wamid, phone, now, text=text, button_payload=button_payload, context=context
-        )
+        item = inbound_object(wamid, phone, now, text=text, button_payload=button_payload, context=context)
         self._window_opened[phone] = now
         self._push(now, "messages", item, contact=(phone, name) if name else None)
         return wamid

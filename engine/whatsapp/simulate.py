@@ -35,8 +35,7 @@ META_ERRORS: dict[int, tuple[str, str]] = {
     ),
     131050: (
         "Unable to deliver the marketing message.",
-        "This recipient has chosen to stop receiving marketing messages on WhatsApp "
-        "from your business.",
+        "This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
     ),
     131047: (
         "Re-engagement message.",
@@ -208,11 +207,7 @@ class Catalogue:
         language = template.get("language") if isinstance(template, dict) else None
         code = language.get("code") if isinstance(language, dict) else None
         if not isinstance(name, str) or not name or not isinstance(code, str) or not code:
-            what = (
-                "template.name"
-                if not isinstance(name, str) or not name
-                else "template.language.code"
-            )
+            what = "template.name" if not isinstance(name, str) or not name else "template.language.code"
             return Refusal(131008, f"The parameter {what} is required.")
         assert isinstance(template, dict)
         found = self._by_key.get((name, code))

@@ -234,9 +234,7 @@ def _status(item: dict[str, Any], where: str, number_id: str | None) -> StatusEv
     )
 
 
-def _inbound(
-    item: dict[str, Any], where: str, names: dict[str, str], number_id: str | None
-) -> InboundEvent:
+def _inbound(item: dict[str, Any], where: str, names: dict[str, str], number_id: str | None) -> InboundEvent:
     sender = _str(item, "from", where)
     raw_type = item.get("type")
     kind: InboundKind = "other"

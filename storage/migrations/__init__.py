@@ -133,7 +133,5 @@ def _apply(database: peewee.Database, migration: Migration) -> bool:
                 (migration.version, migration.name),
             )
     except peewee.DatabaseError as exc:
-        raise MigrationError(
-            f"migration {migration.version:04d}_{migration.name} failed: {exc}"
-        ) from exc
+        raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
     return True

@@ -9,6 +9,7 @@ from storage.models.base import BaseModel
 
 
 class AuditLog(BaseModel):
+    id = peewee.AutoField()
     at = UTCDateTimeField()
     face = peewee.TextField()
     actor = peewee.TextField()

@@ -11,8 +11,10 @@ from storage.models.templates import Template
 
 
 class Broadcast(BaseModel):
+    id = peewee.AutoField()
     name = peewee.TextField()
     template = peewee.ForeignKeyField(Template)
+    template_id: int  # the foreign key's raw value, which peewee adds as an attribute
     tags = JSONTextField(default=list)
     status = peewee.TextField()
     scheduled_at = UTCDateTimeField(null=True)
@@ -31,6 +33,7 @@ class Broadcast(BaseModel):
 
 
 class Sequence(BaseModel):
+    id = peewee.AutoField()
     name = peewee.TextField(unique=True)
     status = peewee.TextField()
     version = peewee.IntegerField()
@@ -41,6 +44,7 @@ class Sequence(BaseModel):
 
 
 class SequenceVersion(BaseModel):
+    id = peewee.AutoField()
     sequence = peewee.ForeignKeyField(Sequence, backref="versions")
     version = peewee.IntegerField()
     definition = JSONTextField()
@@ -51,6 +55,7 @@ class SequenceVersion(BaseModel):
 
 
 class Enrollment(BaseModel):
+    id = peewee.AutoField()
     sequence = peewee.ForeignKeyField(Sequence, backref="enrollments")
     version = peewee.ForeignKeyField(SequenceVersion, column_name="version_id")
     contact = peewee.ForeignKeyField(Contact)

@@ -12,6 +12,7 @@ DELETED = "deleted"
 
 
 class Contact(BaseModel):
+    id = peewee.AutoField()
     phone = peewee.TextField(unique=True)  # E.164
     name = peewee.TextField(default="")
     opted_in = peewee.BooleanField(default=True)
@@ -28,6 +29,7 @@ class Contact(BaseModel):
 
 
 class Tag(BaseModel):
+    id = peewee.AutoField()
     name = peewee.TextField(unique=True)
     created_at = UTCDateTimeField()
 

@@ -12,6 +12,7 @@ from storage.models.templates import Template
 
 
 class OutboundMessage(BaseModel):
+    id = peewee.AutoField()
     broadcast = peewee.ForeignKeyField(Broadcast, null=True)
     enrollment = peewee.ForeignKeyField(Enrollment, null=True)
     step_id = peewee.TextField(null=True)
@@ -44,6 +45,7 @@ class OutboundMessage(BaseModel):
 
 
 class InboundMessage(BaseModel):
+    id = peewee.AutoField()
     wamid = peewee.TextField(unique=True)
     contact = peewee.ForeignKeyField(Contact, null=True)
     phone = peewee.TextField()
@@ -56,6 +58,7 @@ class InboundMessage(BaseModel):
 class WebhookInbox(BaseModel):
     """Webhook bodies, written durably before Meta gets its 200, applied afterwards."""
 
+    id = peewee.AutoField()
     received_at = UTCDateTimeField()
     body = peewee.TextField()
     claimed_at = UTCDateTimeField(null=True)
@@ -65,6 +68,7 @@ class WebhookInbox(BaseModel):
 class PendingStatus(BaseModel):
     """A status for a wamid Herald has not recorded yet; applied once it is."""
 
+    id = peewee.AutoField()
     wamid = peewee.TextField()
     callback = peewee.TextField(null=True)
     status = peewee.TextField()

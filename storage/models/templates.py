@@ -9,6 +9,7 @@ from storage.models.base import BaseModel
 
 
 class Template(BaseModel):
+    id = peewee.AutoField()
     name = peewee.TextField()
     language = peewee.TextField()
     category = peewee.TextField()  # MARKETING | UTILITY | AUTHENTICATION

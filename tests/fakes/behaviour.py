@@ -103,9 +103,7 @@ def injected(rule: Rule) -> web.Response:
     if rule.action == "bare":
         return web.Response(body=rule.body, status=rule.http_status, content_type="text/html")
     envelope = graph_error(rule.code, rule.message, rule.details)
-    return web.Response(
-        body=orjson.dumps(envelope), status=rule.http_status, content_type="application/json"
-    )
+    return web.Response(body=orjson.dumps(envelope), status=rule.http_status, content_type="application/json")
 
 
 async def lose_answer(request: web.Request, mode: str, body: bytes) -> web.StreamResponse:

@@ -175,9 +175,7 @@ class FakeCloudApi:
     ) -> Rule:
         """Answer the next ``times`` calls (to ``to``) with Graph error ``code``."""
         status = http_status if http_status is not None else HTTP_STATUS.get(code, 400)
-        return self._add(
-            Rule("fail", to, on, times, code, status, message=message, details=details)
-        )
+        return self._add(Rule("fail", to, on, times, code, status, message=message, details=details))
 
     def delay(self, seconds: float, *, to: str | None = None, times: int | None = 1) -> Rule:
         """Wait ``seconds`` before answering the next ``times`` calls (to ``to``)."""
@@ -205,9 +203,7 @@ class FakeCloudApi:
         """Answer with ``http_status`` and a non-Graph (HTML) body, as a proxy would."""
         return self._add(Rule("bare", to, on, times, http_status=http_status, body=body))
 
-    def failure_mix(
-        self, rate: float, codes: Sequence[int] = DEFAULT_MIX, *, seed: int = 0
-    ) -> None:
+    def failure_mix(self, rate: float, codes: Sequence[int] = DEFAULT_MIX, *, seed: int = 0) -> None:
         """Refuse a random ``rate`` share of valid sends with a code drawn from ``codes``."""
         self._mix = FailureMix(rate, tuple(codes), random.Random(seed)) if rate > 0 else None
 
@@ -262,9 +258,7 @@ class FakeCloudApi:
             refusal = Refusal(code, "", HTTP_STATUS.get(code, 400))
         if refusal is not None:
             return _error(refusal)
-        rule = next(
-            (r for r in self.rules if r.action != "delay" and r.matches("messages", to)), None
-        )
+        rule = next((r for r in self.rules if r.action != "delay" and r.matches("messages", to)), None)
         if rule is not None and rule.action != "drop":
             rule.consume()
             return injected(rule)
@@ -305,9 +299,7 @@ class FakeCloudApi:
         if self.latency:
             await asyncio.sleep(self.latency)
         if request.headers.get("Authorization") != self._bearer:
-            return _error(
-                Refusal(190, "Invalid OAuth access token - Cannot parse access token", 401)
-            )
+            return _error(Refusal(190, "Invalid OAuth access token - Cannot parse access token", 401))
         if request.match_info["account"] != self.business_account_id:
             return _error(_unknown_object(request.match_info["account"]))
         rule = next((r for r in self.rules if r.matches("templates", None)), None)

@@ -85,9 +85,7 @@ class StatusWebhooks:
             messages=messages,
             contacts=contacts,
         )
-        return orjson.dumps(
-            webhook("messages", value, business_account_id=self.business_account_id)
-        )
+        return orjson.dumps(webhook("messages", value, business_account_id=self.business_account_id))
 
     def signature(self, body: bytes, secret: str | None = None) -> str:
         return sign(body, secret if secret is not None else self.app_secret)
@@ -127,9 +125,7 @@ class StatusWebhooks:
         """
         when = at or datetime.now(UTC)
         wamid = f"wamid.IN{random.getrandbits(64):016X}"
-        item = inbound_object(
-            wamid, phone, when, text=text, button_payload=button_payload, context=context
-        )
+        item = inbound_object(wamid, phone, when, text=text, button_payload=button_payload, context=context)
         contacts = [(phone, name)] if name else []
         return await self.post_webhook(url, self.body(messages=[item], contacts=contacts))
 

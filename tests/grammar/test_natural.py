@@ -205,9 +205,7 @@ def test_a_single_near_template_is_offered_and_yes_takes_it() -> None:
         ("send promo to vip at blorp", "I can't read `blorp` as a time.", None),
     ],
 )
-def test_wrong_names_and_times_in_a_send_are_refused(
-    text: str, words: str, suggestion: str | None
-) -> None:
+def test_wrong_names_and_times_in_a_send_are_refused(text: str, words: str, suggestion: str | None) -> None:
     err = refusal(text, natural=True, vocabulary=VOCABULARY)
     assert words in err.message
     assert err.suggestion == suggestion
@@ -454,9 +452,7 @@ def test_a_bare_time_edit_of_a_broadcast_sent_now_means_today(previewed: Broadca
         ("name it Diwali blast", "name", "Diwali blast"),
     ],
 )
-def test_follow_ups_change_one_part(
-    previewed: BroadcastCreate, text: str, field: str, value: object
-) -> None:
+def test_follow_ups_change_one_part(previewed: BroadcastCreate, text: str, field: str, value: object) -> None:
     edited = broadcast(text, previous=previewed, vocabulary=VOCABULARY)
     assert getattr(edited, field) == value
 

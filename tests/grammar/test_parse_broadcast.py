@@ -58,9 +58,7 @@ def test_the_full_form_carries_tags_date_name() -> None:
         ("broadcast promo tags:vip DRAFT", ScheduleKind.DRAFT, True),
     ],
 )
-def test_now_draft_and_nothing_are_schedule_kinds(
-    text: str, kind: ScheduleKind, explicit: bool
-) -> None:
+def test_now_draft_and_nothing_are_schedule_kinds(text: str, kind: ScheduleKind, explicit: bool) -> None:
     schedule = created(text).schedule
     assert schedule == Schedule(kind, KOLKATA, explicit=explicit)
 
@@ -195,9 +193,7 @@ def test_broadcast_subcommands(text: str, command: object) -> None:
         ("broadcast promo tags:vip tomorrow", "`tomorrow` is a day without a time", "tomorrow 9am"),
     ],
 )
-def test_broadcast_refusals_say_what_is_wrong(
-    text: str, words: str, suggestion: str | None
-) -> None:
+def test_broadcast_refusals_say_what_is_wrong(text: str, words: str, suggestion: str | None) -> None:
     err = refusal(text)
     assert words in err.message
     assert err.suggestion == suggestion

@@ -141,9 +141,7 @@ def test_every_help_topic_has_text_and_mentions_its_usage() -> None:
         ((23, 59), "11:59pm"),
     ],
 )
-def test_clock_times_are_written_the_way_the_parser_reads_them(
-    clock: tuple[int, int], written: str
-) -> None:
+def test_clock_times_are_written_the_way_the_parser_reads_them(clock: tuple[int, int], written: str) -> None:
     from datetime import time
 
     from bot.grammar.times import read_time

@@ -44,9 +44,9 @@ FRAGMENTS = [
 ]
 VALID_PHONES = ["+447911123456", "+14155552671", "+5511912345678", "+4930123456"]
 
-near_commands = st.lists(
-    st.sampled_from(FRAGMENTS) | st.text(max_size=6), min_size=0, max_size=9
-).map(" ".join)
+near_commands = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), min_size=0, max_size=9).map(
+    " ".join
+)
 any_text = st.text(max_size=120) | near_commands
 moments = st.sampled_from(
     [

@@ -233,9 +233,7 @@ def test_a_time_the_clocks_repeat_is_refused_as_ambiguous() -> None:
         ("in 1 day", SPRING, datetime(2026, 3, 8, 16, 0, tzinfo=UTC)),  # same wall clock, 23h
     ],
 )
-def test_times_around_a_dst_change_have_the_right_offset(
-    phrase: str, now: datetime, utc: datetime
-) -> None:
+def test_times_around_a_dst_change_have_the_right_offset(phrase: str, now: datetime, utc: datetime) -> None:
     assert read_time(phrase, now=now, tz=NEW_YORK).at == utc
 
 

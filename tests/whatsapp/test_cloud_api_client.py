@@ -47,9 +47,7 @@ async def test_template_send_posts_metas_payload_with_bearer_and_returns_the_wam
             "components": [
                 {
                     "type": "body",
-                    "parameters": [
-                        {"type": "text", "text": "Asha", "parameter_name": "first_name"}
-                    ],
+                    "parameters": [{"type": "text", "text": "Asha", "parameter_name": "first_name"}],
                 }
             ],
         },

@@ -74,9 +74,7 @@ async def post(fake: FakeCloudApi, payload: Any, token: str | None = None) -> tu
         (template(components=body_parameters({"type": "text", "text": ""})), 131008),
         (
             template(
-                components=body_parameters(
-                    {"type": "text", "text": "A\nB", "parameter_name": "first_name"}
-                )
+                components=body_parameters({"type": "text", "text": "A\nB", "parameter_name": "first_name"})
             ),
             132018,
         ),

@@ -68,9 +68,7 @@ def test_a_failed_status_carries_its_errors_callback_and_utc_time() -> None:
         at=datetime(2025, 6, 28, 20, 34, 48, tzinfo=UTC),
         recipient="+16505551234",
         callback="4711",
-        errors=(
-            StatusError(131049, CAPPED, "In order to maintain a healthy ecosystem engagement."),
-        ),
+        errors=(StatusError(131049, CAPPED, "In order to maintain a healthy ecosystem engagement."),),
         phone_number_id="106540352242922",
     )
     assert event.errors[0].reason == "131049 Per-user marketing limit"
@@ -272,9 +270,7 @@ def test_system_errors_outside_any_message_are_reported() -> None:
 
 
 def test_an_unknown_field_is_returned_for_a_debug_log_line() -> None:
-    assert parse(body("account_update", {"event": "VERIFIED_ACCOUNT"})) == [
-        UnknownEvent("account_update")
-    ]
+    assert parse(body("account_update", {"event": "VERIFIED_ACCOUNT"})) == [UnknownEvent("account_update")]
 
 
 def test_every_entry_and_change_of_a_batched_body_is_read() -> None:
@@ -305,9 +301,7 @@ def test_every_entry_and_change_of_a_batched_body_is_read() -> None:
             "entry[0].changes is not a list",
         ),
         (
-            orjson.dumps(
-                {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}
-            ),
+            orjson.dumps({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}),
             "entry[0].changes[0].field is missing",
         ),
         (body("messages", []), "changes[0].value is not an object"),  # type: ignore[arg-type]

@@ -43,9 +43,7 @@ def test_an_upper_case_hex_digest_verifies() -> None:
         (BODY, meta_signature(BODY, ""), ""),  # no secret configured
     ],
 )
-def test_anything_but_the_exact_signature_is_refused(
-    body: bytes, header: str | None, secret: str
-) -> None:
+def test_anything_but_the_exact_signature_is_refused(body: bytes, header: str | None, secret: str) -> None:
     assert not verify_signature(body, header, secret)
 
 
@@ -70,10 +68,7 @@ async def test_a_receiver_refuses_a_wrong_or_missing_signature(
 ) -> None:
     body = cloud_api.webhooks.body()
 
-    assert (
-        await cloud_api.webhooks.post_webhook(webhook_sink.url, body, secret="not-the-secret")
-        == 403
-    )
+    assert await cloud_api.webhooks.post_webhook(webhook_sink.url, body, secret="not-the-secret") == 403
     assert await cloud_api.webhooks.post_webhook(webhook_sink.url, body, signature="") == 401
     assert await cloud_api.webhooks.post_webhook(webhook_sink.url, body) == 200
     assert webhook_sink.events == []

@@ -165,9 +165,7 @@ async def test_unreachable_numbers_are_accepted_and_then_fail_with_131026(
     assert status.errors[0].reason == "131026 Message undeliverable"
 
 
-async def test_the_failure_rate_and_mix_hold_over_many_sends(
-    clock: ManualClock, inbox: Inbox
-) -> None:
+async def test_the_failure_rate_and_mix_hold_over_many_sends(clock: ManualClock, inbox: Inbox) -> None:
     sandbox = Sandbox(clock=clock, deliver=inbox, seed=3, failure_rate=0.3, batch_size=1000)
     for i in range(1000):
         await sandbox.send_template(message(to=f"+9198{i:08}"))

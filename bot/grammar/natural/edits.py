@@ -80,9 +80,7 @@ USAGE = messages.USAGE["broadcast"]
 _AUDIENCE = re.compile(r"(?:to|for|tags:?|only)\s+(?P<a>.+)|(?P<b>.+?)\s+only")
 
 
-def edit(
-    previous: Command | Question | None, said: str, clean: str, ctx: Context
-) -> Command | None:
+def edit(previous: Command | Question | None, said: str, clean: str, ctx: Context) -> Command | None:
     """``previous`` changed as ``clean`` asks, or None when ``clean`` is not an edit.
 
     Raises UsageError when it is clearly an edit but there is nothing to change, or

@@ -50,9 +50,7 @@ _DOING = frozenset(
     }
 )
 _HOW = re.compile(r"how(?:'s| is| was| did| are| were| has| have)\s+(?P<body>.+)")
-_STATS_FOR = re.compile(
-    r"(?:stats|numbers|results|funnel|report)\s+(?:for|on|of|from)\s+(?P<body>.+)"
-)
+_STATS_FOR = re.compile(r"(?:stats|numbers|results|funnel|report)\s+(?:for|on|of|from)\s+(?P<body>.+)")
 _STATS_AFTER = re.compile(r"(?P<body>.+?)(?:'s)?\s+(?:stats|numbers|results|funnel|report)")
 _HOW_MANY = re.compile(r"how many\s+(?P<body>.+)")
 _LIST = re.compile(

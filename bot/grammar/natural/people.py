@@ -42,9 +42,7 @@ _ENROLL = re.compile(
 )
 _ADD_CONTACT = re.compile(r"add\s+(?:a\s+)?(?:new\s+)?contact\s+(?P<rest>.+)", re.IGNORECASE)
 _TAG = re.compile(r"(?P<verb>tag|untag)\s+(?P<rest>.+)", re.IGNORECASE)
-_REMOVE = re.compile(
-    rf"remove\s+(?:the\s+)?(?:tags?\s+)?(?P<tags>.+?)\s+from\s+{_PHONE}", re.IGNORECASE
-)
+_REMOVE = re.compile(rf"remove\s+(?:the\s+)?(?:tags?\s+)?(?P<tags>.+?)\s+from\s+{_PHONE}", re.IGNORECASE)
 _OPT_OUT = re.compile(r"(?:opt[\s-]?out|unsubscribe)\s+(?P<rest>.+)", re.IGNORECASE)
 _SEQUENCE_KINDS = frozenset({"sequence", "drip", "flow", "journey"})
 _ENROLL_VERBS = frozenset({"enroll", "enrol", "subscribe", "sign up"})
@@ -136,9 +134,7 @@ def tag(said: str, clean: str, ctx: Context) -> Command | None:
         phone = _whole_phone(removed.group("who"), form="contacts untag", usage=usage)
         if phone is None:
             return None
-        return ContactUntag(
-            phone, names.tags(_without_fillers([removed.group("tags")]), usage=usage)
-        )
+        return ContactUntag(phone, names.tags(_without_fillers([removed.group("tags")]), usage=usage))
     match = _TAG.fullmatch(clean)
     if match is None:
         return None

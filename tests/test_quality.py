@@ -1,0 +1,28 @@
+"""The code stays formatted, lint-clean and type-clean: checked with every test run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = ["bot", "engine", "storage", "tests", "bench"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "format", "--check", *PATHS],
+        ["ruff", "check", *PATHS],
+        ["mypy"],
+    ],
+    ids=["format", "lint", "types"],
+)
+def test_the_code_is_clean(command: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
