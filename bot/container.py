@@ -19,7 +19,7 @@ import redis
 from bot.settings import Settings
 from engine.audit import Audit
 from engine.broadcasts import Broadcasts
-from engine.broker import SEND_QUEUE, BrokerLink
+from engine.broker import SEND_QUEUE, STEP_QUEUE, BrokerLink
 from engine.clock import Clock, SystemClock
 from engine.contacts import Contacts
 from engine.dispatch import Dispatcher
@@ -31,6 +31,8 @@ from engine.pipeline import SendPipeline
 from engine.progress import Progress
 from engine.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from engine.sender import Sender
+from engine.sequences.runner import RUN_STEPS, SequenceRunner
+from engine.sequences.service import Sequences
 from engine.templates import Templates
 from engine.tick import SEND_BATCH, Tick
 from engine.whatsapp.client import CloudApiClient
@@ -55,6 +57,8 @@ class Herald:
     audit: Audit
     notifier: FanOut
     broadcasts: Broadcasts
+    sequences: Sequences
+    runner: SequenceRunner
     db: DbRunner
     sender: Sender
     pipeline: SendPipeline
@@ -96,7 +100,7 @@ def build(
     clock = clock or SystemClock()
     bus = EventBus()
     contacts = Contacts(database, bus, clock)
-    runner = DbRunner(database)
+    db_runner = DbRunner(database)
     audit = Audit(clock)
     templates = Templates(database, clock)
     notifier = FanOut()
@@ -124,20 +128,45 @@ def build(
         api_factory = lambda: sandbox  # noqa: E731
     link = None if direct_only else BrokerLink(settings.redis_url, settings.queue_namespace)
     sender = Sender(api_factory, _limiter(settings, link))
-    pipeline = SendPipeline(database, clock, sender, notifier, on_broadcast_touched=progress.touch)
+    jobs: dict[str, Callable[..., Any]] = {}
+    dispatcher = Dispatcher(jobs, link, threads=settings.worker_threads, direct_only=direct_only)
+    sequences = Sequences(database, clock, templates, audit)
+    sequences.subscribe(bus)
+    runner = SequenceRunner(
+        database, clock, dispatcher, status_timeout=timedelta(hours=settings.condition_timeout_hours)
+    )
+    pipeline = SendPipeline(
+        database,
+        clock,
+        sender,
+        notifier,
+        on_broadcast_touched=progress.touch,
+        on_enrollments_touched=runner.wake,
+    )
 
     def send_batch(token: str, ids: list[int]) -> None:
         call_with_connection(database, pipeline.run_batch, token, ids)
 
-    jobs: dict[str, Callable[..., Any]] = {SEND_BATCH: send_batch}
+    def run_steps(ids: list[int]) -> None:
+        call_with_connection(database, runner.run_steps, ids)
+
+    jobs.update({SEND_BATCH: send_batch, RUN_STEPS: run_steps})
     if link is not None:
         link.declare(SEND_BATCH, send_batch, queue=SEND_QUEUE)
-    dispatcher = Dispatcher(jobs, link, threads=settings.worker_threads, direct_only=direct_only)
+        link.declare(RUN_STEPS, run_steps, queue=STEP_QUEUE)
 
     def reply(message: TextMessage) -> None:
         sender.submit(sender.api.send_text(message))
 
-    ingest = Ingest(database, clock, contacts, notifier, reply=reply, on_broadcasts=progress.touch)
+    ingest = Ingest(
+        database,
+        clock,
+        contacts,
+        notifier,
+        reply=reply,
+        on_broadcasts=progress.touch,
+        on_enrollments=runner.wake,
+    )
     tick = Tick(
         database,
         clock,
@@ -147,6 +176,7 @@ def build(
         mps=settings.whatsapp_mps,
         reconcile_wait=timedelta(minutes=settings.reconcile_minutes),
     )
+    tick.add_job("sequences", runner.tick)
     herald = Herald(
         settings=settings,
         database=database,
@@ -158,7 +188,9 @@ def build(
         audit=audit,
         notifier=notifier,
         broadcasts=broadcasts,
-        db=runner,
+        sequences=sequences,
+        runner=runner,
+        db=db_runner,
         sender=sender,
         pipeline=pipeline,
         link=link,
@@ -168,7 +200,7 @@ def build(
         progress=progress,
         sandbox=sandbox,
     )
-    herald.closers += [runner.close, sender.close, dispatcher.close]
+    herald.closers += [db_runner.close, sender.close, dispatcher.close]
     if link is not None:
         herald.closers.append(link.close)
     return herald

@@ -82,6 +82,7 @@ class Ingest:
         *,
         reply: Callable[[TextMessage], None],
         on_broadcasts: Callable[[set[int]], None] | None = None,
+        on_enrollments: Callable[[set[int]], None] | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -89,6 +90,7 @@ class Ingest:
         self.notifier = notifier
         self.reply = reply
         self.on_broadcasts = on_broadcasts
+        self.on_enrollments = on_enrollments
         self.inbound_hooks: list[InboundHook] = []
 
     def process_inbox(self, limit: int = 100) -> IngestResult:
@@ -120,6 +122,7 @@ class Ingest:
         result.statuses = applied.applied
         result.pending = applied.pending
         result.broadcasts |= applied.broadcasts or set()
+        result.enrollments |= applied.enrollments or set()
         if applied.opted_out:
             for contact_id in applied.opted_out:
                 self._opt_out_id(contact_id, "meta_131050")
@@ -144,6 +147,8 @@ class Ingest:
             self.notifier.alert(kind, text, None)
         if result.broadcasts and self.on_broadcasts:
             self.on_broadcasts(result.broadcasts)
+        if result.enrollments and self.on_enrollments:
+            self.on_enrollments(result.enrollments)
 
     # -- inbound messages -------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class Ingest:
                 self.db,
                 "UPDATE outbound_message SET replied_at = ? WHERE contact_id = ? AND replied_at IS NULL"
                 " AND accepted_at IS NOT NULL AND accepted_at <= ? AND accepted_at >= ?"
-                " RETURNING broadcast_id",
+                " RETURNING broadcast_id, enrollment_id",
                 [
                     to_db_time(event.at),
                     contact_id,
@@ -180,7 +185,9 @@ class Ingest:
                     to_db_time(event.at - REPLY_WINDOW),
                 ],
             )
-            result.broadcasts |= {r[0] for r in cursor.fetchall() if r[0]}
+            replied = cursor.fetchall()
+            result.broadcasts |= {r[0] for r in replied if r[0]}
+            result.enrollments |= {r[1] for r in replied if r[1]}
         for hook in self.inbound_hooks:
             if hook(event, contact_id):
                 return  # an admin command, handled by its face

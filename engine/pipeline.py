@@ -70,20 +70,29 @@ class _Context:
     people: dict[int, ledger.Recipient]
     templates: dict[int, Template]
     broadcasts: dict[int, Broadcast]
+    steps: dict[int, ledger.StepInfo] = field(default_factory=dict)  # by enrollment id
     capped: set[int] = field(default_factory=set)  # row ids under the frequency cap
     plans: dict[tuple[int, int | None, str | None], ParameterPlan] = field(default_factory=dict)
 
     def broadcast(self, row: ledger.Claimed) -> Broadcast | None:
         return self.broadcasts.get(row.broadcast_id) if row.broadcast_id else None
 
-    def plan(
-        self, row: ledger.Claimed, template: Template, step_params: Callable[[ledger.Claimed], Any]
-    ) -> ParameterPlan:
+    def step_params(self, row: ledger.Claimed) -> Any:
+        """A sequence message step's parameter mapping, from the enrollment's version."""
+        info = self.steps.get(row.enrollment_id or 0)
+        if info is None:
+            return None
+        for step in info.definition.get("steps", []):
+            if step.get("id") == row.step_id:
+                return step.get("params")
+        return None
+
+    def plan(self, row: ledger.Claimed, template: Template) -> ParameterPlan:
         """The template's parameters checked against the row's mapping, once per batch."""
         key = (template.id, row.broadcast_id, row.step_id)
         if key not in self.plans:
             broadcast = self.broadcast(row)
-            mapping = broadcast.params if broadcast is not None else step_params(row)
+            mapping = broadcast.params if broadcast is not None else self.step_params(row)
             self.plans[key] = compile_parameters(template.parameters, template.parameter_format, mapping)
         return self.plans[key]
 
@@ -194,6 +203,7 @@ class SendPipeline:
                 t.id: t for t in Template.select().where(Template.id.in_({r.template_id for r in rows}))
             },
             broadcasts={b.id: b for b in Broadcast.select().where(Broadcast.id.in_(broadcast_ids))},
+            steps=ledger.step_info(self.db, [r.enrollment_id for r in rows if r.enrollment_id]),
         )
 
     def _screen(
@@ -206,9 +216,14 @@ class SendPipeline:
             broadcast = ctx.broadcast(row)
             person = ctx.people[row.contact_id]
             template = ctx.templates[row.template_id]
+            step = ctx.steps.get(row.enrollment_id or 0)
             if broadcast is not None and broadcast.status == lc.CANCELLED:
                 out.skipped.append((row.id, "cancelled"))
             elif broadcast is not None and broadcast.status != lc.SENDING:
+                held.append(row.id)
+            elif step is not None and step.enrollment_status != "active":
+                out.skipped.append((row.id, step.exit_reason or "exited"))
+            elif step is not None and step.sequence_status != "active":
                 held.append(row.id)
             elif person.status != "active":
                 out.skipped.append((row.id, "deleted"))
@@ -256,7 +271,7 @@ class SendPipeline:
                 continue
             template = ctx.templates[row.template_id]
             try:
-                components = ctx.plan(row, template, self._step_params).fill(person.name, person.attributes)
+                components = ctx.plan(row, template).fill(person.name, person.attributes)
             except MissingParameter as exc:
                 out.skipped.append((row.id, f"missing_parameter:{exc.name}"))
                 continue
@@ -295,9 +310,6 @@ class SendPipeline:
 
         contact = Contact.get_by_id(contact_id)
         return contact.last_marketing_at
-
-    def _step_params(self, row: ledger.Claimed) -> list[str] | dict[str, str] | None:
-        return None
 
     def _pause_for_template(self, broadcast: Broadcast, template: Template) -> None:
         reason = f"template {template.name} is {template.status}"

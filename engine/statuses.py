@@ -72,12 +72,13 @@ class Applied:
     applied: int = 0
     pending: int = 0  # kept for later: the send is not recorded yet
     broadcasts: set[int] | None = None
+    enrollments: set[int] | None = None
     opted_out: list[int] | None = None  # contacts Meta says stopped marketing (131050)
 
 
 def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now: datetime) -> Applied:
     """Apply ``events`` (call inside a transaction). Unknown messages are kept as pending."""
-    result = Applied(broadcasts=set(), opted_out=[])
+    result = Applied(broadcasts=set(), enrollments=set(), opted_out=[])
     if not events:
         return result
     rows = store.rows_for(
@@ -113,6 +114,7 @@ def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now
     result.applied = len(events) - len(unknown)
     result.pending = len(unknown)
     result.broadcasts = {r.broadcast_id for r in changed if r.broadcast_id}
+    result.enrollments = {r.enrollment_id for r in changed if r.enrollment_id}
     result.opted_out = sorted({r.contact_id for r in changed if r.delivery.error_code == 131050})
     return result
 

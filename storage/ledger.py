@@ -48,14 +48,19 @@ class Recipient(NamedTuple):
 
 
 def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
-    """Queued rows ready to go: of sending broadcasts, or of sequence steps; oldest first."""
+    """Queued rows ready to go, oldest first: of sending broadcasts or of active enrollments
+    in active sequences, whose template is approved (others wait, queued, until it is)."""
     return [
         r[0]
         for r in fetchall(
             database,
-            "SELECT m.id FROM outbound_message m LEFT JOIN broadcast b ON b.id = m.broadcast_id"
+            "SELECT m.id FROM outbound_message m"
+            " JOIN template t ON t.id = m.template_id AND t.status = 'APPROVED'"
+            " LEFT JOIN broadcast b ON b.id = m.broadcast_id"
+            " LEFT JOIN enrollment e ON e.id = m.enrollment_id"
+            " LEFT JOIN sequence s ON s.id = e.sequence_id"
             " WHERE m.state = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)"
-            " AND (m.broadcast_id IS NULL OR b.status = 'sending')"
+            " AND (b.status = 'sending' OR (e.status = 'active' AND s.status = 'active'))"
             " ORDER BY m.id LIMIT ?",
             [to_db_time(now), limit],
         )
@@ -107,6 +112,30 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
         for r in rows
     ]
     return sorted(claimed, key=lambda c: c.id)
+
+
+class StepInfo(NamedTuple):
+    enrollment_status: str
+    exit_reason: str | None
+    sequence_status: str
+    definition: dict[str, Any]
+
+
+def step_info(database: peewee.Database, enrollment_ids: Sequence[int]) -> dict[int, StepInfo]:
+    """For sequence rows: whether the enrollment and its sequence still run, and the definition."""
+    if not enrollment_ids:
+        return {}
+    pred, params = in_list(database, sorted(set(enrollment_ids)))
+    return {
+        r[0]: StepInfo(r[1], r[2], r[3], orjson.loads(r[4]))
+        for r in fetchall(
+            database,
+            "SELECT e.id, e.status, e.exit_reason, s.status, v.definition FROM enrollment e"
+            " JOIN sequence s ON s.id = e.sequence_id JOIN sequence_version v ON v.id = e.version_id"
+            f" WHERE e.id {pred}",
+            params,
+        )
+    }
 
 
 def recipients(database: peewee.Database, contact_ids: Sequence[int]) -> dict[int, Recipient]:

@@ -90,6 +90,7 @@ def update_rows(
     casts: Sequence[str] = (),
     literals: dict[str, str] | None = None,
     where: str = "",
+    match: Sequence[tuple[str, str]] = (),
 ) -> None:
     """``UPDATE table SET col = value ... WHERE key = row[0]`` for every row.
 
@@ -98,16 +99,19 @@ def update_rows(
     ``literals`` sets columns to fixed SQL expressions (``{"batch": "NULL"}``);
     ``where`` adds a condition on the table's own columns, written with the
     table name (``"outbound_message.state = 'sending'"``). ``casts`` gives
-    PostgreSQL the type of each of ``(key, *columns)`` (a VALUES list of NULLs
-    is otherwise typed as text).
+    PostgreSQL the type of each of ``(key, *columns, *match values)`` (a
+    VALUES list of NULLs is otherwise typed as text). ``match`` pairs (value
+    name, table column) add per-row conditions: each row then ends with those
+    values, and only rows whose column still equals them are updated.
     """
     if not rows:
         return
     fixed = [f"{c} = {expr}" for c, expr in (literals or {}).items()]
     extra = f" AND {where}" if where else ""
     if is_postgres(database):
+        extra += "".join(f" AND {table}.{column} = v.{name}" for name, column in match)
         sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])
-        names = ", ".join([key, *columns])
+        names = ", ".join([key, *columns, *(name for name, _ in match)])
         sql = f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({names}) WHERE {table}.{key} = v.{key}{extra}"
         template = None
         if casts:
@@ -115,5 +119,7 @@ def update_rows(
         execute_values(database.cursor(), sql, rows, template=template, page_size=1000)
         return
     sets = ", ".join([*(f"{c} = ?" for c in columns), *fixed])
-    sql = f"UPDATE {table} SET {sets} WHERE {key} = ?{extra}"
-    database.cursor().executemany(sql, [(*row[1:], row[0]) for row in rows])
+    conditions = "".join(f" AND {column} = ?" for _, column in match)
+    sql = f"UPDATE {table} SET {sets} WHERE {key} = ?{extra}{conditions}"
+    width = len(columns)
+    database.cursor().executemany(sql, [(*row[1 : 1 + width], row[0], *row[1 + width :]) for row in rows])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,26 +33,30 @@ def _worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    """A private PostgreSQL database for this test process, migrated once.
+def pg_url() -> Iterator[str]:
+    """A private PostgreSQL database for this test process, migrated once, dropped at the end.
 
-    PostgreSQL must answer: a missing server fails the run, it is never skipped.
+    Named per run and per xdist worker, so parallel runs on one machine never
+    share one. PostgreSQL must answer: a missing server fails the run, it is
+    never skipped.
     """
-    name = f"herald_test_{_worker()}"
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+    name = f"herald_test_{run}_{_worker()}"
     admin = open_database(PG_ADMIN_URL)
+    with admin.connection_context():
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    database = open_database(url)
+    migrate(database)
+    database.close_all()  # type: ignore[attr-defined]
+    yield url
     with admin.connection_context():
         admin.execute_sql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
         )
         admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    admin.close_all()
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}"
-    database = open_database(url)
-    migrate(database)
-    database.close_all()
-    return url
+    admin.close_all()  # type: ignore[attr-defined]
 
 
 def _truncate_pg(url: str) -> None:

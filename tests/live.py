@@ -64,11 +64,13 @@ class Live:
         await asyncio.to_thread(self.herald.dispatcher.drain)
         return report
 
-    async def settle(self, rounds: int = 30) -> None:
-        """Tick until nothing is dispatched and no direct job is running."""
+    async def settle(self, rounds: int = 40) -> None:
+        """Tick until a pass finds nothing to do (no sends, no sequence steps, no statuses)."""
         for _ in range(rounds):
             report = await self.tick()
-            if not report.dispatched and not self.herald.dispatcher.busy:
+            steps = report.extra.get("sequences")
+            idle = not (report.dispatched or report.statuses or report.started or (steps and steps.claimed))
+            if idle and not self.herald.dispatcher.busy:
                 return
         raise AssertionError("the tick never settled")
 

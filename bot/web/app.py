@@ -12,7 +12,15 @@ from aiohttp import web
 from bot.container import Herald
 from bot.errors import BodyTooLarge, HttpError, Unauthorized
 from bot.metrics import Metrics
-from bot.web import api_broadcasts, api_contacts, api_templates, health, openapi, whatsapp_webhook
+from bot.web import (
+    api_broadcasts,
+    api_contacts,
+    api_sequences,
+    api_templates,
+    health,
+    openapi,
+    whatsapp_webhook,
+)
 from bot.web.http import error_response
 from bot.web.keys import HERALD, INBOX_WRITER, METRICS
 from engine.errors import HeraldError, NotFound, Unavailable
@@ -34,6 +42,7 @@ def create_app(herald: Herald) -> web.Application:
     app.router.add_routes(api_contacts.routes)
     app.router.add_routes(api_templates.routes)
     app.router.add_routes(api_broadcasts.routes)
+    app.router.add_routes(api_sequences.routes)
     app.router.add_routes(whatsapp_webhook.routes)
     app[INBOX_WRITER] = whatsapp_webhook.InboxWriter(herald)
     app.on_startup.append(_start_inbox)

@@ -31,3 +31,8 @@ class BroadcastIn(Body):
     schedule: str = Field("draft", min_length=1, max_length=40)
     timezone: str | None = Field(None, min_length=1, max_length=64)
     params: list[str] | dict[str, str] | None = None
+
+
+class EnrollIn(Body):
+    sequence: str | int
+    contact: str | int

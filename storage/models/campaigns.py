@@ -59,6 +59,7 @@ class Enrollment(BaseModel):
     sequence = peewee.ForeignKeyField(Sequence, backref="enrollments")
     version = peewee.ForeignKeyField(SequenceVersion, column_name="version_id")
     contact = peewee.ForeignKeyField(Contact)
+    contact_id: int
     status = peewee.TextField()
     current_step = peewee.TextField(null=True)
     next_run_at = UTCDateTimeField(null=True)

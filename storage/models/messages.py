@@ -18,6 +18,9 @@ class OutboundMessage(BaseModel):
     step_id = peewee.TextField(null=True)
     contact = peewee.ForeignKeyField(Contact)
     template = peewee.ForeignKeyField(Template)
+    contact_id: int
+    broadcast_id: int | None
+    enrollment_id: int | None
     state = peewee.TextField()
     batch = peewee.TextField(null=True)
     attempts = peewee.IntegerField(default=0)

@@ -1,0 +1,90 @@
+"""REST routes for sequences: create, list, get, edit, activate, pause, archive, enroll."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from bot.errors import MalformedBody
+from bot.web.http import json_response, path_id, read_body, read_json
+from bot.web.keys import HERALD
+from bot.web.schemas import EnrollIn
+from engine.actor import Actor
+from engine.errors import Invalid
+
+routes = web.RouteTableDef()
+API = Actor("api", "api")
+
+
+async def _document(request: web.Request) -> dict[str, Any]:
+    raw = await read_body(request)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"the body is not valid JSON ({exc}).", field="body") from exc
+    if not isinstance(data, dict):
+        raise Invalid("a sequence definition is a JSON object.", field="body")
+    return data
+
+
+def _ref(request: web.Request) -> str:
+    return request.match_info["ref"]
+
+
+@routes.post("/api/sequences/enroll")
+async def enroll(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    body = await read_json(request, EnrollIn)
+    view = await herald.db(herald.sequences.enroll, body.sequence, body.contact, by=API, source="api")
+    return json_response(view, status=201)
+
+
+@routes.post("/api/sequences")
+async def create(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    document = await _document(request)
+    return json_response(await herald.db(herald.sequences.create, document, by=API), status=201)
+
+
+@routes.get("/api/sequences")
+async def list_sequences(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    return json_response({"sequences": await herald.db(herald.sequences.all)})
+
+
+@routes.get("/api/sequences/{ref}")
+async def get(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    return json_response(await herald.db(herald.sequences.get, _ref(request)))
+
+
+@routes.put("/api/sequences/{ref}")
+async def edit(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    ref = _ref(request)
+    document = await _document(request)
+    return json_response(await herald.db(herald.sequences.edit, ref, document, by=API))
+
+
+def _action(name: str) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        herald = request.app[HERALD]
+        method = getattr(herald.sequences, name)
+        return json_response(await herald.db(method, _ref(request), by=API))
+
+    handler.__name__ = name
+    return handler
+
+
+routes.post("/api/sequences/{ref}/activate")(_action("activate"))
+routes.post("/api/sequences/{ref}/pause")(_action("pause"))
+routes.post("/api/sequences/{ref}/archive")(_action("archive"))
+
+
+@routes.get("/api/contacts/{id}/enrollments")
+async def contact_enrollments(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    contact_id = path_id(request)
+    return json_response({"enrollments": await herald.db(herald.sequences.enrollments_for, contact_id)})
