@@ -13,9 +13,10 @@ import pytest
 
 from bot.container import Herald, build
 from bot.web.app import create_app
-from engine.broker import SEND_QUEUE
+from engine.broker import SEND_QUEUE, STEP_QUEUE
 from engine.dispatch import DIRECT, REDIS
 from engine.notify import RecordingNotifier
+from storage.models import Enrollment
 from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
@@ -27,7 +28,9 @@ from tests.services import PrivateRedis
 def worker(herald: Herald, name: str = "test-worker") -> Iterator[dramatiq.Worker]:
     """A Dramatiq worker in this process, on the Herald's broker, beating its heartbeat."""
     assert herald.link is not None
-    w = dramatiq.Worker(herald.link.broker, queues={SEND_QUEUE}, worker_threads=4, worker_timeout=100)
+    w = dramatiq.Worker(
+        herald.link.broker, queues={SEND_QUEUE, STEP_QUEUE}, worker_threads=4, worker_timeout=100
+    )
     w.start()
     herald.link.beat(name)
     try:
@@ -130,3 +133,45 @@ async def test_redis_stopped_mid_broadcast_falls_back_to_direct_and_back_without
         assert world.sends_to() == dict.fromkeys(numbers, 1)
     finally:
         world.herald.close()
+
+
+async def test_a_sequence_runs_its_steps_through_redis(shared_redis_world: Live) -> None:
+    world = shared_redis_world
+    definition = {
+        "name": "twostep",
+        "trigger": {"type": "contact_created"},
+        "steps": [
+            {"id": "hello", "type": "message", "template": "thank_you"},
+            {"id": "wait", "type": "delay", "hours": 2},
+            {"id": "bye", "type": "message", "template": "login_code", "params": ["123456", "123456"]},
+        ],
+    }
+    status, seq = await world.api.post("/api/sequences", definition)
+    assert status == 201, seq
+    await world.api.post(f"/api/sequences/{seq['id']}/activate")
+    numbers = phones(30)
+    with worker(world.herald):
+        assert world.herald.dispatcher.mode == REDIS
+        for number in numbers:
+            await world.api.post("/api/contacts", {"phone": number, "name": "Asha Rao"})
+        for _ in range(200):
+            await world.tick()
+            waiting = await asyncio.to_thread(
+                world.herald.in_db,
+                lambda: Enrollment.select().where(Enrollment.current_step == "wait").count(),
+            )
+            if waiting == 30:
+                break
+            await asyncio.sleep(0.05)
+        assert len(world.cloud.accepted) == 30
+        world.clock.advance(hours=2, minutes=1)
+        for _ in range(100):
+            await world.tick()
+            if len(world.cloud.accepted) >= 60:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+    counts: dict[str, list[str]] = {}
+    for message in world.cloud.accepted:
+        counts.setdefault(message.to, []).append(message.template or "")
+    assert counts == {n: ["thank_you", "login_code"] for n in numbers}
