@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run Dramatiq worker processes (sends, sequence steps)")
     worker.add_argument("--processes", type=int, default=None, help="default: WORKER_PROCESSES")
     sub.add_parser("scheduler", help="run the scheduler tick (due broadcasts, watchdog, statuses)")
+    sub.add_parser("demo", help="a broadcast and a sequence through the sandbox, in a throwaway database")
+    templates = sub.add_parser("templates", help="message templates")
+    templates.add_argument("action", choices=["sync", "list"])
     return parser
 
 
@@ -46,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_workers(settings, args.processes)
         if args.command == "scheduler":
             return _scheduler(settings)
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(settings)
+        if args.command == "templates":
+            return _templates(settings, args.action)
     except (HeraldError, StorageError) as exc:
         print(f"herald: {exc}", file=sys.stderr)
         return 1
@@ -97,6 +106,31 @@ def _scheduler(settings: Settings) -> int:
     print("herald scheduler: ticking every second", file=sys.stderr)
     try:
         run_ticks_in_thread(herald, stop)
+    finally:
+        herald.close()
+    return 0
+
+
+def _templates(settings: Settings, action: str) -> int:
+    from bot.container import build
+    from engine.template_sync import sync
+
+    herald = build(settings, direct_only=True)
+    try:
+        if action == "sync":
+            items = herald.sender.call(herald.sender.api.templates())
+
+            def store() -> object:
+                with herald.database.atomic():
+                    source = "cloud" if settings.whatsapp_live else "sandbox"
+                    return sync(herald.templates, items, source=source)
+
+            report = herald.in_db(store)
+            print(f"synced {report.synced} templates ({report.approved} approved)")  # type: ignore[attr-defined]
+            for line in report.skipped:  # type: ignore[attr-defined]
+                print(f"  skipped {line}")
+        for t in herald.in_db(herald.templates.listed):
+            print(f"{t.name:<28} {t.language:<6} {t.category:<15} {t.status}")
     finally:
         herald.close()
     return 0

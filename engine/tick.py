@@ -33,10 +33,12 @@ from engine.dispatch import Dispatcher
 from engine.ingest import Ingest
 from storage import cap as cap_store
 from storage import ledger
+from storage.statuses import purge_pending
 
 log = logging.getLogger("herald.tick")
 
 BATCH_SIZE = 100
+PENDING_KEEP = timedelta(days=7)  # Meta retries a webhook for at most 7 days
 SEND_BATCH = "herald.send_batch"
 
 
@@ -106,6 +108,7 @@ class Tick:
             report.requeued_dispatches = ledger.requeue_stale_dispatches(self.db, now - self.dispatch_lease)
             released = ledger.requeue_unconfirmed(self.db, now - self.reconcile_wait)
             cap_store.release(self.db, released)
+            purge_pending(self.db, now - PENDING_KEEP)
         report.requeued_unconfirmed = len(released)
         if report.requeued_dispatches or released:
             log.warning(

@@ -176,3 +176,12 @@ def _when(raw: object) -> datetime:
     if moment is None:
         raise ValueError("a pending status without a time")
     return moment
+
+
+def purge_pending(database: peewee.Database, before: datetime) -> int:
+    """Forget pending statuses older than ``before``: statuses of messages Herald never
+    recorded (a reply sent as free text) would otherwise wait forever."""
+    cursor = database.execute_sql(
+        database.param.join(["DELETE FROM pending_status WHERE received_at < ", ""]), (to_db_time(before),)
+    )
+    return int(cursor.rowcount or 0)

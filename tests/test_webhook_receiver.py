@@ -1,0 +1,138 @@
+"""The WhatsApp webhook receiver through the front door: handshake, signatures, statuses, inbound."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from storage.models import Contact, InboundMessage, OutboundMessage, WebhookInbox
+from tests.helpers import phones, seed_contacts
+from tests.live import Live
+
+
+async def test_the_handshake_echoes_the_challenge_only_for_the_right_token(live: Live) -> None:
+    ok = await live.client.get(
+        "/webhooks/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"},
+    )
+    assert (ok.status, await ok.text()) == (200, "42")
+    for params in (
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"},
+        {"hub.challenge": "42"},
+    ):
+        refused = await live.client.get("/webhooks/whatsapp", params=params)
+        assert refused.status == 403
+        assert "42" not in await refused.text()
+
+
+async def test_bad_or_missing_signatures_are_refused_and_nothing_is_stored(live: Live) -> None:
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(2)])
+    body = live.cloud.webhooks.body(messages=[])
+    inbound = orjson.dumps(orjson.loads(body))
+    for signature in (
+        "",
+        "sha256=" + "0" * 64,
+        "sha1=abc",
+        live.cloud.webhooks.signature(body, "other-secret"),
+    ):
+        status = await live.cloud.webhooks.post_webhook(live.webhook_url, inbound, signature=signature)
+        assert status == 401
+    tampered = body.replace(b"whatsapp", b"whatsapP", 1)
+    status = await live.cloud.webhooks.post_webhook(
+        live.webhook_url, tampered, signature=live.cloud.webhooks.signature(body)
+    )
+    assert status == 401
+    with live.herald.database.connection_context():
+        assert WebhookInbox.select().count() == 0
+        assert InboundMessage.select().count() == 0
+
+
+async def test_malformed_bodies_get_400_and_nothing_is_stored(live: Live) -> None:
+    for body in (
+        b"{not json",
+        b'{"object": "page", "entry": []}',
+        b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}',
+    ):
+        status = await live.cloud.webhooks.post_webhook(live.webhook_url, body)
+        assert status == 400
+    with live.herald.database.connection_context():
+        assert WebhookInbox.select().count() == 0
+
+
+async def test_a_status_arriving_before_the_send_is_recorded_finds_it_by_callback(live: Live) -> None:
+    numbers = phones(2)
+    seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
+    live.cloud.drop(to=numbers[0])  # Meta accepts, the answer is lost: Herald has no wamid yet
+    status, b = await live.api.post(
+        "/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"}
+    )
+    assert status == 201
+    await live.settle()
+    lost = next(m for m in live.cloud.accepted if m.to == numbers[0])
+    statuses = list(reversed(live.cloud.webhooks.lifecycle(lost, until="read")))  # read first
+    await live.cloud.webhooks.post_statuses(live.webhook_url, statuses)
+    await live.eventually(
+        lambda: OutboundMessage.select().where(OutboundMessage.wamid == lost.wamid).count() == 1
+    )
+    funnel = (await live.api.get(f"/api/broadcasts/{b['id']}"))[1]["funnel"]
+    assert (funnel["sent"], funnel["delivered"], funnel["read"], funnel["pending"]) == (2, 1, 1, 0)
+
+
+async def test_inbound_stop_opts_out_start_opts_back_in_and_each_is_confirmed_once(live: Live) -> None:
+    number = phones(1)[0]
+    ids = seed_contacts(live.herald, [(number, ["vip"])])
+    for _ in range(2):  # Meta delivers the same message twice: one opt-out, one confirmation
+        status = await live.cloud.webhooks.post_webhook(
+            live.webhook_url, _inbound(live, number, "STOP", wamid="wamid.IN1")
+        )
+        assert status == 200
+    await live.eventually(lambda: not Contact.get_by_id(ids[0]).opted_in)
+    await live.eventually(lambda: len([m for m in live.cloud.accepted if m.type == "text"]) == 1)
+    with live.herald.database.connection_context():
+        contact = Contact.get_by_id(ids[0])
+        assert contact.opt_out_source == "keyword"
+        assert InboundMessage.select().count() == 1
+    status, _body = await live.api.post("/api/contacts", {"phone": number, "opted_in": True})
+    assert status == 409  # nobody but the contact can undo a STOP
+    await live.cloud.webhooks.post_webhook(
+        live.webhook_url, _inbound(live, number, "Start", wamid="wamid.IN2")
+    )
+    await live.eventually(lambda: Contact.get_by_id(ids[0]).opted_in)
+    await live.eventually(lambda: len([m for m in live.cloud.accepted if m.type == "text"]) == 2)
+    texts = [m.payload["text"]["body"] for m in live.cloud.accepted if m.type == "text"]
+    assert "START" in texts[0]
+    assert "STOP" in texts[1]
+
+
+async def test_the_stop_promotions_button_opts_out_and_a_reply_counts_in_the_funnel(live: Live) -> None:
+    numbers = phones(2)
+    ids = seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
+    _, b = await live.api.post(
+        "/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "now"}
+    )
+    await live.settle()
+    later = live.clock.now() + timedelta(minutes=3)
+    await live.cloud.webhooks.post_inbound(
+        live.webhook_url, numbers[0], "Stop promotions", button_payload="Stop promotions", at=later
+    )
+    await live.cloud.webhooks.post_inbound(
+        live.webhook_url, numbers[1], "Sounds great, is it on shoes too?", at=later
+    )
+    await live.eventually(lambda: not Contact.get_by_id(ids[0]).opted_in)
+    await live.eventually(
+        lambda: OutboundMessage.select().where(OutboundMessage.replied_at.is_null(False)).count() == 2
+    )
+    with live.herald.database.connection_context():
+        assert Contact.get_by_id(ids[0]).opt_out_source == "button"
+        assert Contact.get_by_id(ids[1]).opted_in
+    funnel = (await live.api.get(f"/api/broadcasts/{b['id']}"))[1]["funnel"]
+    assert funnel["replied"] == 2
+
+
+def _inbound(live: Live, phone: str, text: str, *, wamid: str) -> bytes:
+    from engine.whatsapp.simulate import inbound_object
+
+    item = inbound_object(wamid, phone, datetime(2026, 11, 30, 8, 1, tzinfo=UTC), text=text)
+    return live.cloud.webhooks.body(messages=[item], contacts=[(phone, "Asha")])
