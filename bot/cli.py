@@ -113,21 +113,21 @@ def _scheduler(settings: Settings) -> int:
 
 def _templates(settings: Settings, action: str) -> int:
     from bot.container import build
-    from engine.template_sync import sync
+    from engine.template_sync import SyncReport, sync
 
     herald = build(settings, direct_only=True)
     try:
         if action == "sync":
             items = herald.sender.call(herald.sender.api.templates())
 
-            def store() -> object:
+            def store() -> SyncReport:
                 with herald.database.atomic():
                     source = "cloud" if settings.whatsapp_live else "sandbox"
                     return sync(herald.templates, items, source=source)
 
             report = herald.in_db(store)
-            print(f"synced {report.synced} templates ({report.approved} approved)")  # type: ignore[attr-defined]
-            for line in report.skipped:  # type: ignore[attr-defined]
+            print(f"synced {report.synced} templates ({report.approved} approved)")
+            for line in report.skipped:
                 print(f"  skipped {line}")
         for t in herald.in_db(herald.templates.listed):
             print(f"{t.name:<28} {t.language:<6} {t.category:<15} {t.status}")
