@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.web.http import json_response
-from bot.web.schemas import ContactIn, TagsIn
+from bot.web.schemas import BroadcastIn, ContactIn, EnrollIn, TagsIn
 
 routes = web.RouteTableDef()
 
@@ -64,6 +64,76 @@ IMPORT_REPORT = {
         },
     },
 }
+FUNNEL = {
+    "type": "object",
+    "required": ["total", "sent", "delivered", "read", "replied", "failed", "skipped", "failed_reasons"],
+    "properties": {
+        **{
+            k: {"type": "integer"}
+            for k in ("total", "sent", "delivered", "read", "replied", "failed", "pending")
+        },
+        "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "failed_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
+BROADCAST = {
+    "type": "object",
+    "required": ["id", "name", "template", "tags", "status", "scheduled_at", "timezone", "funnel"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "template": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "status": {"enum": ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "missed"]},
+        "scheduled_at": {"type": ["string", "null"]},
+        "timezone": {"type": "string"},
+        "funnel": {"$ref": "#/components/schemas/Funnel"},
+    },
+}
+PREVIEW = {
+    "type": "object",
+    "required": ["total", "capped", "sample", "waterfall", "estimated_seconds"],
+    "properties": {
+        "total": {"type": "integer"},
+        "capped": {"type": "integer"},
+        "will_send": {"type": "integer"},
+        "sample": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}, "maxItems": 10},
+        "waterfall": {"type": "object"},
+        "estimated_seconds": {"type": "number"},
+    },
+}
+SEQUENCE = {
+    "type": "object",
+    "required": ["id", "name", "status", "version", "trigger"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "status": {"enum": ["draft", "active", "paused", "archived"]},
+        "version": {"type": "integer"},
+        "trigger": {"type": "object"},
+    },
+}
+ENROLLMENT = {
+    "type": "object",
+    "required": ["id", "sequence", "contact", "version", "status", "current_step"],
+    "properties": {
+        "id": {"type": "integer"},
+        "sequence": {"type": "string"},
+        "contact": {"type": "integer"},
+        "version": {"type": "integer"},
+        "status": {"enum": ["active", "completed", "exited"]},
+        "current_step": {"type": ["string", "null"]},
+    },
+}
+DEFINITION = {
+    "type": "object",
+    "required": ["name", "trigger", "steps"],
+    "properties": {
+        "name": {"type": "string"},
+        "trigger": {"type": "object"},
+        "steps": {"type": "array", "items": {"type": "object"}},
+    },
+}
 TEMPLATE_LIST = {
     "type": "object",
     "required": ["templates"],
@@ -79,6 +149,7 @@ _ERRORS = {
     "413": "Body too large",
     "415": "Unsupported media type",
     "422": "Invalid input",
+    "502": "WhatsApp refused or did not answer",
 }
 
 
@@ -117,6 +188,13 @@ def _op(
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 TAG = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
+REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "a sequence id or name",
+}
 
 
 def document() -> dict[str, Any]:
@@ -173,6 +251,98 @@ def document() -> dict[str, Any]:
                 params=[{"name": "status", "in": "query", "schema": {"type": "string"}}],
             )
         },
+        "/api/templates/sync": {
+            "post": _op(
+                "Fetch every template from WhatsApp into the registry",
+                {"200": ("Report", {"type": "object"})},
+            )
+        },
+        "/api/broadcasts": {
+            "post": _op(
+                "Create a broadcast (schedule now, draft or a local time)",
+                {"201": ("Created", _ref("Broadcast"))},
+                body=_ref("BroadcastIn"),
+            ),
+            "get": _op(
+                "Recent broadcasts",
+                {"200": ("Broadcasts", {"type": "object"})},
+                params=[
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                    },
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                ],
+            ),
+        },
+        "/api/broadcasts/{id}": {
+            "get": _op(
+                "A broadcast with its funnel", {"200": ("The broadcast", _ref("Broadcast"))}, params=[ID]
+            ),
+            "patch": _op(
+                "Edit a draft or scheduled broadcast",
+                {"200": ("The broadcast", _ref("Broadcast"))},
+                body=_ref("BroadcastIn"),
+                params=[ID],
+            ),
+        },
+        "/api/broadcasts/{id}/preview": {
+            "get": _op(
+                "Who would receive it: the waterfall and the first ten",
+                {"200": ("Preview", _ref("Preview"))},
+                params=[ID],
+            )
+        },
+        **{
+            f"/api/broadcasts/{{id}}/{action}": {
+                "post": _op(
+                    f"{action.capitalize()} the broadcast",
+                    {"200": ("The broadcast", _ref("Broadcast"))},
+                    params=[ID],
+                )
+            }
+            for action in ("send", "pause", "resume", "cancel")
+        },
+        "/api/sequences": {
+            "post": _op(
+                "Create a sequence (a draft)", {"201": ("Created", _ref("Sequence"))}, body=_ref("Definition")
+            ),
+            "get": _op("Every sequence", {"200": ("Sequences", {"type": "object"})}),
+        },
+        "/api/sequences/enroll": {
+            "post": _op(
+                "Enroll a contact (once per sequence)",
+                {"201": ("Enrolled", _ref("Enrollment"))},
+                body=_ref("EnrollIn"),
+            )
+        },
+        "/api/sequences/{ref}": {
+            "get": _op(
+                "A sequence with its enrollments and step funnels",
+                {"200": ("The sequence", _ref("Sequence"))},
+                params=[REF],
+            ),
+            "put": _op(
+                "Edit (a new version once activated)",
+                {"200": ("The sequence", _ref("Sequence"))},
+                body=_ref("Definition"),
+                params=[REF],
+            ),
+        },
+        **{
+            f"/api/sequences/{{ref}}/{action}": {
+                "post": _op(
+                    f"{action.capitalize()} the sequence",
+                    {"200": ("The sequence", _ref("Sequence"))},
+                    params=[REF],
+                )
+            }
+            for action in ("activate", "pause", "archive")
+        },
+        "/api/contacts/{id}/enrollments": {
+            "get": _op("A contact's enrollments", {"200": ("Enrollments", {"type": "object"})}, params=[ID])
+        },
         "/api/openapi.json": {"get": _op("This document", {"200": ("OpenAPI", {"type": "object"})})},
     }
     return {
@@ -190,6 +360,14 @@ def document() -> dict[str, Any]:
                 "ImportReport": IMPORT_REPORT,
                 "ContactIn": ContactIn.model_json_schema(),
                 "TagsIn": TagsIn.model_json_schema(),
+                "BroadcastIn": BroadcastIn.model_json_schema(),
+                "EnrollIn": EnrollIn.model_json_schema(),
+                "Funnel": FUNNEL,
+                "Broadcast": BROADCAST,
+                "Preview": PREVIEW,
+                "Sequence": SEQUENCE,
+                "Enrollment": ENROLLMENT,
+                "Definition": DEFINITION,
             },
         },
     }
