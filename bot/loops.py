@@ -8,6 +8,7 @@ import logging
 import threading
 
 from bot.container import Herald
+from engine.template_sync import sync
 
 log = logging.getLogger("herald.loops")
 TICK_SECONDS = 1.0
@@ -26,10 +27,19 @@ async def tick_forever(herald: Herald, interval: float = TICK_SECONDS) -> None:
 
 
 def start_sandbox(herald: Herald) -> None:
-    """Let the sandbox emit its status webhooks in real time (on the sender's loop)."""
+    """Let the sandbox emit its status webhooks in real time (on the sender's loop), and give
+    a new sandbox install its sample templates so a first broadcast works at once."""
     sandbox = herald.sandbox
     if sandbox is None:
         return
+    if not herald.in_db(herald.templates.listed):
+        catalogue = herald.sender.call(sandbox.templates())
+
+        def seed() -> None:
+            with herald.database.atomic():
+                sync(herald.templates, catalogue, source="sandbox")
+
+        herald.in_db(seed)
 
     async def begin() -> None:
         sandbox.start(0.5)

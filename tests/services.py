@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,5 +77,81 @@ class PrivateRedis:
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server = PrivateRedis(tmp_path)
     server.start()
+    yield server
+    server.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own on a free port, which a test may restart.
+
+    initdb refuses to run as root, so as root the cluster belongs to the
+    ``postgres`` user (the data directory is handed over to it).
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        # its own folder under /tmp: pytest's tmp_path is private to root, and the
+        # postgres user must be able to reach its data directory
+        self.root = Path(tempfile.mkdtemp(prefix="herald-pg-"))
+        self.root.chmod(0o755)
+        self.data = self.root / "pgdata"
+        self.socket_dir = self.root / "pgsock"
+        self.bin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/herald"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        # no pipes: the server started by pg_ctl would hold them open
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self.data.parent.mkdir(parents=True, exist_ok=True)
+            self.socket_dir.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.data.parent, "postgres")
+                shutil.chown(self.socket_dir, "postgres")
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-w",
+            "-l",
+            str(self.data / "log"),
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+        )
+
+    def create_database(self) -> None:
+        import psycopg2
+
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE DATABASE herald")
+        connection.close()
+
+    def restart(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "-l", str(self.data / "log"), "restart")
+
+    def stop(self) -> None:
+        if self.data.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    server.start()
+    server.create_database()
     yield server
     server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -25,8 +26,14 @@ async def component_status(herald: Herald) -> dict[str, Any]:
     except Exception as exc:
         db_ok, db_error = False, type(exc).__name__
     settings = herald.settings
+    link = herald.link
+    redis_up = await asyncio.to_thread(link.ping) if link is not None else False
+    workers = await asyncio.to_thread(link.workers_alive) if link is not None and redis_up else 0
     return {
         "database": {"up": db_ok, "engine": describe_database(settings), "error": db_error},
+        "redis": "up" if redis_up else ("not used" if link is None else "down"),
+        "workers": workers,
+        "mode": "redis" if redis_up and workers else "direct",
         "whatsapp": "live" if settings.whatsapp_live else "sandbox",
         "slack": "on" if settings.slack_enabled else "off",
     }
