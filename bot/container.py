@@ -214,6 +214,7 @@ def _live_client(settings: Settings) -> CloudApi:
         token=settings.whatsapp_token.get_secret_value(),
         phone_number_id=settings.whatsapp_phone_number_id,
         business_account_id=settings.whatsapp_business_account_id,
+        read_timeout=settings.whatsapp_timeout_seconds,
     )
 
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v25.0"
     whatsapp_mps: int = Field(80, ge=1, le=10000)
     whatsapp_admins: CommaList = Field(default_factory=list)
+    whatsapp_timeout_seconds: float = Field(30.0, gt=0, le=300)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
