@@ -54,7 +54,10 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
     Raises Invalid before yielding anything when the header has no ``phone``.
     """
     reader = csv.reader(_strip_bom(lines))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise Invalid(f"the CSV header cannot be read ({exc}).", field="body", hint=HEADER_HINT) from exc
     if header is None:
         raise Invalid("the CSV is empty.", field="body", hint=HEADER_HINT)
     columns = [c.strip().lower() for c in header]
@@ -63,11 +66,16 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
     duplicated = {c for c in columns if columns.count(c) > 1 and c}
     if duplicated:
         raise Invalid(
-            f"the CSV header names {', '.join(sorted(duplicated))} twice.",
-            field="body",
-            hint=HEADER_HINT,
+            f"the CSV header names {', '.join(sorted(duplicated))} twice.", field="body", hint=HEADER_HINT
         )
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a stray carriage return or NUL: that line alone is refused
+            yield reader.line_num, f"the line is not valid CSV ({exc})."
+            continue
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         yield reader.line_num, _row(columns, record)
