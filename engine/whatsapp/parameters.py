@@ -132,18 +132,6 @@ def build_components(
     return compile_parameters(parameters, parameter_format, mapping).fill(name, attributes)
 
 
-def components_for(
-    parameters: Sequence[Mapping[str, Any]],
-    parameter_format: str | None,
-    *,
-    name: str,
-    attributes: Mapping[str, Any] | None = None,
-    mapping: ParameterMapping = None,
-) -> list[dict[str, Any]]:
-    """``compile_parameters(...).fill(name, attributes)`` in one call, for a single send."""
-    return compile_parameters(parameters, parameter_format, mapping).fill(name, attributes)
-
-
 def _unique(parameters: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Each parameter once, header first, then body, then buttons by index.
 

@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -56,9 +56,8 @@ Status = Literal["sent", "delivered", "read", "failed"]
 InboundKind = Literal["text", "button", "interactive", "other"]
 
 
-@dataclass(frozen=True, slots=True)
-class StatusError:
-    """One entry of a failed status's ``errors[]``."""
+class StatusError(NamedTuple):
+    """One entry of a failed status's ``errors[]``: ``(code, title, details)``."""
 
     code: int
     title: str
