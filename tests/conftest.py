@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Iterator
@@ -27,6 +28,11 @@ API_TOKEN = "test-api-token-7f3a"
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday
 
 
+# Several checkouts (git worktrees) may run their suites against one server at once:
+# each gets its own databases, named after where it lives.
+_CHECKOUT = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -37,7 +43,7 @@ def pg_url() -> str:
 
     PostgreSQL must answer: a missing server fails the run, it is never skipped.
     """
-    name = f"herald_test_{_worker()}"
+    name = f"herald_test_{_CHECKOUT}_{_worker()}"
     admin = open_database(PG_ADMIN_URL)
     with admin.connection_context():
         admin.execute_sql(
