@@ -87,6 +87,11 @@ class Period:
     broadcasts: list[BroadcastLine]
     more_broadcasts: int  # started in the period but not listed
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened in the period nor the one before."""
+        return self.totals.quiet and self.previous.quiet and not (self.broadcasts or self.more_broadcasts)
+
 
 def report(
     database: peewee.Database, start: datetime, end: datetime, *, lines: int = BROADCAST_LINES
