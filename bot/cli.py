@@ -90,6 +90,10 @@ def _scheduler(settings: Settings) -> int:
 
     configure_logging(settings)
     herald = build(settings)
+    if settings.slack_enabled:  # due broadcasts start here: their funnels, alerts and the digest
+        from bot.slack.outbound import connect
+
+        connect(herald)
     start_sandbox(herald)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

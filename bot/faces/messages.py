@@ -374,3 +374,7 @@ def chart_title(timezone: str) -> str:
 
 def chart_alt() -> str:
     return "Bar chart of messages sent, delivered, read and failed on each of the last seven days."
+
+
+def preview_replaced() -> str:
+    return "This preview was changed; the new one is below."
