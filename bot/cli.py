@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run Dramatiq worker processes (sends, sequence steps)")
     worker.add_argument("--processes", type=int, default=None, help="default: WORKER_PROCESSES")
     sub.add_parser("scheduler", help="run the scheduler tick (due broadcasts, watchdog, statuses)")
+    sub.add_parser("shell", help="the chat commands in a terminal (Confirm is a y/N prompt)")
     return parser
 
 
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_workers(settings, args.processes)
         if args.command == "scheduler":
             return _scheduler(settings)
+        if args.command == "shell":
+            return _shell(settings)
     except (HeraldError, StorageError) as exc:
         print(f"herald: {exc}", file=sys.stderr)
         return 1
@@ -104,3 +107,36 @@ def _scheduler(settings: Settings) -> int:
     finally:
         herald.close()
     return 0
+
+
+def _shell(settings: Settings) -> int:
+    import getpass
+    import threading
+
+    from bot.container import build
+    from bot.logs import configure_logging
+    from bot.loops import run_ticks_in_thread, start_sandbox
+    from bot.shell import Shell, ShellNotifier
+
+    quiet = settings if settings.log_level != "INFO" else settings.model_copy(update={"log_level": "WARNING"})
+    configure_logging(quiet)
+    herald = build(settings)
+    herald.notifier.add(ShellNotifier(print))
+    start_sandbox(herald)
+    stop = threading.Event()  # the shell ticks too, so what it confirms is sent with nothing else running
+    ticking = threading.Thread(target=run_ticks_in_thread, args=(herald, stop), name="tick", daemon=True)
+    ticking.start()
+    try:
+        return Shell(herald, read=_read_line, write=print, user=getpass.getuser()).run()
+    finally:
+        stop.set()
+        ticking.join(timeout=10)
+        herald.close()
+
+
+def _read_line(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except (EOFError, KeyboardInterrupt):
+        print()
+        return None

@@ -132,10 +132,7 @@ def outcome(
     """What a Confirm, Cancel or action did, by ``who``."""
     texts = {
         "scheduled": f"Confirmed by {who}: broadcast #{broadcast_id} is scheduled for {when}.",
-        "started": (
-            f"Confirmed by {who}: broadcast #{broadcast_id} is sending to {total or 0:,} contacts."
-            " Its live funnel follows."
-        ),
+        "started": f"Confirmed by {who}: broadcast #{broadcast_id} is sending to {total or 0:,} contacts.",
         "cancelled": (
             f"Broadcast #{broadcast_id} was cancelled by {who}; whoever had not been sent to yet won't be."
         ),
@@ -154,6 +151,10 @@ def outcome(
         ),
     }
     return texts[kind]
+
+
+def funnel_follows() -> str:
+    return "Its live funnel will be posted in this channel and kept up to date."
 
 
 def status_line(status: str, reason: str | None) -> str:
@@ -378,3 +379,17 @@ def chart_alt() -> str:
 
 def preview_replaced() -> str:
     return "This preview was changed; the new one is below."
+
+
+# --- the shell --------------------------------------------------------------------------------
+
+
+def shell_banner(timezone: str) -> str:
+    return (
+        f"Herald shell: the chat commands in a terminal; times are read in {timezone}."
+        " Type `help` for the commands, `quit` (or Ctrl-D) to leave."
+    )
+
+
+def not_sent(broadcast_id: int) -> str:
+    return f"Not sent; broadcast #{broadcast_id} is as it was."

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.faces import messages
-from bot.faces.answers import BroadcastDone, BroadcastPreview, BroadcastReport, Intent
+from bot.faces.answers import BroadcastDone, BroadcastPreview, BroadcastReport, Intent, Outcome
 from bot.faces.text import outcome_text, when
 from bot.slack.views.blocks import (
     SECTION_TEXT,
@@ -92,6 +92,8 @@ def done_message(answer: BroadcastDone) -> dict[str, Any]:
     b = answer.broadcast
     said = outcome_text(answer, f"<@{answer.by.id}>" if answer.by.face == "slack" else escape(answer.by.id))
     blocks = [header(title(b)), section(said)]
+    if answer.outcome is Outcome.STARTED:
+        blocks.append(context(messages.funnel_follows()))
     return message(said, blocks)
 
 
