@@ -264,3 +264,72 @@ def test_stats_render_compared_with_the_period_before(handler: CommandHandler) -
     shown = text.render(answer)
     assert shown.startswith("Today so far (UTC)")
     assert "Broadcasts started: 1" in shown
+
+
+class PlannedSequences:
+    """The sequence engine's planned API (``herald.sequences``, landing separately), as the
+    command layer calls it."""
+
+    def __init__(self) -> None:
+        self.status = "paused"
+        self.enrolled: set[tuple[str, str]] = set()
+        self.by: list[str] = []
+
+    def _summary(self) -> dict:
+        return {
+            "id": 1,
+            "name": "onboarding",
+            "status": self.status,
+            "version": 1,
+            "trigger": {"type": "manual"},
+        }
+
+    def all(self) -> list[dict]:
+        return [self._summary()]
+
+    def get(self, ref: str) -> dict:
+        from engine.errors import NotFound
+
+        if ref != "onboarding":
+            raise NotFound(f"no sequence {ref!r}.")
+        counts = {"enrolled": 3, "active": 1, "completed": 1, "exited": {"opted_out": 1}}
+        return {**self._summary(), "enrollments": counts}
+
+    def activate(self, ref: str, *, by: Actor) -> dict:
+        self.status = "active"
+        self.by.append(by.id)
+        return self._summary()
+
+    def pause(self, ref: str, *, by: Actor) -> dict:
+        self.status = "paused"
+        return self._summary()
+
+    def enroll(self, sequence_ref: str, contact_ref: str, *, by: Actor, source: str = "manual") -> dict:
+        from engine.errors import Conflict
+
+        if (sequence_ref, contact_ref) in self.enrolled:
+            raise Conflict(
+                "+44••••••0001 is already enrolled in 'onboarding'; a contact joins a sequence at most once."
+            )
+        self.enrolled.add((sequence_ref, contact_ref))
+        return {"id": 1, "sequence": sequence_ref, "contact": 1, "status": "active"}
+
+
+def test_sequence_commands_call_the_sequence_engine_once_it_is_there(handler: CommandHandler) -> None:
+    sequences = PlannedSequences()
+    handler.herald.sequences = sequences  # type: ignore[attr-defined]
+    assert "`onboarding` · paused · trigger: manual" in text.render(run(handler, "sequence list", READER))
+    shown = text.render(run(handler, "sequence show onboarding", READER))
+    assert "3 enrolled · 1 active · 1 completed · 1 exited" in shown
+    assert run(handler, "sequence activate onboarding") == Said("Sequence `onboarding` is active.")
+    assert sequences.by == ["U_ADMIN"]
+    phone = phones(1)[0]
+    assert run(handler, f"sequence enroll onboarding {phone}") == Said(
+        "Enrolled +44••••••0000 in `onboarding`."
+    )
+    again = run(handler, f"sequence enroll onboarding {phone}")
+    assert isinstance(again, Refused)
+    assert again.why is Why.CONFLICT
+    assert "already enrolled" in again.text
+    typo = run(handler, "sequence show onbording", READER)
+    assert "Did you mean `onboarding`?" in typo.text

@@ -19,6 +19,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import SLACK, SlackParts
+from bot.slack.client import Poster
 from tests.fakes.slack_api import BOT_TOKEN, TEAM, FakeSlackApi
 from tests.live import Live
 
@@ -222,12 +223,22 @@ class SlackWorld:
         outbound = self.parts.outbound
         await asyncio.wait_for(asyncio.wrap_future(outbound.poster.submit(outbound.funnels.idle())), 30)
 
+    async def quiet(self, *posters: Poster) -> None:
+        """Everything handed to the Slack loop (this app's and ``posters``) has finished."""
+        for poster in (self.parts.outbound.poster, *posters):
+            await asyncio.wait_for(asyncio.wrap_future(poster.submit(_settled())), 30)
+
     def _key(self, kind: str) -> str:
         self._n += 1
         return f"{kind}-{self._n}"
 
     def _ts(self) -> str:
         return f"{1_790_000_000 + self._n}.{self._n:06d}"
+
+
+async def _settled() -> None:
+    while [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

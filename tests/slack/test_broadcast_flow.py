@@ -52,6 +52,10 @@ async def test_the_canonical_broadcast_is_previewed_confirmed_sent_and_followed_
     assert "✅ Completed" in _text(message)
     assert len(slack.posts(CHANNEL)) == 1  # edited in place, never posted again
 
+    said = str([c.args for c in fake.calls]) + str(fake.responses)
+    assert not [p for p in numbers if p in said]  # no full phone number ever reaches Slack
+    assert "fake-cloud-api-token" not in said
+
     with live.herald.database.connection_context():
         b = Broadcast.get()
         assert b.notify["slack"]["message"]["channel"] == CHANNEL
