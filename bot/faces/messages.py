@@ -130,6 +130,8 @@ def outcome(
     kind: str, broadcast_id: int, who: str, *, status: str, when: str | None, total: int | None
 ) -> str:
     """What a Confirm, Cancel or action did, by ``who``."""
+    if kind == "already_confirmed" and status in ("cancelled", "missed"):
+        return f"Broadcast #{broadcast_id} is {status}; there is nothing left to confirm."
     texts = {
         "scheduled": f"Confirmed by {who}: broadcast #{broadcast_id} is scheduled for {when}.",
         "started": f"Confirmed by {who}: broadcast #{broadcast_id} is sending to {total or 0:,} contacts.",

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.container import Herald
 from bot.faces import messages
-from bot.faces.answers import Answer, BroadcastPreview, Refused, Said, Why
+from bot.faces.answers import Answer, BroadcastDone, BroadcastPreview, Outcome, Refused, Said, Why
 from bot.faces.commands import CommandHandler
 from bot.faces.conversation import Conversation, Memories
 from bot.faces.requests import Request
@@ -81,7 +81,11 @@ class SlackFace:
         except Exception:
             log.exception("a click on broadcast %s failed", broadcast_id)
             answer = Refused(messages.unexpected_error(), Why.UNAVAILABLE)
-        if isinstance(answer, Refused):  # only the clicker sees it; the preview stays for an admin
+        late = isinstance(answer, BroadcastDone) and answer.outcome in (
+            Outcome.ALREADY_CONFIRMED,
+            Outcome.NOT_A_DRAFT,
+        )
+        if isinstance(answer, Refused) or late:  # only the clicker sees it; the message stays as it is
             await respond(response_type="ephemeral", replace_original=False, **self._render(answer))
             return
         self.memories.forget_pending(broadcast_id)

@@ -80,3 +80,31 @@ async def test_cancel_drops_the_preview_and_nothing_is_sent(slack: SlackWorld) -
     assert slack.live.cloud.sends() == []
     with slack.live.herald.database.connection_context():
         assert Broadcast.get().status == "cancelled"
+
+
+async def test_a_channel_the_bot_cannot_post_in_gets_the_funnel_by_dm_to_its_creator(
+    slack: SlackWorld,
+) -> None:
+    live, fake = slack.live, slack.fake
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(2)])
+    fake.unreachable.add(CHANNEL)
+    preview = await slack.answer((await slack.command("/broadcast promo_autumn tags:vip now")).key)
+    await slack.answer((await slack.click(preview, CONFIRM_ACTION)).key)
+    await live.settle()
+    dm = "D" + ADMIN[1:]
+    await fake.wait(lambda: [m for (channel, _), m in fake.messages.items() if channel == dm])
+    await slack.idle()
+    with live.herald.database.connection_context():
+        assert Broadcast.get().notify["slack"]["message"]["channel"] == dm  # later edits go there too
+
+
+async def test_a_broadcast_confirmed_in_a_thread_reports_in_that_thread(slack: SlackWorld) -> None:
+    live, fake = slack.live, slack.fake
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(2)])
+    await slack.mention("send promo_autumn to vip now")
+    preview = (await fake.wait(lambda: slack.posts(CHANNEL)))[0]
+    await slack.mention("yes", thread=preview["thread_ts"])
+    await fake.wait(lambda: "Confirmed by" in str(slack.posts(CHANNEL)))
+    await live.settle()
+    funnel = await fake.wait(lambda: [p for p in slack.posts(CHANNEL) if "handled" in str(p.get("blocks"))])
+    assert funnel[0]["thread_ts"] == preview["thread_ts"]

@@ -98,9 +98,12 @@ async def test_a_double_click_confirms_once(slack: SlackWorld) -> None:
     first, second = await asyncio.gather(
         slack.click(preview, CONFIRM_ACTION), slack.click(preview, CONFIRM_ACTION)
     )
-    answers = [_text(await slack.answer(first.key)), _text(await slack.answer(second.key))]
-    assert sum("Confirmed by" in a for a in answers) == 1
-    assert sum("was already confirmed" in a for a in answers) == 1
+    answers = [await slack.answer(first.key), await slack.answer(second.key)]
+    confirmed = [a for a in answers if "Confirmed by" in _text(a)]
+    late = [a for a in answers if "was already confirmed: it is sending" in _text(a)]
+    assert len(confirmed) == len(late) == 1
+    assert confirmed[0]["replace_original"] is True  # the preview becomes who confirmed it
+    assert late[0]["replace_original"] is False  # the second click is told privately
     await live.settle()
     assert live.sends_to() == dict.fromkeys(numbers, 1)
     with live.herald.database.connection_context():
