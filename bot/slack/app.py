@@ -42,6 +42,14 @@ class SlackParts:
 SLACK: web.AppKey[SlackParts] = web.AppKey("slack")
 
 
+class _TokenGivenTwice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment on its own and then warns that the token
+    is unused, since ``authorize`` supplies it: true, and harmless, but alarming in a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def bolt_app(herald: Herald, face: SlackFace) -> AsyncApp:
     settings = herald.settings
     assert settings.slack_bot_token is not None
@@ -51,12 +59,15 @@ def bolt_app(herald: Herald, face: SlackFace) -> AsyncApp:
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    logger = logging.getLogger("herald.slack.bolt")
+    if not any(isinstance(f, _TokenGivenTwice) for f in logger.filters):
+        logger.addFilter(_TokenGivenTwice())
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=web_client(settings, with_token=False),
         authorize=authorize,
         process_before_response=False,
-        logger=logging.getLogger("herald.slack.bolt"),
+        logger=logger,
     )
 
     # Plain functions: bolt passes arguments by parameter name.

@@ -27,7 +27,7 @@ from storage import digests
 
 log = logging.getLogger("herald.slack")
 LEASE = timedelta(minutes=10)
-RETRY = timedelta(minutes=1)  # how long to leave a day another scheduler is posting
+RETRY = timedelta(minutes=1)  # before asking again: another scheduler is posting, or Slack refused
 
 
 class DigestJob:
@@ -105,6 +105,7 @@ class DigestJob:
         except Exception:
             await self.herald.db(digests.release, self.herald.database, day, self.channel)
             self._done = None
+            self._not_before = self.herald.clock.now() + RETRY  # Slack is down: not every second
             raise
         await self.herald.db(digests.posted, self.herald.database, day, self.channel, self.herald.clock.now())
         if chart is not None:

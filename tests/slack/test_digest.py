@@ -120,6 +120,9 @@ async def test_a_digest_slack_refused_is_posted_on_a_later_pass(slack: SlackWorl
     await slack.quiet()  # refused, and the claim given back
     assert len(slack.posts(DIGEST)) == 1
     await slack.live.tick()
+    assert len(slack.posts(DIGEST)) == 1  # not again at once
+    slack.live.clock.advance(minutes=1)
+    await slack.live.tick()
     posted = await fake.wait(lambda: slack.posts(DIGEST)[1:])
     assert "Nothing was sent in this period." in _text(posted[0])
     assert fake.of("files.getUploadURLExternal") == []  # no chart for an empty week
