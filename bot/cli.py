@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="a broadcast and a sequence through the sandbox, in a throwaway database")
     templates = sub.add_parser("templates", help="message templates")
     templates.add_argument("action", choices=["sync", "list"])
+    sub.add_parser("shell", help="the chat commands in a terminal (Confirm is a y/N prompt)")
     return parser
 
 
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(settings)
         if args.command == "templates":
             return _templates(settings, args.action)
+        if args.command == "shell":
+            return _shell(settings)
     except (HeraldError, StorageError) as exc:
         print(f"herald: {exc}", file=sys.stderr)
         return 1
@@ -99,6 +102,10 @@ def _scheduler(settings: Settings) -> int:
 
     configure_logging(settings)
     herald = build(settings)
+    if settings.slack_enabled:  # due broadcasts start here: their funnels, alerts and the digest
+        from bot.slack.outbound import connect
+
+        connect(herald)
     start_sandbox(herald)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -134,3 +141,36 @@ def _templates(settings: Settings, action: str) -> int:
     finally:
         herald.close()
     return 0
+
+
+def _shell(settings: Settings) -> int:
+    import getpass
+    import threading
+
+    from bot.container import build
+    from bot.logs import configure_logging
+    from bot.loops import run_ticks_in_thread, start_sandbox
+    from bot.shell import Shell, ShellNotifier
+
+    quiet = settings if settings.log_level != "INFO" else settings.model_copy(update={"log_level": "WARNING"})
+    configure_logging(quiet)
+    herald = build(settings)
+    herald.notifier.add(ShellNotifier(print))
+    start_sandbox(herald)
+    stop = threading.Event()  # the shell ticks too, so what it confirms is sent with nothing else running
+    ticking = threading.Thread(target=run_ticks_in_thread, args=(herald, stop), name="tick", daemon=True)
+    ticking.start()
+    try:
+        return Shell(herald, read=_read_line, write=print, user=getpass.getuser()).run()
+    finally:
+        stop.set()
+        ticking.join(timeout=10)
+        herald.close()
+
+
+def _read_line(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except (EOFError, KeyboardInterrupt):
+        print()
+        return None

@@ -25,13 +25,23 @@ def banner(settings: Settings, mode: str = "") -> list[str]:
     lines = [
         f"database : {describe_database(settings)}",
         f"whatsapp : {whatsapp}",
-        "slack    : "
-        + ("on" if settings.slack_enabled else "off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"),
+        f"slack    : {_slack(settings)}",
         f"rest api : {'on' if settings.api_token else 'refusing all calls (set API_TOKEN)'}",
     ]
     if mode:
         lines.insert(1, f"work     : {mode}")
     return lines
+
+
+def _slack(settings: Settings) -> str:
+    if not settings.slack_enabled:
+        return "off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"
+    if not settings.digest_channel:
+        return "on at /slack/events (no daily digest: set DIGEST_CHANNEL)"
+    return (
+        f"on at /slack/events; daily digest in {settings.digest_channel}"
+        f" at {settings.digest_time:%H:%M} {settings.timezone}"
+    )
 
 
 def work_mode(herald: Herald) -> str:

@@ -36,6 +36,10 @@ def run_worker_process(settings: Settings, index: int) -> None:
     configure_logging(settings)
     herald = build(settings)
     assert herald.link is not None, "a worker needs Redis"
+    if settings.slack_enabled:  # sends happen here: keep Slack's live funnels moving
+        from bot.slack.outbound import connect  # noqa: PLC0415
+
+        connect(herald)
     start_sandbox(herald)
     me = f"{worker_id()}#{index}"
     worker = dramatiq.Worker(

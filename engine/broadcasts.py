@@ -237,6 +237,26 @@ class Broadcasts:
             query = query.where(Broadcast.status == status)
         return [self.view(b) for b in query]
 
+    def find(
+        self, text: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """Broadcasts whose template or name is ``text`` (any case), newest first; with a window,
+        only those started within ``[since, until)``.
+        """
+        wanted = text.strip().lower()
+        query = (
+            Broadcast.select()
+            .join(Template)
+            .where((peewee.fn.LOWER(Template.name) == wanted) | (peewee.fn.LOWER(Broadcast.name) == wanted))
+            .order_by(Broadcast.id.desc())
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(Broadcast.started_at >= since)
+        if until is not None:
+            query = query.where(Broadcast.started_at < until)
+        return [self.view(b) for b in query]
+
     def preview(self, broadcast_id: int, *, mask: bool = False) -> Preview:
         """Who would receive it now: the exclusion waterfall, the first ten, the time it takes."""
         b = self._get(broadcast_id)
@@ -275,11 +295,14 @@ class Broadcasts:
         Raises Conflict when the broadcast is not in a startable state, and
         Invalid when its template is no longer approved.
         """
+        return self._start(broadcast_id, by, "start")
+
+    def _start(self, broadcast_id: int, by: Actor, action: str) -> dict[str, Any]:
         now = self.clock.now()
         with self.db.atomic():
             b = self._get(broadcast_id)
             ensure_sendable(b.template)
-            self._move(b, "start", now, started_at=now, status_reason=None)
+            self._move(b, action, now, started_at=now, status_reason=None)
             ids = list(contact_store.tag_ids(self.db, b.tags).values())
             total = audience.build_ledger(
                 self.db, broadcast_id=b.id, template_id=b.template_id, tag_ids=ids, now=now
@@ -300,13 +323,22 @@ class Broadcasts:
         return view
 
     def confirm(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
-        """What a chat Confirm button does: schedule a held draft that has a time, else start it."""
+        """What a chat Confirm button does: schedule a held draft that has a time, else start it.
+
+        Only a draft can be confirmed, so a second click (or a second admin) gets
+        Conflict and never starts what the first click scheduled.
+        """
         b = self._get(broadcast_id)
-        if b.status == lc.DRAFT and b.scheduled_at is not None:
-            return self.schedule(broadcast_id, by=by)
-        return self.start(broadcast_id, by=by)
+        if b.status != lc.DRAFT:  # said plainly here; the conditional moves below decide races
+            raise Conflict(f"broadcast {broadcast_id} was already confirmed: it is {b.status}.")
+        if b.scheduled_at is not None:
+            return self._schedule(broadcast_id, by, "confirm_schedule")
+        return self._start(broadcast_id, by, "confirm_start")
 
     def schedule(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+        return self._schedule(broadcast_id, by, "schedule")
+
+    def _schedule(self, broadcast_id: int, by: Actor, action: str) -> dict[str, Any]:
         now = self.clock.now()
         with self.db.atomic():
             b = self._get(broadcast_id)
@@ -316,7 +348,7 @@ class Broadcasts:
                     field="schedule",
                     hint="Edit it with a new time, or send it now.",
                 )
-            self._move(b, "schedule", now)
+            self._move(b, action, now)
             self.audit.record(face=by.face, actor=by.id, action="broadcast.schedule", target=str(b.id))
         return self.get(broadcast_id)
 
@@ -353,6 +385,28 @@ class Broadcasts:
             )
             self.audit.record(face=by.face, actor=by.id, action="broadcast.cancel", target=str(b.id))
         return self.get(broadcast_id)
+
+    def discard(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+        """Drop a draft nobody confirmed (a preview's Cancel). Raises Conflict for anything else:
+        a broadcast that is already scheduled or sending is stopped with ``cancel``, deliberately.
+        """
+        now = self.clock.now()
+        with self.db.atomic():
+            b = self._get(broadcast_id)
+            self._move(b, "discard", now, completed_at=now)
+            self.audit.record(face=by.face, actor=by.id, action="broadcast.discard", target=str(b.id))
+        return self.get(broadcast_id)
+
+    def remember(self, broadcast_id: int, face: str, note: dict[str, Any]) -> dict[str, Any]:
+        """Merge ``note`` into what ``face`` keeps in the broadcast's ``notify`` (where its live
+        funnel message is, for example). Returns the whole ``notify``.
+        """
+        with self.db.atomic():
+            b = self._get(broadcast_id)
+            notify = dict(b.notify or {})
+            notify[face] = {**(notify.get(face) or {}), **note}
+            Broadcast.update(notify=notify).where(Broadcast.id == broadcast_id).execute()
+        return notify
 
     def complete_if_done(self, broadcast_id: int) -> bool:
         """Mark a sending broadcast completed once no recipient is pending; notify once."""

@@ -26,6 +26,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.events import ContactCreated, ContactDeleted, ContactOptedOut, EventBus, TagAdded
 from engine.phones import mask_phone, normalize_phone
 from engine.tags import normalize_tag
+from storage import audience
 from storage import contacts as store
 from storage.models import ACTIVE, DELETED, Contact, Tag
 
@@ -50,6 +51,14 @@ class WriteResult:
     updated: list[int] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row index, reason)
     ids: dict[int, int] = field(default_factory=dict)  # row index -> contact id
+
+
+@dataclass(frozen=True)
+class Reach:
+    matched: int  # contacts with any of the tags
+    opted_out: int
+    deleted: int
+    reachable: int  # opted in and active: who a broadcast to these tags would reach
 
 
 def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
@@ -249,6 +258,22 @@ class Contacts:
         tags_by = store.tags_for(self.db, [c.id for c in page])
         views = [contact_view(c, tags_by.get(c.id, [])) for c in page]
         return views, (page[-1].id if more else None)
+
+    def tag_names(self) -> list[str]:
+        """Every tag in use, sorted (what the chat faces suggest from)."""
+        return sorted(t.name for t in Tag.select(Tag.name))
+
+    def reachable(self, tags: Sequence[str]) -> Reach:
+        """How many contacts have ANY of ``tags``, and how many of them can be messaged."""
+        names = [normalize_tag(t) for t in tags]
+        ids = list(store.tag_ids(self.db, names).values())
+        counts = audience.waterfall(self.db, ids, None)
+        return Reach(
+            matched=counts.matched,
+            opted_out=counts.opted_out,
+            deleted=counts.deleted,
+            reachable=counts.matched - counts.opted_out - counts.deleted,
+        )
 
     def _get(self, contact_id: int) -> Contact:
         contact = Contact.get_or_none(Contact.id == contact_id)

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import peewee
 
@@ -69,7 +70,8 @@ class IngestResult:
     broadcasts: set[int] = field(default_factory=set)
     enrollments: set[int] = field(default_factory=set)
     replies: list[TextMessage] = field(default_factory=list)
-    alerts: list[tuple[str, str]] = field(default_factory=list)
+    # (kind, text, the broadcast concerned or None): see Notifier.alert
+    alerts: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
 
 
 class Ingest:
@@ -135,7 +137,7 @@ class Ingest:
                 self._preference(event)
             elif isinstance(event, SystemErrorEvent):
                 text = "; ".join(e.reason for e in event.errors) or "unspecified"
-                result.alerts.append(("whatsapp_error", f"WhatsApp reported an account error: {text}."))
+                result.alerts.append(("whatsapp_error", f"WhatsApp reported an account error: {text}.", None))
             elif isinstance(event, UnknownEvent):
                 log.debug("ignored webhook field %s %s", event.field, event.detail)
         return result
@@ -143,8 +145,8 @@ class Ingest:
     def after_commit(self, result: IngestResult) -> None:
         for message in result.replies:
             self.reply(message)
-        for kind, text in result.alerts:
-            self.notifier.alert(kind, text, None)
+        for kind, text, broadcast in result.alerts:
+            self.notifier.alert(kind, text, broadcast)
         if result.broadcasts and self.on_broadcasts:
             self.on_broadcasts(result.broadcasts)
         if result.enrollments and self.on_enrollments:
@@ -245,6 +247,7 @@ class Ingest:
                 (
                     "template_approved",
                     f"Template {event.name} is APPROVED again; paused broadcasts can be resumed.",
+                    None,
                 )
             )
             return
@@ -257,5 +260,9 @@ class Ingest:
                 (Broadcast.id == b.id) & (Broadcast.status == lc.SENDING)
             ).execute()
             result.broadcasts.add(b.id)
-        names = ", ".join(f"“{b.name}”" for b in affected) or "no broadcast was sending"
-        result.alerts.append(("template_paused", f"{why[0].upper()}{why[1:]}: paused {names}."))
+        text = f"{why[0].upper()}{why[1:]}"
+        if not affected:
+            result.alerts.append(("template_paused", f"{text}: no broadcast was sending.", None))
+        for b in affected:  # each where its broadcast reports (its Slack channel, say)
+            where = {"id": b.id, "name": b.name, "notify": b.notify}
+            result.alerts.append(("template_paused", f"{text}: paused “{b.name}”.", where))

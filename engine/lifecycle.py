@@ -22,9 +22,14 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     "schedule": (frozenset({DRAFT, SCHEDULED, MISSED}), SCHEDULED),
     "unschedule": (frozenset({SCHEDULED}), DRAFT),
     "start": (frozenset({DRAFT, SCHEDULED, MISSED}), SENDING),
+    # A chat Confirm acts only on the held draft it previewed, so a second click is refused
+    # instead of starting a broadcast the first click scheduled.
+    "confirm_schedule": (frozenset({DRAFT}), SCHEDULED),
+    "confirm_start": (frozenset({DRAFT}), SENDING),
     "pause": (frozenset({SENDING}), PAUSED),
     "resume": (frozenset({PAUSED}), SENDING),
     "cancel": (frozenset({DRAFT, SCHEDULED, SENDING, PAUSED}), CANCELLED),
+    "discard": (frozenset({DRAFT}), CANCELLED),  # a preview's Cancel: never stops a sending broadcast
     "complete": (frozenset({SENDING}), COMPLETED),
     "miss": (frozenset({SCHEDULED}), MISSED),
 }
@@ -44,4 +49,4 @@ def refusal(action: str, current: str) -> str:
     if current in FINISHED:
         return f"it is already {current}"
     starts = ", ".join(sorted(allowed_from(action)))
-    return f"it is {current}; {action} works only when it is {starts}"
+    return f"it is {current}; {action.replace('_', ' ')} works only when it is {starts}"

@@ -23,7 +23,11 @@ class Notifier(Protocol):
         ...
 
     def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
-        """Something people must act on: a paused template, bad credentials, a missed schedule."""
+        """Something people must act on: a paused template, bad credentials, a missed schedule.
+
+        ``broadcast`` is the broadcast concerned (at least its ``id``, ``name`` and
+        ``notify``), or None for an account-wide problem.
+        """
         ...
 
 

@@ -320,7 +320,8 @@ class SendPipeline:
                 .execute()
             )
         if changed:
-            self.notifier.alert("template_paused", f"Broadcast “{broadcast.name}” paused: {reason}.", None)
+            where = {"id": broadcast.id, "name": broadcast.name, "notify": broadcast.notify}
+            self.notifier.alert("template_paused", f"Broadcast “{broadcast.name}” paused: {reason}.", where)
 
     # -- after sending ----------------------------------------------------------------
 

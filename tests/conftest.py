@@ -28,6 +28,10 @@ API_TOKEN = "test-api-token-7f3a"
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday
 
 
+# Several checkouts (git worktrees) may run their suites against one server at once:
+# each gets its own databases, named after where it lives.
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

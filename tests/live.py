@@ -100,8 +100,8 @@ class Live:
 
 
 @pytest.fixture
-async def cloud() -> AsyncIterator[FakeCloudApi]:
-    async with FakeCloudApi() as fake:
+async def cloud(clock: ManualClock) -> AsyncIterator[FakeCloudApi]:
+    async with FakeCloudApi(now=clock.now) as fake:  # status times follow the injected clock
         yield fake
 
 

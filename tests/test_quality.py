@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# bench/ is optional in a checkout (benchmarks live on their own branch until merged)
 PATHS = [p for p in ("bot", "engine", "storage", "tests", "bench") if (ROOT / p).is_dir()]
 
 

@@ -1,4 +1,4 @@
-"""The one aiohttp application: REST API, health, metrics (and the Slack and WhatsApp seams)."""
+"""The one aiohttp application: REST API, health, metrics, the WhatsApp webhook and Slack's events."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ def create_app(herald: Herald) -> web.Application:
     app.router.add_routes(api_sequences.routes)
     app.router.add_routes(whatsapp_webhook.routes)
     app[INBOX_WRITER] = whatsapp_webhook.InboxWriter(herald)
+    if herald.settings.slack_enabled:
+        from bot.slack.app import mount  # noqa: PLC0415 - bolt is loaded only when Slack is on
+
+        mount(app, herald)
     app.on_startup.append(_start_inbox)
     app.on_cleanup.append(_stop_inbox)
     return app

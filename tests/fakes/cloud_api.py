@@ -35,7 +35,7 @@ import random
 import re
 import resource
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,8 +83,10 @@ class FakeCloudApi:
         latency: float = 0.0,
         record: bool = True,
         seed: int = 0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.token = token
+        self.now = now or (lambda: datetime.now(UTC))  # when messages are accepted (status times)
         self.phone_number_id = phone_number_id
         self.business_account_id = business_account_id
         self.app_secret = app_secret
@@ -272,7 +274,7 @@ class FakeCloudApi:
         """Record the message and build Meta's answer to it."""
         wamid = new_wamid(payload["to"], self._rng)
         if self.record:
-            message = Accepted(wamid, payload["to"], payload["type"], payload, datetime.now(UTC))
+            message = Accepted(wamid, payload["to"], payload["type"], payload, self.now())
             self.accepted.append(message)
         answer: dict[str, Any] = {"id": wamid}
         if payload["type"] == "template":

@@ -128,15 +128,16 @@ async def test_injected_failures_count_down_and_can_target_one_recipient(
     assert await cloud_client.send_template(welcome_message("+447911123456"))
 
 
-async def test_a_failure_mix_refuses_about_its_share(
-    cloud_api: FakeCloudApi, cloud_client: CloudApiClient
-) -> None:
+async def test_a_failure_mix_refuses_about_its_share(cloud_api: FakeCloudApi) -> None:
     cloud_api.failure_mix(0.2, (131000, 130429), seed=5)
 
-    results = await asyncio.gather(
-        *(cloud_client.send_template(welcome_message()) for _ in range(500)),
-        return_exceptions=True,
-    )
+    # generous timeouts and 50 at a time: on a loaded machine a connect timeout is not the mix
+    results: list[object] = []
+    async with cloud_api.client(connect_timeout=30.0, read_timeout=30.0) as client:
+        for _ in range(10):
+            results += await asyncio.gather(
+                *(client.send_template(welcome_message()) for _ in range(50)), return_exceptions=True
+            )
 
     failures = [r for r in results if isinstance(r, DeliveryError)]
     assert 0.15 < len(failures) / 500 < 0.25

@@ -1,0 +1,279 @@
+"""One command layer for every chat face: a Command and who asked → an Answer.
+
+    CommandHandler(herald).run(text, request)        the formal language (slash commands)
+    CommandHandler(herald).handle(command, request)  a Command read any other way
+    .confirm(broadcast_id, request, intent) / .discard(broadcast_id, request)
+                                                     the preview's Confirm and Cancel
+
+Methods are synchronous and talk to the database: a face calls them on a
+database thread (``await herald.db(handler.run, ...)``). Every broadcast is
+created as a held draft with a preview; nothing is sent or scheduled until an
+admin confirms. Engine refusals come back as ``Refused`` answers, never as
+exceptions; every change is recorded in the audit log with the face's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.container import Herald
+from bot.faces import messages
+from bot.faces.access import needs_admin
+from bot.faces.answers import (
+    Answer,
+    Asked,
+    BroadcastDone,
+    BroadcastListing,
+    BroadcastPreview,
+    BroadcastReport,
+    Intent,
+    Outcome,
+    Refused,
+    Said,
+    StatsReport,
+    TemplateListing,
+    Why,
+)
+from bot.faces.people import PeopleCommands
+from bot.faces.requests import Request, refusal
+from bot.grammar import (
+    BroadcastAction,
+    BroadcastCreate,
+    BroadcastFind,
+    BroadcastList,
+    Cancel,
+    Command,
+    Confirm,
+    Help,
+    Question,
+    Schedule,
+    ScheduleKind,
+    Stats,
+    TemplateList,
+    TemplateSync,
+    Vocabulary,
+    parse,
+)
+from bot.grammar import messages as grammar_messages
+from engine import lifecycle, stats
+from engine.broadcasts import BroadcastSpec
+from engine.errors import Conflict, HeraldError, Unavailable
+from engine.template_sync import sync
+from engine.templates import template_view
+
+LIST_LIMIT = 10
+
+
+class CommandHandler:
+    def __init__(self, herald: Herald) -> None:
+        self.herald = herald
+        self.people = PeopleCommands(herald)
+
+    # -- entry points --------------------------------------------------------------------
+
+    def vocabulary(self) -> Vocabulary:
+        """The names commands are checked against: templates, tags and sequences."""
+        return Vocabulary.of(
+            templates=self.herald.templates.names(),
+            tags=self.herald.contacts.tag_names(),
+            sequences=self.herald.sequences.names(),
+        )
+
+    def run(self, text: str, request: Request) -> Answer:
+        """Read ``text`` in the command language (``broadcast promo tags:vip at 9am``) and do it."""
+        try:
+            command = parse(
+                text, now=self.herald.clock.now(), tz=request.timezone, vocabulary=self.vocabulary()
+            )
+        except HeraldError as exc:
+            return refusal(exc)
+        return self.handle(command, request)
+
+    def handle(self, command: Command | Question, request: Request) -> Answer:
+        if isinstance(command, Question):
+            return Asked(command.text)
+        if needs_admin(command) and not request.admin:
+            return self._forbidden(type(command).__name__, request)
+        handler = self._handlers().get(type(command))
+        if handler is None:
+            return self.people.handle(command, request)
+        try:
+            return handler(command, request)
+        except HeraldError as exc:
+            return refusal(exc)
+
+    def confirm(self, broadcast_id: int, request: Request, intent: Intent = Intent.CONFIRM) -> Answer:
+        """A preview's Confirm: schedule or start the held draft (or, for SEND, start it now)."""
+        if not request.admin:
+            return self._forbidden("confirm", request)
+        broadcasts = self.herald.broadcasts
+        try:
+            if intent is Intent.SEND:
+                view = broadcasts.start(broadcast_id, by=request.actor)
+            else:
+                view = broadcasts.confirm(broadcast_id, by=request.actor)
+        except Conflict:
+            return BroadcastDone(broadcasts.get(broadcast_id), Outcome.ALREADY_CONFIRMED, request.actor)
+        except HeraldError as exc:
+            return refusal(exc)
+        outcome = Outcome.SCHEDULED if view["status"] == lifecycle.SCHEDULED else Outcome.STARTED
+        return BroadcastDone(view, outcome, request.actor)
+
+    def discard(self, broadcast_id: int, request: Request) -> Answer:
+        """A preview's Cancel: drop the held draft; a broadcast already confirmed is left alone."""
+        if not request.admin:
+            return self._forbidden("discard", request)
+        try:
+            view = self.herald.broadcasts.discard(broadcast_id, by=request.actor)
+        except Conflict:
+            return BroadcastDone(self.herald.broadcasts.get(broadcast_id), Outcome.NOT_A_DRAFT, request.actor)
+        except HeraldError as exc:
+            return refusal(exc)
+        return BroadcastDone(view, Outcome.DISCARDED, request.actor)
+
+    def revise(self, broadcast_id: int, command: BroadcastCreate, request: Request) -> Answer:
+        """A follow-up ("make it 10am instead") changes the held draft it previewed, in place."""
+        if not request.admin:
+            return self._forbidden("revise", request)
+        try:
+            self.herald.broadcasts.edit(broadcast_id, self._spec(command, request), by=request.actor)
+        except Conflict:  # confirmed or dropped meanwhile: the change is a new broadcast
+            return self.handle(command, request)
+        except HeraldError as exc:
+            return refusal(exc)
+        return self._preview(broadcast_id, command.schedule)
+
+    # -- broadcasts ----------------------------------------------------------------------
+
+    def _handlers(self) -> dict[type, Callable[[Any, Request], Answer]]:
+        return {
+            BroadcastCreate: self._create,
+            BroadcastAction: self._action,
+            BroadcastFind: self._find,
+            BroadcastList: self._list,
+            TemplateList: self._templates,
+            TemplateSync: self._sync,
+            Stats: self._stats,
+            Help: self._help,
+            Confirm: lambda _c, _r: Said(messages.nothing_to_confirm()),
+            Cancel: lambda _c, _r: Said(messages.dropped()),
+        }
+
+    def _create(self, command: BroadcastCreate, request: Request) -> Answer:
+        with self.herald.database.atomic():
+            view = self.herald.broadcasts.create(self._spec(command, request), by=request.actor)
+            return self._preview(view["id"], command.schedule)
+
+    def _spec(self, command: BroadcastCreate, request: Request) -> BroadcastSpec:
+        return BroadcastSpec(
+            template=command.template,
+            tags=list(command.tags),
+            schedule=_schedule(command.schedule),
+            name=command.name,
+            language=command.language,
+            timezone=command.schedule.timezone,
+            notify=request.notify,
+            hold=True,
+        )
+
+    def _preview(self, broadcast_id: int, schedule: Schedule | None, intent: Intent | None = None) -> Answer:
+        broadcasts = self.herald.broadcasts
+        if intent is None and schedule is not None:
+            intent = None if schedule.kind is ScheduleKind.DRAFT else Intent.CONFIRM
+        return BroadcastPreview(
+            broadcast=broadcasts.get(broadcast_id),
+            preview=broadcasts.preview(broadcast_id, mask=True),
+            intent=intent,
+            mps=self.herald.settings.whatsapp_mps,
+        )
+
+    def _action(self, command: BroadcastAction, request: Request) -> Answer:
+        broadcasts, actor, broadcast_id = self.herald.broadcasts, request.actor, command.broadcast_id
+        if command.action in ("show", "stats"):
+            return BroadcastReport(broadcasts.get(broadcast_id))
+        if command.action == "send":
+            current = broadcasts.get(broadcast_id)
+            if current["status"] not in lifecycle.allowed_from("start"):
+                raise Conflict(
+                    f"broadcast {broadcast_id} cannot be sent: "
+                    f"{lifecycle.refusal('start', current['status'])}."
+                )
+            return self._preview(broadcast_id, None, Intent.SEND)
+        moves = {
+            "cancel": (broadcasts.cancel, Outcome.CANCELLED),
+            "pause": (broadcasts.pause, Outcome.PAUSED),
+            "resume": (broadcasts.resume, Outcome.RESUMED),
+        }
+        move, outcome = moves[command.action]
+        return BroadcastDone(move(broadcast_id, by=actor), outcome, actor)
+
+    def _find(self, command: BroadcastFind, request: Request) -> Answer:
+        window = command.window
+        found = self.herald.broadcasts.find(
+            command.template_or_name,
+            since=window.start if window else None,
+            until=window.end if window else None,
+            limit=LIST_LIMIT,
+        )
+        if not found:
+            return Said(messages.none_found(command.template_or_name))
+        if len(found) == 1:
+            return BroadcastReport(found[0])
+        return BroadcastListing(found, messages.found_title(command.template_or_name))
+
+    def _list(self, command: BroadcastList, request: Request) -> Answer:
+        return BroadcastListing(self.herald.broadcasts.recent(limit=LIST_LIMIT), messages.recent_title())
+
+    # -- templates, stats, help ----------------------------------------------------------
+
+    def _templates(self, command: TemplateList, request: Request) -> Answer:
+        return TemplateListing([_template_row(t) for t in self.herald.templates.listed()])
+
+    def _sync(self, command: TemplateSync, request: Request) -> Answer:
+        herald = self.herald
+        try:
+            items = herald.sender.call(herald.sender.api.templates(), timeout=60)
+        except HeraldError:
+            raise
+        except Exception as exc:
+            raise Unavailable(
+                f"WhatsApp did not return the template list ({type(exc).__name__}).",
+                hint="Try again shortly.",
+            ) from exc
+        with herald.database.atomic():
+            report = sync(
+                herald.templates, items, source="cloud" if herald.settings.whatsapp_live else "sandbox"
+            )
+            herald.audit.record(
+                face=request.actor.face, actor=request.actor.id, action="templates.sync", synced=report.synced
+            )
+        return Said(messages.synced(report.synced, report.approved, report.skipped))
+
+    def _stats(self, command: Stats, request: Request) -> Answer:
+        window = command.window
+        period = stats.report(self.herald.database, window.start, window.end)
+        return StatsReport(window.label, window.timezone, period)
+
+    def _help(self, command: Help, request: Request) -> Answer:
+        return Said(grammar_messages.HELP.get(command.topic, grammar_messages.HELP[None]))
+
+    def _forbidden(self, what: str, request: Request) -> Answer:
+        actor = request.actor
+        self.herald.audit.record(face=actor.face, actor=actor.id, action="refused", target=what)
+        return Refused(messages.forbidden(request.admins_setting), Why.FORBIDDEN)
+
+
+def _schedule(schedule: Schedule) -> str:
+    """The engine's schedule: "now", "draft" or the local ISO time in the schedule's zone."""
+    if schedule.kind is ScheduleKind.NOW:
+        return "now"
+    if schedule.kind is ScheduleKind.DRAFT or schedule.at is None:
+        return "draft"
+    return schedule.at.astimezone(ZoneInfo(schedule.timezone)).replace(tzinfo=None).isoformat()
+
+
+def _template_row(template: Any) -> dict[str, Any]:
+    view = template_view(template)
+    return {k: view[k] for k in ("name", "language", "category", "status")}
