@@ -97,15 +97,13 @@ def _scheduler(settings: Settings) -> int:
     import threading
 
     from bot.container import build
+    from bot.faces.wiring import attach
     from bot.logs import configure_logging
     from bot.loops import run_ticks_in_thread, start_sandbox
 
     configure_logging(settings)
     herald = build(settings)
-    if settings.slack_enabled:  # due broadcasts start here: their funnels, alerts and the digest
-        from bot.slack.outbound import connect
-
-        connect(herald)
+    attach(herald)  # due broadcasts start here: their funnels, alerts, the digest, admin commands
     start_sandbox(herald)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -148,6 +146,7 @@ def _shell(settings: Settings) -> int:
     import threading
 
     from bot.container import build
+    from bot.faces.wiring import attach
     from bot.logs import configure_logging
     from bot.loops import run_ticks_in_thread, start_sandbox
     from bot.shell import Shell, ShellNotifier
@@ -155,6 +154,7 @@ def _shell(settings: Settings) -> int:
     quiet = settings if settings.log_level != "INFO" else settings.model_copy(update={"log_level": "WARNING"})
     configure_logging(quiet)
     herald = build(settings)
+    attach(herald)
     herald.notifier.add(ShellNotifier(print))
     start_sandbox(herald)
     stop = threading.Event()  # the shell ticks too, so what it confirms is sent with nothing else running

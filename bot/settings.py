@@ -115,10 +115,19 @@ class Settings(BaseSettings):
     @field_validator("whatsapp_admins")
     @classmethod
     def _admin_phones(cls, value: list[str]) -> list[str]:
-        try:
-            return [normalize_phone(v) for v in value]
-        except Invalid as exc:
-            raise ValueError(exc.render()) from exc
+        """E.164 numbers, each optionally with its own timezone: ``+919812345678=Asia/Kolkata``."""
+        admins = []
+        for item in value:
+            phone, _, tz = item.partition("=")
+            try:
+                normal = normalize_phone(phone)
+            except Invalid as exc:
+                raise ValueError(exc.render()) from exc
+            if tz.strip():
+                cls._timezone(tz.strip())
+                normal += "=" + tz.strip()
+            admins.append(normal)
+        return admins
 
     @field_validator("log_level")
     @classmethod
@@ -142,6 +151,15 @@ class Settings(BaseSettings):
             and self.slack_signing_secret
             and self.slack_signing_secret.get_secret_value()
         )
+
+    @property
+    def whatsapp_admin_zones(self) -> dict[str, str]:
+        """Each WhatsApp admin's number → their timezone (``TIMEZONE`` unless set per admin)."""
+        zones = {}
+        for item in self.whatsapp_admins:
+            phone, _, tz = item.partition("=")
+            zones[phone] = tz or self.timezone
+        return zones
 
     @property
     def zone(self) -> ZoneInfo:

@@ -21,6 +21,7 @@ from multiprocessing.process import BaseProcess
 import dramatiq
 
 from bot.container import build
+from bot.faces.wiring import attach
 from bot.loops import start_sandbox
 from bot.settings import Settings, load_settings
 from engine.broker import SEND_QUEUE, STEP_QUEUE, worker_id
@@ -36,10 +37,7 @@ def run_worker_process(settings: Settings, index: int) -> None:
     configure_logging(settings)
     herald = build(settings)
     assert herald.link is not None, "a worker needs Redis"
-    if settings.slack_enabled:  # sends happen here: keep Slack's live funnels moving
-        from bot.slack.outbound import connect  # noqa: PLC0415
-
-        connect(herald)
+    attach(herald)  # sends happen here: keep live funnels moving, alert admins
     start_sandbox(herald)
     me = f"{worker_id()}#{index}"
     worker = dramatiq.Worker(

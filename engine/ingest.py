@@ -51,7 +51,9 @@ START_WORDS = frozenset({"start", "subscribe", "unstop", "opt in", "optin", "opt
 STOPPED_REPLY = "You will not receive promotional messages from us any more. Reply START to subscribe again."
 STARTED_REPLY = "You are subscribed again. Reply STOP at any time to stop promotional messages."
 
-InboundHook = Callable[[InboundEvent, int | None], bool]
+# A face that reads some inbound messages as its own (an admin's command): given the message and
+# the sender's contact id, it returns its replies, or None when the message is not for it.
+InboundHook = Callable[[InboundEvent, int | None], list[TextMessage] | None]
 
 
 def _folded(text: str) -> str:
@@ -191,7 +193,9 @@ class Ingest:
             result.broadcasts |= {r[0] for r in replied if r[0]}
             result.enrollments |= {r[1] for r in replied if r[1]}
         for hook in self.inbound_hooks:
-            if hook(event, contact_id):
+            replies = hook(event, contact_id)
+            if replies is not None:
+                result.replies.extend(replies)
                 return  # an admin command, handled by its face
         words = {_folded(event.text), _folded(event.payload or "")}
         if words & STOP_WORDS:

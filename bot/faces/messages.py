@@ -391,3 +391,28 @@ def shell_banner(timezone: str) -> str:
 
 def not_sent(broadcast_id: int) -> str:
     return f"Not sent; broadcast #{broadcast_id} is as it was."
+
+
+# --- admins on WhatsApp ---------------------------------------------------------------------
+
+
+def reply_yes(will_send: int, when: str | None) -> str:
+    """What an admin on WhatsApp answers to go ahead with a previewed broadcast."""
+    if when:
+        return f"Reply *YES* to send to {will_send:,} contacts at {when}. Anything else cancels."
+    return f"Reply *YES* to send to {will_send:,} contacts now. Anything else cancels."
+
+
+def reply_yes_to(command: str) -> str:
+    return f"Reply *YES* to run `{command}`. Anything else cancels."
+
+
+def confirmation_expired(minutes: int) -> str:
+    return (
+        f"That confirmation expired (it lasts {minutes} minutes); nothing was sent or changed."
+        " Send the command again."
+    )
+
+
+def cancelled_confirmation() -> str:
+    return "Cancelled; nothing was sent or changed."

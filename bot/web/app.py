@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.container import Herald
 from bot.errors import BodyTooLarge, HttpError, Unauthorized
+from bot.faces.wiring import attach
 from bot.metrics import Metrics
 from bot.web import (
     api_broadcasts,
@@ -49,6 +50,7 @@ def create_app(herald: Herald) -> web.Application:
         from bot.slack.app import mount  # noqa: PLC0415 - bolt is loaded only when Slack is on
 
         mount(app, herald)
+    attach(herald, slack=False)
     app.on_startup.append(_start_inbox)
     app.on_cleanup.append(_stop_inbox)
     return app

@@ -4,7 +4,13 @@ from storage.models.audit import AuditLog
 from storage.models.base import BaseModel, bind, proxy
 from storage.models.campaigns import Broadcast, Enrollment, Sequence, SequenceVersion
 from storage.models.contacts import ACTIVE, DELETED, Contact, ContactTag, Tag
-from storage.models.messages import InboundMessage, OutboundMessage, PendingStatus, WebhookInbox
+from storage.models.messages import (
+    AdminPending,
+    InboundMessage,
+    OutboundMessage,
+    PendingStatus,
+    WebhookInbox,
+)
 from storage.models.templates import Template
 
 ALL_MODELS: tuple[type[BaseModel], ...] = (
@@ -21,12 +27,14 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     InboundMessage,
     WebhookInbox,
     PendingStatus,
+    AdminPending,
 )
 
 __all__ = [
     "ACTIVE",
     "ALL_MODELS",
     "DELETED",
+    "AdminPending",
     "AuditLog",
     "BaseModel",
     "Broadcast",

@@ -78,3 +78,15 @@ class PendingStatus(BaseModel):
     at = UTCDateTimeField()
     errors = JSONTextField(default=list)
     received_at = UTCDateTimeField()
+
+
+class AdminPending(BaseModel):
+    """A change an admin asked for over WhatsApp, waiting for their YES (until ``expires_at``)."""
+
+    phone = peewee.TextField(primary_key=True)
+    broadcast = peewee.ForeignKeyField(Broadcast, null=True)
+    broadcast_id: int | None
+    intent = peewee.TextField(null=True)
+    command = peewee.TextField(null=True)
+    expires_at = UTCDateTimeField()
+    created_at = UTCDateTimeField()
