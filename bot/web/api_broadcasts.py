@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from bot.web.http import int_param, json_response, path_id, read_json
+from bot.web.http import int_param, json_response, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import BroadcastIn
 from engine.actor import Actor
@@ -68,17 +66,5 @@ async def preview(request: web.Request) -> web.Response:
     return json_response(result.as_dict())
 
 
-def _action(name: str) -> Any:
-    async def handler(request: web.Request) -> web.Response:
-        herald = request.app[HERALD]
-        method = getattr(herald.broadcasts, name)
-        return json_response(await herald.db(method, path_id(request), by=API))
-
-    handler.__name__ = name
-    return handler
-
-
-routes.post("/api/broadcasts/{id}/send")(_action("start"))
-routes.post("/api/broadcasts/{id}/pause")(_action("pause"))
-routes.post("/api/broadcasts/{id}/resume")(_action("resume"))
-routes.post("/api/broadcasts/{id}/cancel")(_action("cancel"))
+for _path, _method in (("send", "start"), ("pause", "pause"), ("resume", "resume"), ("cancel", "cancel")):
+    routes.post(f"/api/broadcasts/{{id}}/{_path}")(move_route("broadcasts", _method, path_id, API))

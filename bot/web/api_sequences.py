@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 
 from bot.errors import MalformedBody
-from bot.web.http import json_response, path_id, read_body, read_json
+from bot.web.http import json_response, move_route, path_id, read_body, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import EnrollIn
 from engine.actor import Actor
@@ -68,19 +68,8 @@ async def edit(request: web.Request) -> web.Response:
     return json_response(await herald.db(herald.sequences.edit, ref, document, by=API))
 
 
-def _action(name: str) -> Any:
-    async def handler(request: web.Request) -> web.Response:
-        herald = request.app[HERALD]
-        method = getattr(herald.sequences, name)
-        return json_response(await herald.db(method, _ref(request), by=API))
-
-    handler.__name__ = name
-    return handler
-
-
-routes.post("/api/sequences/{ref}/activate")(_action("activate"))
-routes.post("/api/sequences/{ref}/pause")(_action("pause"))
-routes.post("/api/sequences/{ref}/archive")(_action("archive"))
+for _method in ("activate", "pause", "archive"):
+    routes.post(f"/api/sequences/{{ref}}/{_method}")(move_route("sequences", _method, _ref, API))
 
 
 @routes.get("/api/contacts/{id}/enrollments")

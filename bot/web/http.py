@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -104,3 +105,17 @@ def path_id(request: web.Request, name: str = "id") -> int:
     if not raw.isdigit() or len(raw) > 18:
         raise Invalid(f"{name} {raw!r} is not an id.", field=name, hint="Ids are whole numbers.")
     return int(raw)
+
+
+def move_route(
+    service: str, method: str, ref: Callable[[web.Request], Any], by: Any
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A POST route that applies one lifecycle move (``herald.<service>.<method>(ref, by=)``)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        herald = request.app[HERALD]
+        move = getattr(getattr(herald, service), method)
+        return json_response(await herald.db(move, ref(request), by=by))
+
+    handler.__name__ = f"{service}_{method}"
+    return handler
