@@ -106,4 +106,5 @@ class Dispatcher:
             time.sleep(0.01)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        # batches not started yet stay dispatched in the ledger; the watchdog hands them out again
+        self._pool.shutdown(wait=True, cancel_futures=True)

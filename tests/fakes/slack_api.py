@@ -81,13 +81,17 @@ class FakeSlackApi:
         return f"{self.base}/respond/{key}"
 
     async def __aenter__(self) -> FakeSlackApi:
+        return await self.start()
+
+    async def start(self, port: int = 0) -> FakeSlackApi:
+        """Listen on 127.0.0.1 (``port`` 0: any free one)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{key}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
