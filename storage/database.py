@@ -9,6 +9,7 @@ deadlocks on lock upgrade. PostgreSQL is pooled.
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -30,6 +31,30 @@ SQLITE_PRAGMAS = (  # applied in order: the busy timeout first, so switching to 
     ("cache_size", -65536),  # KiB
     ("temp_store", "memory"),
 )
+
+_WAL_SWITCH_WAIT = 15.0  # seconds a new connection waits for another to finish switching to WAL
+
+
+class _SqliteDatabase(peewee.SqliteDatabase):
+    """SQLite whose connection set-up survives other processes opening a brand-new file at once.
+
+    Switching a new file to WAL takes an exclusive lock without calling the busy handler, so a
+    process that loses that race gets "database is locked" at connect; it retries instead.
+    """
+
+    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + _WAL_SWITCH_WAIT
+        delay = 0.005
+        while True:
+            try:
+                super()._set_pragmas(conn)  # type: ignore[misc]
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+
 
 URL_USAGE = "use sqlite:///path/to/file.db or postgresql://user@host:port/dbname"
 
@@ -106,7 +131,7 @@ def open_database(url: str | DatabaseUrl) -> peewee.Database:
     """A peewee database for the URL; connections open lazily, per thread."""
     spec = parse_database_url(url) if isinstance(url, str) else url
     if spec.engine == "sqlite":
-        return peewee.SqliteDatabase(
+        return _SqliteDatabase(
             spec.path,
             pragmas=SQLITE_PRAGMAS,
             lock_type="IMMEDIATE",

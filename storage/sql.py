@@ -21,7 +21,9 @@ SQLITE_MAX_PARAMS = 30000  # SQLite >= 3.32 allows 32766 bound parameters
 
 def q(database: peewee.Database, sql: str) -> str:
     """Adapt ``?`` placeholders to the engine's paramstyle."""
-    return sql.replace("?", "%s") if is_postgres(database) else sql
+    if not is_postgres(database):
+        return sql
+    return sql.replace("%", "%%").replace("?", "%s")  # a literal % (modulo, LIKE) is %% to psycopg2
 
 
 def execute(database: peewee.Database, sql: str, params: Sequence[Any] = ()) -> Any:
