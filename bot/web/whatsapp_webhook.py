@@ -65,7 +65,10 @@ class InboxWriter:
     """Group commit: deliveries waiting at the same moment share one INSERT and one commit.
 
     ``put`` returns once its body is durably stored. After each commit the
-    inbox processor is woken so statuses apply within milliseconds.
+    inbox processor is woken so statuses apply within milliseconds. Writing
+    and applying take turns on one lock: on SQLite they would otherwise wait
+    for each other inside the database's busy handler, which sleeps in steps
+    of milliseconds, and a delivery's 200 would wait for an apply to finish.
     """
 
     def __init__(self, herald: Herald) -> None:
@@ -73,6 +76,7 @@ class InboxWriter:
         self._queue: list[tuple[bytes, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._applied = asyncio.Event()
+        self._turn = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -102,7 +106,8 @@ class InboxWriter:
             if not batch:
                 continue
             try:
-                await self.herald.db(self._store, [body for body, _ in batch])
+                async with self._turn:
+                    await self.herald.db(self._store, [body for body, _ in batch])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -122,7 +127,9 @@ class InboxWriter:
             await self._applied.wait()
             self._applied.clear()
             try:
-                while (await self.herald.db(self.herald.ingest.process_inbox)).bodies:
-                    pass
+                while True:
+                    async with self._turn:
+                        if not (await self.herald.db(self.herald.ingest.process_inbox)).bodies:
+                            break
             except Exception:
                 log.exception("applying webhook bodies failed; the tick will retry")
