@@ -187,6 +187,23 @@ def run(url: str, name: str, posts: int, batch_posts: int) -> None:
         )
 
 
+def run_databases(db: str, posts: int, batch_posts: int) -> None:
+    """The receiver's figures on SQLite, PostgreSQL (a scratch database) or both."""
+    if db in ("sqlite", "both"):
+        folder = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+        run(f"sqlite:///{folder / 'bench.db'}", "sqlite", posts, batch_posts)
+    if db in ("postgres", "both"):
+        name = f"herald_bench_webhooks_{os.getpid()}"
+        admin = open_database(PG_ADMIN)
+        with admin.connection_context():
+            admin.execute_sql(f'CREATE DATABASE "{name}"')
+        try:
+            run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql", posts, batch_posts)
+        finally:
+            with admin.connection_context():
+                admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--posts", type=int, default=6000)
@@ -195,19 +212,9 @@ def main() -> None:
     args = parser.parse_args()
     for line in machine():
         print(line)
-    if args.db in ("sqlite", "both"):
-        folder = Path(tempfile.mkdtemp(prefix="herald-bench-"))
-        run(f"sqlite:///{folder / 'bench.db'}", "sqlite", args.posts, args.batch_posts)
-    if args.db in ("postgres", "both"):
-        name = f"herald_bench_webhooks_{os.getpid()}"
-        admin = open_database(PG_ADMIN)
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{name}"')
-        try:
-            run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql", args.posts, args.batch_posts)
-        finally:
-            with admin.connection_context():
-                admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    run_databases(args.db, args.posts, args.batch_posts)
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

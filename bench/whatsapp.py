@@ -1,6 +1,7 @@
 """Sends/s of CloudApiClient from one process against the fake Cloud API in another.
 
     python -m bench.whatsapp [--runs 3] [--sends 20000] [--loop uvloop|asyncio]
+                             [--webhooks sqlite|postgres|both|none]
 
 The fake runs as its own process (uvloop, no request log). Each scenario
 opens a fresh client with ``connections`` equal to the requests in flight,
@@ -10,6 +11,10 @@ worker coroutines. The ``aiohttp`` row posts the same bytes through a bare
 Printed per scenario: the median send rate over the runs (with every run),
 client CPU µs per send (this process, getrusage), the fake's CPU µs per
 request (its /stats), and the in-flight ÷ latency ceiling.
+
+Then, unless ``--webhooks none``, the other half of the conversation with
+Meta: statuses/s ingested by the webhook receiver (``bench/webhooks.py``:
+one status per POST, and 100 per POST) on SQLite and PostgreSQL.
 
 It prints figures and never asserts them: the machine is shared and noisy.
 """
@@ -226,6 +231,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sends", type=int, default=20_000, help="sends per run at 0 latency")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument("--webhooks", choices=("sqlite", "postgres", "both", "none"), default="both")
     args = parser.parse_args()
     for line in machine():
         print(line)
@@ -238,6 +244,11 @@ def main() -> None:
             runner.run(bench(args.runs, args.sends))
     else:
         asyncio.run(bench(args.runs, args.sends))
+    if args.webhooks != "none":
+        from bench.webhooks import run_databases  # imported here: it imports this module
+
+        print("webhook receiver (a `python -m bot serve` process, 64 POSTs in flight):")
+        run_databases(args.webhooks, posts=6000, batch_posts=300)
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
