@@ -61,6 +61,8 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
     if header is None:
         raise Invalid("the CSV is empty.", field="body", hint=HEADER_HINT)
     columns = [c.strip().lower() for c in header]
+    if any("\x00" in c for c in columns):
+        raise Invalid("the CSV header contains a NUL character.", field="body", hint=HEADER_HINT)
     if "phone" not in columns:
         raise Invalid("the CSV header has no phone column.", field="body", hint=HEADER_HINT)
     duplicated = {c for c in columns if columns.count(c) > 1 and c}
@@ -93,6 +95,8 @@ def _row(columns: list[str], record: list[str]) -> ContactRow | str:
         return f"the line has {len(record)} fields; the header has {len(columns)}."
     if any(_undecodable(value) for value in record):
         return "the line is not valid UTF-8 text."
+    if any("\x00" in value for value in record):
+        return "the line contains a NUL character."
     values = dict(zip(columns, record, strict=True))
     try:
         phone = normalize_phone(values["phone"])

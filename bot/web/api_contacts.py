@@ -179,6 +179,12 @@ async def import_contacts(request: web.Request) -> web.Response:
     return json_response(await herald.db(work))
 
 
+@routes.route("*", "/api/contacts/import")
+async def import_other_methods(request: web.Request) -> web.Response:
+    """Without this, GET /api/contacts/import would reach GET /api/contacts/{id} (the id "import")."""
+    raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+
+
 def _audited(herald: Herald, action: str, contact_id: int, fn: Any, *args: Any, **kwargs: Any) -> Any:
     with herald.database.atomic():
         result = fn(*args, **kwargs)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
-from bot.errors import MalformedBody
-from bot.web.http import json_response, move_route, path_id, read_body, read_json
+from bot.web.http import json_response, load_json, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import EnrollIn
 from engine.actor import Actor
@@ -19,11 +17,7 @@ API = Actor("api", "api")
 
 
 async def _document(request: web.Request) -> dict[str, Any]:
-    raw = await read_body(request)
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"the body is not valid JSON ({exc}).", field="body") from exc
+    data = await load_json(request)
     if not isinstance(data, dict):
         raise Invalid("a sequence definition is a JSON object.", field="body")
     return data

@@ -22,7 +22,7 @@ from bot.web import (
     openapi,
     whatsapp_webhook,
 )
-from bot.web.http import error_response
+from bot.web.http import error_response, refuse_nul_in_url
 from bot.web.keys import HERALD, INBOX_WRITER, METRICS
 from engine.errors import HeraldError, NotFound, Unavailable
 from storage.errors import ConnectionLost
@@ -34,7 +34,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def create_app(herald: Herald) -> web.Application:
     app = web.Application(
         client_max_size=max(herald.settings.max_body_bytes, whatsapp_webhook.WEBHOOK_MAX_BYTES),
-        middlewares=[_metrics, _errors, _auth],
+        middlewares=[_metrics, _errors, _auth, _clean_url],
     )
     app[HERALD] = herald
     app[METRICS] = Metrics()
@@ -96,7 +96,10 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         refusal = _refusal(request, exc)
         if refusal is None:
             raise
-        return error_response(refusal)
+        response = error_response(refusal)
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            response.headers["Allow"] = exc.headers["Allow"]  # RFC 9110: a 405 lists what is allowed
+        return response
 
 
 def _refusal(request: web.Request, exc: Exception) -> HeraldError | None:  # noqa: PLR0911 - one answer per kind
@@ -116,8 +119,14 @@ def _refusal(request: web.Request, exc: Exception) -> HeraldError | None:  # noq
             return NotFound(
                 f"no route {request.method} {request.path}.", hint="See /api/openapi.json for the routes."
             )
-        code = {405: "method_not_allowed"}.get(exc.status, "http")
-        return HttpError(exc.reason or "request refused", status=exc.status, code=code)
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            allowed = ", ".join(sorted(exc.allowed_methods))
+            return HttpError(
+                f"{request.method} is not allowed on {request.path}; it takes {allowed}.",
+                status=405,
+                code="method_not_allowed",
+            )
+        return HttpError(exc.reason or "request refused", status=exc.status, code="http")
     log.exception("unexpected error on %s %s", request.method, _route_name(request))
     return HttpError("Herald hit an unexpected error; nothing was changed.", status=500, code="internal")
 
@@ -141,4 +150,12 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "missing or wrong bearer token.",
                 hint="Send 'Authorization: Bearer <API_TOKEN>'.",
             )
+    return await handler(request)
+
+
+@web.middleware
+async def _clean_url(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """No path or query parameter of the REST API holds a NUL character (text cannot store one)."""
+    if request.path.startswith("/api/"):
+        refuse_nul_in_url(request)
     return await handler(request)

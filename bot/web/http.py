@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
@@ -14,6 +15,9 @@ from bot.web.keys import HERALD
 from engine.errors import HeraldError, Invalid
 
 M = TypeVar("M", bound=BaseModel)
+ID_DIGITS = 18  # ids in paths have at most 18 digits: every one fits a 64-bit integer
+MAX_ID = 10**ID_DIGITS - 1
+NUL = "\x00"
 
 
 def json_response(data: Any, *, status: int = 200) -> web.Response:
@@ -42,16 +46,26 @@ async def read_body(request: web.Request, *, limit: int | None = None) -> bytes:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise too_large from exc
+    except RequestPayloadError as exc:  # a Content-Encoding that does not decode, a broken chunk
+        raise unreadable_body(exc) from exc
     if len(body) > limit:
         raise too_large
     return body
 
 
-async def read_json(request: web.Request, model: type[M]) -> M:
-    """The request body validated against ``model``.
+def unreadable_body(exc: Exception) -> MalformedBody:
+    return MalformedBody(
+        f"the body cannot be read ({str(exc).strip() or type(exc).__name__}).",
+        field="body",
+        hint="Send it uncompressed, or compressed as its Content-Encoding says.",
+    )
 
-    Raises UnsupportedMediaType, MalformedBody (not JSON / not UTF-8) or
-    Invalid naming the first field at fault.
+
+async def load_json(request: web.Request) -> Any:
+    """The body parsed as JSON.
+
+    Raises UnsupportedMediaType (a form, CSV or XML), MalformedBody (not JSON,
+    not UTF-8) or Invalid (a NUL character, named by its field).
     """
     if request.content_type.startswith(("multipart/", "text/csv", "application/xml", "text/xml")):
         raise UnsupportedMediaType(
@@ -66,7 +80,51 @@ async def read_json(request: web.Request, model: type[M]) -> M:
         raise MalformedBody(
             f"the body is not valid JSON ({exc}).", field="body", hint="Check quotes and commas."
         ) from exc
-    return validate(model, data)
+    refuse_nul(data)
+    return data
+
+
+def refuse_nul(data: Any) -> None:
+    """Raise Invalid naming the first string (value or key) that holds a NUL character.
+
+    Text never holds one (PostgreSQL cannot store it), so it is refused at the door on every engine.
+    Walked without recursion: a body may nest as deep as the JSON parser allows.
+    """
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                field = where or "body"
+                raise Invalid(f"{field} contains a NUL character (\\u0000).", field=field, hint="Remove it.")
+        elif isinstance(value, dict):
+            for key, inner in reversed(value.items()):
+                name = f"{where}.{key}" if where else str(key)
+                if NUL in key:
+                    raise Invalid(
+                        f"the key {name!r} contains a NUL character.", field=name, hint="Remove it."
+                    )
+                pending.append((name, inner))
+        elif isinstance(value, list):
+            pending.extend(
+                (f"{where}.{i}" if where else str(i), v) for i, v in reversed(list(enumerate(value)))
+            )
+
+
+def refuse_nul_in_url(request: web.Request) -> None:
+    """Raise Invalid naming the path or query parameter that holds a NUL character."""
+    for name, value in [*request.match_info.items(), *request.query.items()]:
+        if NUL in name or NUL in value:
+            raise Invalid(f"{name} contains a NUL character (%00).", field=name, hint="Remove it.")
+
+
+async def read_json(request: web.Request, model: type[M]) -> M:
+    """The request body validated against ``model``.
+
+    Raises UnsupportedMediaType, MalformedBody (not JSON / not UTF-8) or
+    Invalid naming the first field at fault.
+    """
+    return validate(model, await load_json(request))
 
 
 def validate(model: type[M], data: Any) -> M:
@@ -89,20 +147,20 @@ def validate(model: type[M], data: Any) -> M:
 
 def int_param(request: web.Request, name: str, *, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise Invalid(f"{name} must be a whole number.", field=name) from exc
-    if not low <= value <= high:
+    digits = raw.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise Invalid(f"{name} must be a whole number.", field=name)
+    value = int(raw) if len(digits) <= 19 else None  # longer can only be out of range
+    if value is None or not low <= value <= high:
         raise Invalid(f"{name} must be between {low} and {high}.", field=name)
     return value
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > ID_DIGITS:
         raise Invalid(f"{name} {raw!r} is not an id.", field=name, hint="Ids are whole numbers.")
     return int(raw)
 

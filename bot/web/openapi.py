@@ -5,27 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
-from bot.web.http import json_response
+from bot.web.http import MAX_ID, json_response
 from bot.web.schemas import BroadcastIn, ContactIn, EnrollIn, TagsIn
+from engine.sequences.definition import Definition
 
 routes = web.RouteTableDef()
 
 ERROR = {
     "type": "object",
     "required": ["error"],
+    "additionalProperties": False,
     "properties": {
         "error": {
             "type": "object",
             "required": ["code", "message", "field"],
+            "additionalProperties": False,
             "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
+                "code": {"type": "string", "pattern": "^[a-z_]+$"},
+                "message": {"type": "string", "minLength": 1},
                 "field": {"type": ["string", "null"]},
             },
         }
     },
 }
+TAG_NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_\-.:/]{0,63}$"}
 CONTACT = {
     "type": "object",
     "required": ["id", "phone", "name", "tags", "opted_in", "status", "attributes"],
@@ -33,7 +38,7 @@ CONTACT = {
         "id": {"type": "integer"},
         "phone": {"type": "string", "pattern": r"^\+[1-9]\d{6,14}$"},
         "name": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
+        "tags": {"type": "array", "items": TAG_NAME},
         "opted_in": {"type": "boolean"},
         "status": {"enum": ["active", "deleted"]},
         "attributes": {"type": "object"},
@@ -125,32 +130,71 @@ ENROLLMENT = {
         "current_step": {"type": ["string", "null"]},
     },
 }
-DEFINITION = {
+TEMPLATE = {
     "type": "object",
-    "required": ["name", "trigger", "steps"],
+    "required": [
+        "id",
+        "name",
+        "language",
+        "category",
+        "status",
+        "parameter_format",
+        "parameters",
+        "components",
+    ],
     "properties": {
+        "id": {"type": "integer"},
         "name": {"type": "string"},
-        "trigger": {"type": "object"},
-        "steps": {"type": "array", "items": {"type": "object"}},
+        "language": {"type": "string"},
+        "category": {"type": "string"},
+        "status": {"type": "string"},
+        "parameter_format": {"enum": ["NAMED", "POSITIONAL"]},
+        "parameters": {"type": "array"},
+        "components": {"type": "array"},
     },
 }
-TEMPLATE_LIST = {
+SYNC_REPORT = {
     "type": "object",
-    "required": ["templates"],
-    "properties": {"templates": {"type": "array", "items": {"type": "object"}}},
+    "required": ["synced", "approved", "skipped"],
+    "properties": {
+        "synced": {"type": "integer"},
+        "approved": {"type": "integer"},
+        "skipped": {"type": "array", "items": {"type": "string"}},
+    },
 }
 
+
+def _models(*models: type[BaseModel]) -> dict[str, Any]:
+    """The request models' JSON schemas, their nested models hoisted into components."""
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _list_of(key: str, schema: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [key],
+        "properties": {key: {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
 _ERRORS = {
-    "400": "Malformed body",
+    "400": "Malformed body: not JSON, not UTF-8, or not decodable as its Content-Encoding says",
     "401": "Missing or wrong bearer token",
     "404": "Not found",
-    "405": "Method not allowed",
     "409": "Conflicts with the current state",
     "413": "Body too large",
     "415": "Unsupported media type",
-    "422": "Invalid input",
+    "422": "Invalid input; the error names the field",
     "502": "WhatsApp refused or did not answer",
+    "503": "Database unavailable",
 }
+_ALWAYS = ("401", "422", "503")
+CONFLICT = ("409",)  # every route is authorised; any parameter (even unknown) is checked
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -164,20 +208,27 @@ def _op(
     body: dict[str, Any] | None = None,
     body_type: str = "application/json",
     params: list[dict[str, Any]] | None = None,
+    refusals: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One operation, documenting exactly the statuses its route can answer.
+
+    Beyond ``_ALWAYS``: a body adds 400 and 413 (and 415 for JSON), a path
+    parameter 404; ``refusals`` adds the rest (409 for state, 502 for WhatsApp).
+    """
     responses: dict[str, Any] = {
         code: {"description": text, "content": {"application/json": {"schema": schema}}}
         for code, (text, schema) in ok.items()
     }
-    for code, text in _ERRORS.items():
+    codes = set(_ALWAYS) | set(refusals)
+    if body is not None:
+        codes |= {"400", "413"} | ({"415"} if body_type == "application/json" else set())
+    if any(p["in"] == "path" for p in params or ()):
+        codes.add("404")
+    for code in sorted(codes):
         responses[code] = {
-            "description": text,
+            "description": _ERRORS[code],
             "content": {"application/json": {"schema": _ref("Error")}},
         }
-    responses["503"] = {
-        "description": "Database unavailable",
-        "content": {"application/json": {"schema": _ref("Error")}},
-    }
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {body_type: {"schema": body}}}
@@ -186,7 +237,12 @@ def _op(
     return operation
 
 
-ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
 TAG = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
 REF = {
     "name": "ref",
@@ -205,6 +261,7 @@ def document() -> dict[str, Any]:
                 "Create or update a contact (upsert by phone)",
                 {"200": ("Updated", _ref("Contact")), "201": ("Created", _ref("Contact"))},
                 body=_ref("ContactIn"),
+                refusals=("409",),
             ),
             "get": _op(
                 "List contacts having any of the tags, keyset-paged by id",
@@ -217,7 +274,11 @@ def document() -> dict[str, Any]:
                         "style": "form",
                         "explode": True,
                     },
-                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+                    },
                     {
                         "name": "limit",
                         "in": "query",
@@ -236,25 +297,38 @@ def document() -> dict[str, Any]:
         },
         "/api/contacts/{id}": {
             "get": _op("Get a contact", {"200": contact}, params=[ID]),
-            "delete": _op("Soft-delete a contact", {"200": contact}, params=[ID]),
+            "delete": _op("Soft-delete a contact", {"200": contact}, params=[ID], refusals=CONFLICT),
         },
         "/api/contacts/{id}/tags": {
-            "post": _op("Add tags (fires tag_added)", {"200": contact}, body=_ref("TagsIn"), params=[ID])
+            "post": _op(
+                "Add tags (fires tag_added)",
+                {"200": contact},
+                body=_ref("TagsIn"),
+                params=[ID],
+                refusals=CONFLICT,
+            )
         },
-        "/api/contacts/{id}/tags/{tag}": {"delete": _op("Remove a tag", {"200": contact}, params=[ID, TAG])},
-        "/api/contacts/{id}/optout": {"post": _op("Opt a contact out", {"200": contact}, params=[ID])},
-        "/api/contacts/{id}/optin": {"post": _op("Opt a contact back in", {"200": contact}, params=[ID])},
+        "/api/contacts/{id}/tags/{tag}": {
+            "delete": _op("Remove a tag", {"200": contact}, params=[ID, TAG], refusals=CONFLICT)
+        },
+        "/api/contacts/{id}/optout": {
+            "post": _op("Opt a contact out", {"200": contact}, params=[ID], refusals=CONFLICT)
+        },
+        "/api/contacts/{id}/optin": {
+            "post": _op("Opt a contact back in", {"200": contact}, params=[ID], refusals=CONFLICT)
+        },
         "/api/templates": {
             "get": _op(
                 "List templates",
-                {"200": ("Templates", TEMPLATE_LIST)},
+                {"200": ("Templates", _list_of("templates", "Template"))},
                 params=[{"name": "status", "in": "query", "schema": {"type": "string"}}],
             )
         },
         "/api/templates/sync": {
             "post": _op(
                 "Fetch every template from WhatsApp into the registry",
-                {"200": ("Report", {"type": "object"})},
+                {"200": ("Report", _ref("SyncReport"))},
+                refusals=("502",),
             )
         },
         "/api/broadcasts": {
@@ -262,10 +336,11 @@ def document() -> dict[str, Any]:
                 "Create a broadcast (schedule now, draft or a local time)",
                 {"201": ("Created", _ref("Broadcast"))},
                 body=_ref("BroadcastIn"),
+                refusals=CONFLICT,
             ),
             "get": _op(
                 "Recent broadcasts",
-                {"200": ("Broadcasts", {"type": "object"})},
+                {"200": ("Broadcasts", _list_of("broadcasts", "Broadcast"))},
                 params=[
                     {
                         "name": "limit",
@@ -285,6 +360,7 @@ def document() -> dict[str, Any]:
                 {"200": ("The broadcast", _ref("Broadcast"))},
                 body=_ref("BroadcastIn"),
                 params=[ID],
+                refusals=CONFLICT,
             ),
         },
         "/api/broadcasts/{id}/preview": {
@@ -300,21 +376,26 @@ def document() -> dict[str, Any]:
                     f"{action.capitalize()} the broadcast",
                     {"200": ("The broadcast", _ref("Broadcast"))},
                     params=[ID],
+                    refusals=CONFLICT,
                 )
             }
             for action in ("send", "pause", "resume", "cancel")
         },
         "/api/sequences": {
             "post": _op(
-                "Create a sequence (a draft)", {"201": ("Created", _ref("Sequence"))}, body=_ref("Definition")
+                "Create a sequence (a draft)",
+                {"201": ("Created", _ref("Sequence"))},
+                body=_ref("Definition"),
+                refusals=CONFLICT,
             ),
-            "get": _op("Every sequence", {"200": ("Sequences", {"type": "object"})}),
+            "get": _op("Every sequence", {"200": ("Sequences", _list_of("sequences", "Sequence"))}),
         },
         "/api/sequences/enroll": {
             "post": _op(
                 "Enroll a contact (once per sequence)",
                 {"201": ("Enrolled", _ref("Enrollment"))},
                 body=_ref("EnrollIn"),
+                refusals=("404", "409"),
             )
         },
         "/api/sequences/{ref}": {
@@ -328,6 +409,7 @@ def document() -> dict[str, Any]:
                 {"200": ("The sequence", _ref("Sequence"))},
                 body=_ref("Definition"),
                 params=[REF],
+                refusals=CONFLICT,
             ),
         },
         **{
@@ -336,12 +418,17 @@ def document() -> dict[str, Any]:
                     f"{action.capitalize()} the sequence",
                     {"200": ("The sequence", _ref("Sequence"))},
                     params=[REF],
+                    refusals=CONFLICT,
                 )
             }
             for action in ("activate", "pause", "archive")
         },
         "/api/contacts/{id}/enrollments": {
-            "get": _op("A contact's enrollments", {"200": ("Enrollments", {"type": "object"})}, params=[ID])
+            "get": _op(
+                "A contact's enrollments",
+                {"200": ("Enrollments", _list_of("enrollments", "Enrollment"))},
+                params=[ID],
+            )
         },
         "/api/openapi.json": {"get": _op("This document", {"200": ("OpenAPI", {"type": "object"})})},
     }
@@ -358,16 +445,14 @@ def document() -> dict[str, Any]:
                 "Contact": CONTACT,
                 "ContactPage": CONTACT_PAGE,
                 "ImportReport": IMPORT_REPORT,
-                "ContactIn": ContactIn.model_json_schema(),
-                "TagsIn": TagsIn.model_json_schema(),
-                "BroadcastIn": BroadcastIn.model_json_schema(),
-                "EnrollIn": EnrollIn.model_json_schema(),
+                **_models(ContactIn, TagsIn, BroadcastIn, EnrollIn, Definition),
                 "Funnel": FUNNEL,
                 "Broadcast": BROADCAST,
                 "Preview": PREVIEW,
                 "Sequence": SEQUENCE,
                 "Enrollment": ENROLLMENT,
-                "Definition": DEFINITION,
+                "Template": TEMPLATE,
+                "SyncReport": SYNC_REPORT,
             },
         },
     }

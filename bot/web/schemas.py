@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from bot.web.http import MAX_ID
 
 Scalar = str | int | float | bool
+
+
+def _ref(what: str, text: str, *, max_length: int) -> BeforeValidator:
+    """An id (a JSON whole number) or a text reference; anything else is refused with one clear message."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= MAX_ID:
+                raise ValueError(f"an id is a whole number from 1 to {MAX_ID}")
+            return value
+        if isinstance(value, str) and value.strip() and len(value) <= max_length:
+            return value
+        raise ValueError(
+            f"give the {what}'s id (a whole number) or its {text} (1 to {max_length} characters)"
+        )
+
+    return BeforeValidator(check)
+
+
+SequenceRef = Annotated[
+    Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+    | Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=r"\S")],
+    _ref("sequence", "name", max_length=100),
+]
+ContactRef = Annotated[
+    Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+    | Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"\S")],
+    _ref("contact", "phone number", max_length=64),
+]
 
 
 class Body(BaseModel):
@@ -34,5 +67,5 @@ class BroadcastIn(Body):
 
 
 class EnrollIn(Body):
-    sequence: str | int
-    contact: str | int
+    sequence: SequenceRef
+    contact: ContactRef

@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Iterator
 
 from aiohttp import StreamReader
+from aiohttp.web_protocol import RequestPayloadError
 
 from bot.errors import BodyTooLarge
+from bot.web.http import unreadable_body
 
 CHUNK = 256 * 1024
 
@@ -27,7 +29,10 @@ class StreamLines:
 
     def _read(self) -> bytes:
         future = asyncio.run_coroutine_threadsafe(self._content.read(CHUNK), self._loop)
-        data = future.result(timeout=300)
+        try:
+            data = future.result(timeout=300)
+        except RequestPayloadError as exc:  # a Content-Encoding that does not decode, a broken chunk
+            raise unreadable_body(exc) from exc
         self.bytes_read += len(data)
         if self.bytes_read > self._limit:
             raise BodyTooLarge(

@@ -79,10 +79,12 @@ class DelayStep(_Step):
         given = [u for u in ("minutes", "hours", "days") if getattr(self, u) is not None]
         if len(given) != 1:
             raise ValueError("a delay takes exactly one of minutes, hours or days")
-        if self.duration <= timedelta(0):
-            raise ValueError("a delay must be longer than zero")
-        if self.duration > MAX_DELAY:
+        # Compared in seconds first: a huge number of days is refused here, never overflows a timedelta.
+        seconds = (self.minutes or 0) * 60 + (self.hours or 0) * 3600 + (self.days or 0) * 86400
+        if seconds > MAX_DELAY.total_seconds():
             raise ValueError("a delay can be at most 365 days")
+        if seconds <= 0 or self.duration <= timedelta(0):
+            raise ValueError("a delay must be longer than zero")
         return self
 
     @property

@@ -329,7 +329,7 @@ class Sequences:
         text = str(ref).strip()
         found = (
             Sequence.get_or_none(Sequence.id == int(text))
-            if text.isdigit()
+            if _is_id(text)
             else Sequence.get_or_none(Sequence.name == text)
         )
         if found is None:
@@ -345,8 +345,14 @@ class Sequences:
         )
 
     def _contact(self, ref: str | int) -> Contact:
+        """A number is an id; so is text of up to six digits. Longer text is a phone number."""
         text = str(ref).strip()
-        if text.isdigit() and len(text) < 7:
+        if isinstance(ref, int):
+            found = Contact.get_or_none(Contact.id == ref) if _is_id(text) else None
+            if found is None:
+                raise NotFound(f"no contact with id {ref}.", field="contact")
+            return found
+        if _is_id(text) and len(text) < 7:
             found = Contact.get_or_none(Contact.id == int(text))
         else:
             found = Contact.get_or_none(Contact.phone == normalize_phone(text, field="contact"))
@@ -359,3 +365,8 @@ def definition_of(raw: Any) -> Definition:
     """A stored version's definition (already validated when it was saved)."""
     data = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
     return Definition.model_validate(data)
+
+
+def _is_id(text: str) -> bool:
+    """True for ASCII digits that fit an id column (at most 18, so any 64-bit engine takes them)."""
+    return text.isascii() and text.isdigit() and 0 < len(text) <= 18
