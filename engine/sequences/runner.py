@@ -33,6 +33,7 @@ log = logging.getLogger("herald.sequences")
 
 RUN_STEPS = "herald.run_steps"
 BATCH = 100
+CLAIM_CHUNK = 1000  # enrollments per claim statement; a tick claims up to per_tick in chunks
 MAX_HOPS = 50  # moves in one run (a definition has no cycles; this only bounds a bad one)
 SWEEP_EVERY = timedelta(minutes=10)
 
@@ -78,12 +79,17 @@ class SequenceRunner:
             self._last_sweep = now
             with self.db.atomic():
                 report.woken = store.wake(self.db, store.settled_waiting(self.db, 10_000), now)
-        with self.db.atomic():
-            ids = store.claim_due(self.db, now, now + self.lease, self.per_tick)
-        report.claimed = len(ids)
-        for start in range(0, len(ids), BATCH):
-            self.dispatcher.submit(RUN_STEPS, ids[start : start + BATCH])
-            report.dispatched += 1
+        while report.claimed < self.per_tick:  # short claims: each holds its row locks briefly
+            with self.db.atomic():
+                ids = store.claim_due(
+                    self.db, now, now + self.lease, min(CLAIM_CHUNK, self.per_tick - report.claimed)
+                )
+            report.claimed += len(ids)
+            for start in range(0, len(ids), BATCH):
+                self.dispatcher.submit(RUN_STEPS, ids[start : start + BATCH])
+                report.dispatched += 1
+            if len(ids) < CLAIM_CHUNK:
+                break
         return report
 
     def wake(self, enrollment_ids: set[int] | Sequence[int]) -> None:
