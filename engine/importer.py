@@ -10,6 +10,8 @@ any other column becomes a contact attribute (a template variable).
 from __future__ import annotations
 
 import csv
+import functools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +70,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
         raise Invalid(
             f"the CSV header names {', '.join(sorted(duplicated))} twice.", field="body", hint=HEADER_HINT
         )
+    layout = _Layout(columns)
     while True:
         try:
             record = next(reader)
@@ -78,7 +81,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
             continue
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
-        yield reader.line_num, _row(columns, record)
+        yield reader.line_num, layout.row(record)
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -88,37 +91,57 @@ def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
         first = False
 
 
-def _row(columns: list[str], record: list[str]) -> ContactRow | str:
-    if len(record) != len(columns):
-        return f"the line has {len(record)} fields; the header has {len(columns)}."
-    if any(_undecodable(value) for value in record):
-        return "the line is not valid UTF-8 text."
-    values = dict(zip(columns, record, strict=True))
-    try:
-        phone = normalize_phone(values["phone"])
-        tags = tuple(split_tags(values.get("tags", "")))
-    except Invalid as exc:
-        return exc.render()
-    opted = values.get("opted_in", "").strip().lower()
-    if opted and opted not in _TRUE and opted not in _FALSE:
-        return f"opted_in is {values['opted_in']!r}; write yes or no."
-    attributes = {k: v.strip() for k, v in values.items() if k and k not in KNOWN and v.strip()}
-    return ContactRow(
-        phone=phone,
-        name=values["name"].strip() if values.get("name", "").strip() else None,
-        tags=tags,
-        opted_in=None if not opted else opted in _TRUE,
-        attributes=attributes or None,
-    )
+class _Layout:
+    """Where each known column is in a record, worked out once per file."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.width = len(columns)
+        self.phone = columns.index("phone")
+        self.name = columns.index("name") if "name" in columns else None
+        self.tags = columns.index("tags") if "tags" in columns else None
+        self.opted_in = columns.index("opted_in") if "opted_in" in columns else None
+        self.attributes = [(i, c) for i, c in enumerate(columns) if c and c not in KNOWN]
+
+    def row(self, record: list[str]) -> ContactRow | str:
+        if len(record) != self.width:
+            return f"the line has {len(record)} fields; the header has {self.width}."
+        text = "".join(record)
+        if not text.isascii() and _SURROGATE.search(text):  # bytes that were not UTF-8
+            return "the line is not valid UTF-8 text."
+        try:
+            phone = normalize_phone(record[self.phone])
+            tags = _tags(record[self.tags]) if self.tags is not None else ()
+        except Invalid as exc:
+            return exc.render()
+        opted_in = None
+        if self.opted_in is not None:
+            raw = record[self.opted_in]
+            opted = raw.strip().lower()
+            if opted in _TRUE:
+                opted_in = True
+            elif opted in _FALSE:
+                opted_in = False
+            elif opted:
+                return f"opted_in is {raw!r}; write yes or no."
+        name = record[self.name].strip() if self.name is not None else ""
+        attributes = {}
+        for index, column in self.attributes:
+            value = record[index].strip()
+            if value:
+                attributes[column] = value
+        return ContactRow(
+            phone=phone, name=name or None, tags=tags, opted_in=opted_in, attributes=attributes or None
+        )
 
 
-def _undecodable(value: str) -> bool:
-    """True when the text carries surrogate escapes (bytes that were not UTF-8)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+# Any surrogate: a byte that was not UTF-8 (kept as a surrogate escape), or a lone surrogate.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags(text: str) -> tuple[str, ...]:
+    """``split_tags``, remembered: a file repeats a few tag lists many times. Raises Invalid."""
+    return tuple(split_tags(text))
 
 
 class Importer:

@@ -138,7 +138,11 @@ def _rules(code: int) -> _Rules:
             meta = PhoneMetadata.metadata_for_region(name.upper(), None)
         if meta is None:
             continue
-        kinds = [
+        # Any type will do, so the common ones go first; mobile counts on its own only when
+        # its pattern differs from fixed line's, as in _number_type_helper.
+        kinds = [] if meta.same_mobile_and_fixed_line_pattern else [meta.mobile]
+        kinds += [
+            meta.fixed_line,
             meta.premium_rate,
             meta.toll_free,
             meta.shared_cost,
@@ -147,10 +151,7 @@ def _rules(code: int) -> _Rules:
             meta.pager,
             meta.uan,
             meta.voicemail,
-            meta.fixed_line,
         ]
-        if not meta.same_mobile_and_fixed_line_pattern:
-            kinds.append(meta.mobile)
         regions.append(
             _Region(
                 re.compile(meta.leading_digits) if meta.leading_digits is not None else None,
