@@ -11,7 +11,7 @@ import orjson
 import peewee
 
 from storage.fields import from_db_time, to_db_time
-from storage.sql import chunks, fetchall, in_list, insert_rows, update_rows
+from storage.sql import bind_time, chunks, fetchall, in_list, insert_rows, update_rows
 
 _LOOKUP_CHUNK = 5000
 
@@ -55,7 +55,7 @@ def insert_contacts(
 ) -> dict[str, int]:
     """Insert ``(phone, name, opted_in, attributes)`` rows; a phone that already
     exists (a concurrent insert) is skipped. Returns phone → id for rows inserted."""
-    ts = to_db_time(now)
+    ts = bind_time(database, now)
     values = [
         (phone, name, opted_in, orjson.dumps(attrs).decode(), ts, ts) for phone, name, opted_in, attrs in rows
     ]
@@ -66,6 +66,7 @@ def insert_contacts(
         values,
         conflict="ON CONFLICT (phone) DO NOTHING",
         returning="id, phone",
+        types=("text", "text", "boolean", "text", "timestamp", "timestamp"),
     )
     return {phone: cid for cid, phone in inserted}
 
@@ -145,7 +146,7 @@ def link_tags(
     database: peewee.Database, pairs: Sequence[tuple[int, int]], now: datetime
 ) -> list[tuple[int, int]]:
     """Link (contact_id, tag_id) pairs; returns only the pairs that were new."""
-    ts = to_db_time(now)
+    ts = bind_time(database, now)
     unique = sorted(set(pairs))
     return [
         (cid, tid)
@@ -156,6 +157,7 @@ def link_tags(
             [(cid, tid, ts) for cid, tid in unique],
             conflict="ON CONFLICT (contact_id, tag_id) DO NOTHING",
             returning="contact_id, tag_id",
+            types=("bigint", "bigint", "timestamp"),
         )
     ]
 

@@ -182,6 +182,25 @@ async def test_csv_import_rejects_undecodable_lines_and_keeps_the_rest(api: Api)
     assert report["rejected"] == [{"line": 3, "reason": "the line is not valid UTF-8 text."}]
 
 
+async def test_csv_import_keeps_quotes_backslashes_and_braces_in_names_and_attributes(api: Api) -> None:
+    odd = ['Ann "The Boss" O\'Neil', "back\\slash {x,y}", "NULL", "São Paulo ✓"]
+    lines = ["phone,name,note"]
+    for i, text in enumerate(odd):
+        quoted = text.replace('"', '""')
+        lines.append(f'+4479112345{i:02d},"{quoted}","{quoted}"')
+    status, report = await api.post(
+        "/api/contacts/import", data="\n".join(lines).encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert status == 200
+    assert report["accepted"] == len(odd)
+    _, page = await api.get("/api/contacts")
+    by_phone = {c["phone"]: c for c in page["contacts"]}
+    for i, text in enumerate(odd):
+        contact = by_phone[f"+4479112345{i:02d}"]
+        assert contact["name"] == text
+        assert contact["attributes"] == {"note": text}
+
+
 async def test_csv_without_a_phone_header_changes_nothing(api: Api, herald: Herald) -> None:
     before = _snapshot(herald)
     status, body = await api.post(
