@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import queue
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,33 +146,102 @@ def _tags(text: str) -> tuple[str, ...]:
     return tuple(split_tags(text))
 
 
+@dataclass
+class _Chunk:
+    rows: list[ContactRow] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line of each row
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) while reading
+
+
+_DONE = object()
+
+
+class _Reader:
+    """Reads and checks chunks on a thread of its own while the caller writes the one before.
+
+    At most ``depth`` chunks wait, so memory stays flat however long the
+    file. The reader's errors (a bad header, a body over the limit) come out
+    of ``__iter__`` in order, before any chunk after them.
+    """
+
+    def __init__(self, lines: Iterable[str], chunk_rows: int, depth: int = 2) -> None:
+        self._lines = lines
+        self._chunk_rows = chunk_rows
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="csv-import-reader", daemon=True)
+
+    def __enter__(self) -> _Reader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # after a failed write, the reader gives up at its next chunk
+        if exc[0] is None:
+            self._thread.join()
+
+    def __iter__(self) -> Iterator[_Chunk]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self) -> None:
+        chunk = _Chunk()
+        try:
+            for line, parsed in read_rows(self._lines):
+                if isinstance(parsed, str):
+                    chunk.refused.append((line, parsed))
+                    continue
+                chunk.rows.append(parsed)
+                chunk.lines.append(line)
+                if len(chunk.rows) >= self._chunk_rows:
+                    if not self._put(chunk):
+                        return
+                    chunk = _Chunk()
+            if (chunk.rows or chunk.refused) and not self._put(chunk):
+                return
+            self._put(_DONE)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            self._put(exc)
+
+
 class Importer:
     def __init__(self, contacts: Contacts, *, chunk_rows: int = CHUNK_ROWS) -> None:
         self.contacts = contacts
         self.chunk_rows = chunk_rows
 
     def run(self, lines: Iterable[str]) -> ImportReport:
-        """Import every record; one transaction per chunk. Raises Invalid for a bad header."""
+        """Import every record; one transaction per chunk. Raises Invalid for a bad header.
+
+        The next chunk is read and checked (CSV, phone numbers, tags) on
+        another thread while this one writes the last, so parsing overlaps
+        the database's work.
+        """
         report = ImportReport()
-        batch: list[ContactRow] = []
-        numbers: list[int] = []
-        for line, parsed in read_rows(lines):
-            if isinstance(parsed, str):
-                report.reject(line, parsed)
-                continue
-            batch.append(parsed)
-            numbers.append(line)
-            if len(batch) >= self.chunk_rows:
-                self._flush(batch, numbers, report)
-                batch, numbers = [], []
-        if batch:
-            self._flush(batch, numbers, report)
-        report.rejected.sort(key=lambda r: r["line"])
+        with _Reader(lines, self.chunk_rows) as chunks:
+            for chunk in chunks:
+                self._flush(chunk, report)
         return report
 
-    def _flush(self, batch: list[ContactRow], numbers: list[int], report: ImportReport) -> None:
-        result = self.contacts.write(batch, source="import")
-        for index, reason in result.rejected:
-            report.reject(numbers[index], reason)
-        report.accepted += len(result.created)
-        report.updated += len(batch) - len(result.rejected) - len(result.created)
+    def _flush(self, chunk: _Chunk, report: ImportReport) -> None:
+        refused = chunk.refused
+        if chunk.rows:
+            result = self.contacts.write(chunk.rows, source="import")
+            refused = sorted([*refused, *((chunk.lines[i], reason) for i, reason in result.rejected)])
+            report.accepted += len(result.created)
+            report.updated += len(chunk.rows) - len(result.rejected) - len(result.created)
+        for line, reason in refused:  # in line order, so the listed rejects are the first ones
+            report.reject(line, reason)
