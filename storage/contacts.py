@@ -30,7 +30,7 @@ class ContactState(NamedTuple):
 def find_by_phones(database: peewee.Database, phones: Sequence[str]) -> dict[str, ContactState]:
     found: dict[str, ContactState] = {}
     for part in chunks(list(phones), _LOOKUP_CHUNK):
-        pred, params = in_list(database, part)
+        pred, params = in_list(database, part, pg_type="text")
         for row in fetchall(
             database,
             "SELECT id, phone, name, opted_in, status, attributes, opt_out_source, opted_out_at"

@@ -8,7 +8,8 @@ trip on either engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,11 +44,36 @@ def fetchall(database: peewee.Database, sql: str, params: Sequence[Any] = ()) ->
     return list(execute(database, sql, params).fetchall())
 
 
-def in_list(database: peewee.Database, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """An ``IN`` predicate body and its parameters: ``= ANY(%s)`` on PostgreSQL."""
+def in_list(database: peewee.Database, values: Sequence[Any], *, pg_type: str = "") -> tuple[str, list[Any]]:
+    """An ``IN`` predicate body and its parameters: ``= ANY(%s)`` on PostgreSQL.
+
+    With ``pg_type`` the values go to PostgreSQL as one array literal of that
+    type (see ``array_literal``): cheaper for the server than thousands of
+    ``ARRAY[...]`` elements.
+    """
     if is_postgres(database):
+        if pg_type:
+            return f"= ANY(?::{pg_type}[])", [array_literal(values)]
         return "= ANY(?)", [list(values)]
     return f"IN ({','.join('?' * len(values))})", list(values)
+
+
+@contextlib.contextmanager
+def sqlite_cache(database: peewee.Database, kib: int) -> Iterator[None]:
+    """Cap this connection's SQLite page cache at ``kib`` KiB while the block runs, then restore it.
+
+    A long import reads every page of the contact indexes once; left at the
+    usual size, the cache alone would be most of the importing process's memory.
+    """
+    if is_postgres(database):
+        yield
+        return
+    before = int(database.execute_sql("PRAGMA cache_size").fetchone()[0])
+    database.execute_sql(f"PRAGMA cache_size = {-abs(int(kib))}")
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA cache_size = {before}")
 
 
 def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
