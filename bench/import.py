@@ -209,8 +209,10 @@ def run(db: str, csv_path: Path, expected: Expected, chunk_rows: int, profile: b
     finally:
         drop(name)
         if db == "sqlite":
-            for leftover in Path(url.removeprefix("sqlite:///")).parent.glob("import.db*"):
+            folder = Path(url.removeprefix("sqlite:///")).parent
+            for leftover in folder.glob("import.db*"):
                 leftover.unlink()
+            folder.rmdir()
     rows = expected.rows
     exact = (figures["accepted"], figures["updated"], figures["rejected_total"]) == (
         expected.accepted,
