@@ -14,7 +14,7 @@ messaged:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,18 +136,23 @@ class Contacts:
         created_set = set(result.created)
         result.updated = sorted({i for i in phone_ids.values() if i not in created_set})
 
-        self._tag([(phone_ids[p], t) for p, r in pending.items() for t in r.tags], now)
+        self._tag([(phone_ids[p], t) for p, r in pending.items() for t in r.tags], now, fresh=created_set)
         self.bus.publish(ContactCreated(tuple(result.created), now))
         self.bus.publish(ContactOptedOut(tuple(opted_out), source, now))
         return result
 
-    def _tag(self, pairs: Sequence[tuple[int, str]], now: datetime) -> dict[str, list[int]]:
-        """Link tags; publish TagAdded for links that are new. Returns tag → new contact ids."""
+    def _tag(
+        self, pairs: Sequence[tuple[int, str]], now: datetime, *, fresh: Collection[int] = ()
+    ) -> dict[str, list[int]]:
+        """Link tags; publish TagAdded for links that are new. Returns tag → new contact ids.
+
+        ``fresh``: contacts this transaction created (they have no links yet).
+        """
         if not pairs:
             return {}
         ids = store.ensure_tags(self.db, sorted({t for _, t in pairs}), now)
         names = {v: k for k, v in ids.items()}
-        new = store.link_tags(self.db, [(cid, ids[t]) for cid, t in pairs], now)
+        new = store.link_tags(self.db, [(cid, ids[t]) for cid, t in pairs], now, fresh=fresh)
         by_tag: dict[str, list[int]] = {}
         for cid, tid in new:
             by_tag.setdefault(names[tid], []).append(cid)

@@ -10,6 +10,10 @@ any other column becomes a contact attribute (a template variable).
 from __future__ import annotations
 
 import csv
+import functools
+import queue
+import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +22,10 @@ from engine.contacts import ContactRow, Contacts
 from engine.errors import Invalid
 from engine.phones import normalize_phone
 from engine.tags import split_tags
+from storage.sql import sqlite_cache
 
 CHUNK_ROWS = 2000
+SQLITE_CACHE_KIB = 16384  # the page cache while importing: memory stays flat under 150 MB
 MAX_REPORTED = 1000  # rejected rows listed in the report; the total is always exact
 KNOWN = ("phone", "name", "tags", "opted_in")
 HEADER_HINT = "The first line must name the columns, like: phone,name,tags,opted_in"
@@ -70,6 +76,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
         raise Invalid(
             f"the CSV header names {', '.join(sorted(duplicated))} twice.", field="body", hint=HEADER_HINT
         )
+    layout = _Layout(columns)
     while True:
         try:
             record = next(reader)
@@ -80,7 +87,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
             continue
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
-        yield reader.line_num, _row(columns, record)
+        yield reader.line_num, layout.row(record)
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -90,39 +97,131 @@ def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
         first = False
 
 
-def _row(columns: list[str], record: list[str]) -> ContactRow | str:
-    if len(record) != len(columns):
-        return f"the line has {len(record)} fields; the header has {len(columns)}."
-    if any(_undecodable(value) for value in record):
-        return "the line is not valid UTF-8 text."
-    if any("\x00" in value for value in record):
-        return "the line contains a NUL character."
-    values = dict(zip(columns, record, strict=True))
-    try:
-        phone = normalize_phone(values["phone"])
-        tags = tuple(split_tags(values.get("tags", "")))
-    except Invalid as exc:
-        return exc.render()
-    opted = values.get("opted_in", "").strip().lower()
-    if opted and opted not in _TRUE and opted not in _FALSE:
-        return f"opted_in is {values['opted_in']!r}; write yes or no."
-    attributes = {k: v.strip() for k, v in values.items() if k and k not in KNOWN and v.strip()}
-    return ContactRow(
-        phone=phone,
-        name=values["name"].strip() if values.get("name", "").strip() else None,
-        tags=tags,
-        opted_in=None if not opted else opted in _TRUE,
-        attributes=attributes or None,
-    )
+class _Layout:
+    """Where each known column is in a record, worked out once per file."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.width = len(columns)
+        self.phone = columns.index("phone")
+        self.name = columns.index("name") if "name" in columns else None
+        self.tags = columns.index("tags") if "tags" in columns else None
+        self.opted_in = columns.index("opted_in") if "opted_in" in columns else None
+        self.attributes = [(i, c) for i, c in enumerate(columns) if c and c not in KNOWN]
+
+    def row(self, record: list[str]) -> ContactRow | str:
+        if len(record) != self.width:
+            return f"the line has {len(record)} fields; the header has {self.width}."
+        text = "".join(record)
+        if not text.isascii() and _SURROGATE.search(text):  # bytes that were not UTF-8
+            return "the line is not valid UTF-8 text."
+        if "\x00" in text:
+            return "the line contains a NUL character."
+        try:
+            phone = normalize_phone(record[self.phone])
+            tags = _tags(record[self.tags]) if self.tags is not None else ()
+        except Invalid as exc:
+            return exc.render()
+        opted_in = None
+        if self.opted_in is not None:
+            raw = record[self.opted_in]
+            opted = raw.strip().lower()
+            if opted in _TRUE:
+                opted_in = True
+            elif opted in _FALSE:
+                opted_in = False
+            elif opted:
+                return f"opted_in is {raw!r}; write yes or no."
+        name = record[self.name].strip() if self.name is not None else ""
+        attributes = {}
+        for index, column in self.attributes:
+            value = record[index].strip()
+            if value:
+                attributes[column] = value
+        return ContactRow(
+            phone=phone, name=name or None, tags=tags, opted_in=opted_in, attributes=attributes or None
+        )
 
 
-def _undecodable(value: str) -> bool:
-    """True when the text carries surrogate escapes (bytes that were not UTF-8)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+# Any surrogate: a byte that was not UTF-8 (kept as a surrogate escape), or a lone surrogate.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags(text: str) -> tuple[str, ...]:
+    """``split_tags``, remembered: a file repeats a few tag lists many times. Raises Invalid."""
+    return tuple(split_tags(text))
+
+
+@dataclass
+class _Chunk:
+    rows: list[ContactRow] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line of each row
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) while reading
+
+
+_DONE = object()
+
+
+class _Reader:
+    """Reads and checks chunks on a thread of its own while the caller writes the one before.
+
+    At most ``depth`` chunks wait, so memory stays flat however long the
+    file. The reader's errors (a bad header, a body over the limit) come out
+    of ``__iter__`` in order, before any chunk after them.
+    """
+
+    def __init__(self, lines: Iterable[str], chunk_rows: int, depth: int = 2) -> None:
+        self._lines = lines
+        self._chunk_rows = chunk_rows
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="csv-import-reader", daemon=True)
+
+    def __enter__(self) -> _Reader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # after a failed write, the reader gives up at its next chunk
+        if exc[0] is None:
+            self._thread.join()
+
+    def __iter__(self) -> Iterator[_Chunk]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self) -> None:
+        chunk = _Chunk()
+        try:
+            for line, parsed in read_rows(self._lines):
+                if isinstance(parsed, str):
+                    chunk.refused.append((line, parsed))
+                    continue
+                chunk.rows.append(parsed)
+                chunk.lines.append(line)
+                if len(chunk.rows) >= self._chunk_rows:
+                    if not self._put(chunk):
+                        return
+                    chunk = _Chunk()
+            if (chunk.rows or chunk.refused) and not self._put(chunk):
+                return
+            self._put(_DONE)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            self._put(exc)
 
 
 class Importer:
@@ -131,27 +230,24 @@ class Importer:
         self.chunk_rows = chunk_rows
 
     def run(self, lines: Iterable[str]) -> ImportReport:
-        """Import every record; one transaction per chunk. Raises Invalid for a bad header."""
+        """Import every record; one transaction per chunk. Raises Invalid for a bad header.
+
+        The next chunk is read and checked (CSV, phone numbers, tags) on
+        another thread while this one writes the last, so parsing overlaps
+        the database's work.
+        """
         report = ImportReport()
-        batch: list[ContactRow] = []
-        numbers: list[int] = []
-        for line, parsed in read_rows(lines):
-            if isinstance(parsed, str):
-                report.reject(line, parsed)
-                continue
-            batch.append(parsed)
-            numbers.append(line)
-            if len(batch) >= self.chunk_rows:
-                self._flush(batch, numbers, report)
-                batch, numbers = [], []
-        if batch:
-            self._flush(batch, numbers, report)
-        report.rejected.sort(key=lambda r: r["line"])
+        with sqlite_cache(self.contacts.db, SQLITE_CACHE_KIB), _Reader(lines, self.chunk_rows) as chunks:
+            for chunk in chunks:
+                self._flush(chunk, report)
         return report
 
-    def _flush(self, batch: list[ContactRow], numbers: list[int], report: ImportReport) -> None:
-        result = self.contacts.write(batch, source="import")
-        for index, reason in result.rejected:
-            report.reject(numbers[index], reason)
-        report.accepted += len(result.created)
-        report.updated += len(batch) - len(result.rejected) - len(result.created)
+    def _flush(self, chunk: _Chunk, report: ImportReport) -> None:
+        refused = chunk.refused
+        if chunk.rows:
+            result = self.contacts.write(chunk.rows, source="import")
+            refused = sorted([*refused, *((chunk.lines[i], reason) for i, reason in result.rejected)])
+            report.accepted += len(result.created)
+            report.updated += len(chunk.rows) - len(result.rejected) - len(result.created)
+        for line, reason in refused:  # in line order, so the listed rejects are the first ones
+            report.reject(line, reason)

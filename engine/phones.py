@@ -7,14 +7,16 @@ without a country code is refused rather than guessed.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import NamedTuple
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberDesc, ValidationResult
 
 from engine.errors import Invalid
 
-_CANONICAL = re.compile(r"\+[1-9]\d{6,14}")
+_CANONICAL = re.compile(r"\+[1-9][0-9]{6,14}")  # ASCII digits only (\d also matches ٩)
 _SEPARATORS = re.compile(r"[\s\-().\u00a0\u2010-\u2015/]")
 _COUNTRY_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 EXAMPLE = "+919812345678"
@@ -44,13 +46,13 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise Invalid("phone is empty.", field=field, hint=f"Write it like {EXAMPLE}.")
     text = raw.strip()
-    if _CANONICAL.fullmatch(text):
-        fast = _fast_canonical(text)
-        if fast is not None:
-            return text
+    if _CANONICAL.fullmatch(text) and _fast_canonical(text):
+        return text
     compact = _SEPARATORS.sub("", text)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
+    if compact != text and _CANONICAL.fullmatch(compact) and _fast_canonical(compact):
+        return compact  # what parse and format would make of it
     if not re.search(r"\d", compact):
         raise Invalid(f"{shown(text)} is not a phone number.", field=field, hint=f"Write it like {EXAMPLE}.")
     if not compact.startswith("+"):
@@ -75,23 +77,113 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _fast_canonical(text: str) -> PhoneNumber | None:
-    """Validate an already-canonical ``+<digits>`` without the full parser (5x faster).
+def _fast_canonical(text: str) -> bool | None:
+    """True when an already-canonical ``+<digits>`` is a valid number, decided without the parser.
 
-    Returns None when the fast path cannot decide; the full parser then runs.
-    A national number with a leading zero always takes the full parser, which
-    knows each country's trunk-prefix rules.
+    Returns None when the fast path cannot decide (an invalid number, or one
+    the parser might rewrite); the full parser then runs and gives the
+    reason. It applies the library's own metadata the way ``parse`` and
+    ``is_valid_number`` do, with the patterns compiled once per country, so
+    it never accepts what they refuse nor keeps what they would change.
     """
     digits = text[1:]
     for width in (1, 2, 3):
         code = int(digits[:width])
         if code in _COUNTRY_CODES:
-            rest = digits[width:]
-            if not rest or rest[0] == "0":
+            national = digits[width:]
+            if not national or national[0] == "0":  # leading zeros: the parser's Italian-zero rules
                 return None
-            number = PhoneNumber(country_code=code, national_number=int(rest))
-            return number if phonenumbers.is_valid_number(number) else None
+            rules = _rules(code)
+            if rules.prefix is not None and rules.prefix.match(national):
+                return None  # parse might strip a national prefix
+            return True if _valid(national, rules.regions) else None
     return None
+
+
+class _Desc(NamedTuple):
+    lengths: frozenset[int]  # empty: any length
+    pattern: re.Pattern[str] | None  # None: matches nothing
+
+
+class _Region(NamedTuple):
+    leading: re.Pattern[str] | None  # the region's leading digits, when it shares its country code
+    general: _Desc
+    types: tuple[_Desc, ...]
+
+
+class _Rules(NamedTuple):
+    prefix: re.Pattern[str] | None  # the national prefix ``parse`` tries to strip
+    regions: tuple[_Region, ...]
+
+
+def _desc(desc: PhoneNumberDesc | None) -> _Desc:
+    if desc is None or not desc.national_number_pattern:
+        return _Desc(frozenset(), None)
+    return _Desc(frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern))
+
+
+@functools.cache
+def _rules(code: int) -> _Rules:
+    """The validation rules of a country calling code, compiled once."""
+    main = PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code)
+    )
+    prefix = main.national_prefix_for_parsing if main is not None else None
+    names = _COUNTRY_CODES[code]
+    regions = []
+    for name in names:
+        if len(names) == 1:
+            meta = PhoneMetadata.metadata_for_region_or_calling_code(code, name)
+        else:  # as region_code_for_number looks a shared code's regions up
+            meta = PhoneMetadata.metadata_for_region(name.upper(), None)
+        if meta is None:
+            continue
+        # Any type will do, so the common ones go first; mobile counts on its own only when
+        # its pattern differs from fixed line's, as in _number_type_helper.
+        kinds = [] if meta.same_mobile_and_fixed_line_pattern else [meta.mobile]
+        kinds += [
+            meta.fixed_line,
+            meta.premium_rate,
+            meta.toll_free,
+            meta.shared_cost,
+            meta.voip,
+            meta.personal_number,
+            meta.pager,
+            meta.uan,
+            meta.voicemail,
+        ]
+        regions.append(
+            _Region(
+                re.compile(meta.leading_digits) if meta.leading_digits is not None else None,
+                _desc(meta.general_desc),
+                tuple(_desc(k) for k in kinds),
+            )
+        )
+    return _Rules(re.compile(prefix) if prefix else None, tuple(regions))
+
+
+def _matches(national: str, desc: _Desc) -> bool:
+    if desc.pattern is None or (desc.lengths and len(national) not in desc.lengths):
+        return False
+    return desc.pattern.fullmatch(national) is not None
+
+
+def _has_type(national: str, region: _Region) -> bool:
+    """``_number_type_helper(...) != UNKNOWN``."""
+    return _matches(national, region.general) and any(_matches(national, t) for t in region.types)
+
+
+def _valid(national: str, regions: tuple[_Region, ...]) -> bool:
+    """``is_valid_number``: the region the number belongs to, then its types."""
+    if len(regions) == 1:
+        return _has_type(national, regions[0])
+    for region in regions:
+        if region.leading is not None:
+            if region.leading.match(national):
+                return _has_type(national, region)
+        elif _has_type(national, region):
+            return True
+    return False
 
 
 def shown(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -11,7 +11,7 @@ import orjson
 import peewee
 
 from storage.fields import from_db_time, to_db_time
-from storage.sql import chunks, fetchall, in_list, insert_rows, update_rows
+from storage.sql import bind_time, chunks, fetchall, in_list, insert_rows, update_rows
 
 _LOOKUP_CHUNK = 5000
 
@@ -30,7 +30,7 @@ class ContactState(NamedTuple):
 def find_by_phones(database: peewee.Database, phones: Sequence[str]) -> dict[str, ContactState]:
     found: dict[str, ContactState] = {}
     for part in chunks(list(phones), _LOOKUP_CHUNK):
-        pred, params = in_list(database, part)
+        pred, params = in_list(database, part, pg_type="text")
         for row in fetchall(
             database,
             "SELECT id, phone, name, opted_in, status, attributes, opt_out_source, opted_out_at"
@@ -55,7 +55,7 @@ def insert_contacts(
 ) -> dict[str, int]:
     """Insert ``(phone, name, opted_in, attributes)`` rows; a phone that already
     exists (a concurrent insert) is skipped. Returns phone → id for rows inserted."""
-    ts = to_db_time(now)
+    ts = bind_time(database, now)
     values = [
         (phone, name, opted_in, orjson.dumps(attrs).decode(), ts, ts) for phone, name, opted_in, attrs in rows
     ]
@@ -66,6 +66,7 @@ def insert_contacts(
         values,
         conflict="ON CONFLICT (phone) DO NOTHING",
         returning="id, phone",
+        types=("text", "text", "boolean", "text", "timestamp", "timestamp"),
     )
     return {phone: cid for cid, phone in inserted}
 
@@ -142,22 +143,36 @@ def tag_ids(database: peewee.Database, names: Sequence[str]) -> dict[str, int]:
 
 
 def link_tags(
-    database: peewee.Database, pairs: Sequence[tuple[int, int]], now: datetime
+    database: peewee.Database,
+    pairs: Sequence[tuple[int, int]],
+    now: datetime,
+    *,
+    fresh: Collection[int] = (),
 ) -> list[tuple[int, int]]:
-    """Link (contact_id, tag_id) pairs; returns only the pairs that were new."""
-    ts = to_db_time(now)
+    """Link (contact_id, tag_id) pairs; returns only the pairs that were new.
+
+    ``fresh`` names contacts inserted by this transaction: they cannot have
+    links yet (no other transaction sees them), so theirs are inserted
+    without the conflict check, which costs the server a speculative insert
+    per row.
+    """
+    ts = bind_time(database, now)
     unique = sorted(set(pairs))
-    return [
-        (cid, tid)
-        for cid, tid in insert_rows(
-            database,
-            "contact_tag",
-            ("contact_id", "tag_id", "created_at"),
-            [(cid, tid, ts) for cid, tid in unique],
-            conflict="ON CONFLICT (contact_id, tag_id) DO NOTHING",
-            returning="contact_id, tag_id",
-        )
-    ]
+    known = [(cid, tid, ts) for cid, tid in unique if cid not in fresh]
+    new = [(cid, tid, ts) for cid, tid in unique if cid in fresh]
+    columns = ("contact_id", "tag_id", "created_at")
+    types = ("bigint", "bigint", "timestamp")
+    insert_rows(database, "contact_tag", columns, new, types=types)
+    linked = insert_rows(
+        database,
+        "contact_tag",
+        columns,
+        known,
+        conflict="ON CONFLICT (contact_id, tag_id) DO NOTHING",
+        returning="contact_id, tag_id",
+        types=types,
+    )
+    return [(cid, tid) for cid, tid, _ in new] + [(cid, tid) for cid, tid in linked]
 
 
 def unlink_tag(database: peewee.Database, contact_id: int, tag_id: int) -> bool:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.container import Herald
+from bot.errors import BodyTooLarge
+from engine.contacts import ContactRow
 from engine.events import ContactCreated, ContactOptedOut, TagAdded
+from engine.importer import MAX_REPORTED, Importer
+from storage.database import is_postgres
 from storage.models import AuditLog, Contact, ContactTag, Tag
 from tests.conftest import Api
 
@@ -180,6 +185,69 @@ async def test_csv_import_rejects_undecodable_lines_and_keeps_the_rest(api: Api)
     assert status == 200
     assert report["accepted"] == 1
     assert report["rejected"] == [{"line": 3, "reason": "the line is not valid UTF-8 text."}]
+
+
+async def test_csv_import_keeps_quotes_backslashes_and_braces_in_names_and_attributes(api: Api) -> None:
+    odd = ['Ann "The Boss" O\'Neil', "back\\slash {x,y}", "NULL", "São Paulo ✓"]
+    lines = ["phone,name,note"]
+    for i, text in enumerate(odd):
+        quoted = text.replace('"', '""')
+        lines.append(f'+4479112345{i:02d},"{quoted}","{quoted}"')
+    status, report = await api.post(
+        "/api/contacts/import", data="\n".join(lines).encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert status == 200
+    assert report["accepted"] == len(odd)
+    _, page = await api.get("/api/contacts")
+    by_phone = {c["phone"]: c for c in page["contacts"]}
+    for i, text in enumerate(odd):
+        contact = by_phone[f"+4479112345{i:02d}"]
+        assert contact["name"] == text
+        assert contact["attributes"] == {"note": text}
+
+
+def test_an_import_lists_the_first_rejects_in_line_order_and_counts_them_all(herald: Herald) -> None:
+    herald.in_db(herald.contacts.upsert, ContactRow(phone="+447911000001"), source="api")
+    contact_id = herald.in_db(lambda: Contact.get(Contact.phone == "+447911000001").id)
+    herald.in_db(herald.contacts.delete, contact_id)
+    lines = ["phone,name\n"]
+    for i in range(2400):
+        if i % 2:
+            lines.append(f"not-a-number-{i},X\n")
+        elif i % 10 == 4:
+            lines.append("+447911000001,Deleted\n")  # refused by the writer, not the reader
+        else:
+            lines.append(f"+4479112{i:05d},P{i}\n")
+    report = herald.in_db(Importer(herald.contacts, chunk_rows=7).run, lines)
+    assert report.rejected_total == 1200 + 240
+    assert report.accepted == 2400 - 1200 - 240
+    assert report.updated == 0
+    listed = [r["line"] for r in report.rejected]
+    assert len(listed) == MAX_REPORTED
+    expected = [i + 2 for i in range(2400) if i % 2 or i % 10 == 4][:MAX_REPORTED]
+    assert listed == expected
+    assert "was deleted" in report.rejected[2]["reason"]  # line 6: row 4
+
+
+def test_an_error_while_reading_stops_the_import_where_it_was(herald: Herald) -> None:
+    def lines() -> Iterator[str]:
+        yield "phone\n"
+        for i in range(10):
+            yield f"+4479005{i:05d}\n"
+        raise BodyTooLarge("the upload is larger than 10 bytes.", field="body")
+
+    cache = (
+        None
+        if is_postgres(herald.database)
+        else herald.in_db(lambda: herald.database.execute_sql("PRAGMA cache_size").fetchone())
+    )
+    with pytest.raises(BodyTooLarge):
+        herald.in_db(Importer(herald.contacts, chunk_rows=4).run, lines())
+    # the import's smaller SQLite page cache is given back (PostgreSQL has no such pragma)
+    if not is_postgres(herald.database):
+        assert herald.in_db(lambda: herald.database.execute_sql("PRAGMA cache_size").fetchone()) == cache
+    stored = herald.in_db(lambda: Contact.select().where(Contact.phone.startswith("+4479005")).count())
+    assert stored == 8  # two whole chunks; the two rows after them were never written
 
 
 async def test_csv_without_a_phone_header_changes_nothing(api: Api, herald: Herald) -> None:
