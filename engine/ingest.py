@@ -112,6 +112,10 @@ class Ingest:
                 log.warning("inbox body %s is malformed and is dropped: %s", inbox_id, exc)
         with self.db.atomic():
             result = self.apply(events)
+            if result.enrollments and self.on_enrollments:
+                # in the same transaction: a status an enrollment waits for (a read, say) and its
+                # wake-up commit together, so a crash between them cannot leave it waiting for a timeout
+                self.on_enrollments(result.enrollments)
             inbox_store.done(self.db, [i for i, _ in claimed])
         result.bodies = len(claimed)
         self.after_commit(result)
@@ -151,8 +155,6 @@ class Ingest:
             self.notifier.alert(kind, text, broadcast)
         if result.broadcasts and self.on_broadcasts:
             self.on_broadcasts(result.broadcasts)
-        if result.enrollments and self.on_enrollments:
-            self.on_enrollments(result.enrollments)
 
     # -- inbound messages -------------------------------------------------------------
 
