@@ -91,10 +91,10 @@ def machine() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def fake_process(latency: float) -> Iterator[str]:
-    """The fake Cloud API in a child process; yields its base URL."""
+def fake_process(latency: float, seed: int = 0) -> Iterator[str]:
+    """The fake Cloud API in a child process; yields its base URL. Its wamids follow ``seed``."""
     command = [sys.executable, "-m", "tests.fakes.cloud_api", "--port", "0"]
-    command += ["--latency", str(latency)]
+    command += ["--latency", str(latency), "--seed", str(seed)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

@@ -419,10 +419,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--token", default=TOKEN)
     parser.add_argument("--record", action="store_true", help="keep a log of every request")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds the wamids: give each run its own against one database"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
-        fake = FakeCloudApi(token=args.token, latency=args.latency, record=args.record)
+        fake = FakeCloudApi(token=args.token, latency=args.latency, record=args.record, seed=args.seed)
         await fake.start(args.host, args.port)
         print(f"listening on http://{args.host}:{fake.port}", flush=True)
         try:
