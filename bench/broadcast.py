@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,19 +64,19 @@ import psutil
 import redis
 
 from bench.load import wait_http
+from bench.scratch import scratch_database
 from bench.whatsapp import fake_process, machine
 from bot.container import Herald, build
 from bot.settings import load_settings
 from engine.actor import SYSTEM
 from engine.broadcasts import BroadcastSpec
 from engine.broker import BrokerLink
-from storage.database import is_postgres, open_database
+from storage.database import is_postgres
 from storage.fields import to_db_time
 from storage.sql import execute, insert_rows
 from tests.fakes.cloud_api import API_VERSION, BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID, TOKEN
 from tests.services import PrivateRedis, free_port
 
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 API_TOKEN = "bench-api-token"
 PHASES = ("preview", "ledger", "send", "latency", "rate")
 MAX_MPS = 10_000  # WHATSAPP_MPS's upper bound: the limiter out of the way
@@ -89,28 +89,6 @@ def load() -> str:
 
 
 # -- the database -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def scratch_database(db: str) -> Iterator[str]:
-    """A fresh database URL: a scratch database on the shared PostgreSQL, or a temporary SQLite file."""
-    if db == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="herald-bench-broadcast-"))
-        try:
-            yield f"sqlite:///{folder / 'broadcast.db'}"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    name = f"herald_bench_broadcast_{os.getpid()}"
-    admin = open_database(PG_ADMIN)
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = open_database(PG_ADMIN)
-        with admin.connection_context():
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(herald: Herald, contacts: int) -> None:
@@ -698,7 +676,7 @@ def main() -> None:
         print(line)
     print(f"psutil {psutil.__version__}; database {args.db}; {args.contacts:,} contacts; {load()}")
     with contextlib.ExitStack() as stack:
-        url = stack.enter_context(scratch_database(args.db))
+        url = stack.enter_context(scratch_database(args.db, "broadcast"))
         herald = setup(url, args.contacts)
         stack.callback(herald.close)
         if "preview" in only:

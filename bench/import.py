@@ -41,9 +41,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.scratch import scratch_database
 from bench.whatsapp import machine
 
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 HEADER = "phone,name,tags,opted_in,city,plan\n"
 COUNTRIES = ("+4479", "+9198", "+49151", "+55119")  # each followed by 8 digits: valid mobiles
 SPACED = {"+4479": "+44 79", "+9198": "+91 98", "+49151": "+49 151", "+55119": "+55 11 9"}
@@ -112,28 +112,6 @@ def generate(path: Path, rows: int) -> Expected:
     return expected
 
 
-def fresh(db: str) -> tuple[str, str]:
-    from storage.database import open_database
-
-    if db == "sqlite":
-        return f"sqlite:///{Path(tempfile.mkdtemp(prefix='herald-bench-')) / 'import.db'}", ""
-    name = f"herald_bench_import_{os.getpid()}"
-    admin = open_database(PG_ADMIN)
-    with admin.connection_context():
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop(name: str) -> None:
-    from storage.database import open_database
-
-    if name:
-        admin = open_database(PG_ADMIN)
-        with admin.connection_context():
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def file_lines(path: Path) -> Iterator[str]:
     """The file's lines decoded as StreamLines decodes a request body."""
     with path.open("rb") as source:
@@ -200,19 +178,11 @@ def child(url: str, csv_path: Path, chunk_rows: int, profile: bool) -> None:
 
 
 def run(db: str, csv_path: Path, expected: Expected, chunk_rows: int, profile: bool) -> None:
-    url, name = fresh(db)
-    try:
+    with scratch_database(db, "import") as url:
         command = [sys.executable, "-m", "bench.import", "--child", url, str(csv_path)]
         command += ["--chunk-rows", str(chunk_rows)] + (["--profile"] if profile else [])
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        drop(name)
-        if db == "sqlite":
-            folder = Path(url.removeprefix("sqlite:///")).parent
-            for leftover in folder.glob("import.db*"):
-                leftover.unlink()
-            folder.rmdir()
     rows = expected.rows
     exact = (figures["accepted"], figures["updated"], figures["rejected_total"]) == (
         expected.accepted,

@@ -29,18 +29,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 import orjson
 
+from bench.scratch import scratch_database
 from bench.whatsapp import machine
 from storage.database import open_database
 from storage.migrations import migrate
@@ -50,7 +49,6 @@ from tests.services import free_port
 SIGNING = "bench-signing-secret"
 APP_SECRET = "bench-app-secret"
 API_TOKEN = "bench-api-token"
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 # -- the fakes' process ------------------------------------------------------------------------
@@ -318,22 +316,8 @@ def main() -> None:
         return
     for line in machine():
         print(line)
-    database_name = ""
-    if args.db == "sqlite":
-        db_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='herald-load-')) / 'load.db'}"
-    else:
-        database_name = f"herald_bench_load_{os.getpid()}"
-        admin = open_database(PG_ADMIN)
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{database_name}"')
-        db_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{database_name}"
-    try:
+    with scratch_database(args.db, "load") as db_url:
         run(args, db_url)
-    finally:
-        if database_name:
-            admin = open_database(PG_ADMIN)
-            with admin.connection_context():
-                admin.execute_sql(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
 def run(args: argparse.Namespace, db_url: str) -> None:

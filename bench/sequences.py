@@ -18,25 +18,21 @@ It prints figures and never asserts them.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from bench.scratch import scratch_database
 from bench.whatsapp import machine
-from bot.container import build
+from bot.container import Herald, build
 from bot.settings import load_settings
 from engine.actor import SYSTEM
 from engine.clock import ManualClock
 from engine.sequences.runner import CLAIM_CHUNK
 from storage import sequences as store
-from storage.database import open_database
 from storage.fields import to_db_time
 from storage.sql import execute, insert_rows
 
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DEFINITION = {
     "name": "bench",
     "trigger": {"type": "manual"},
@@ -48,9 +44,9 @@ DEFINITION = {
 }
 
 
-def seed_enrollments(herald: object, count: int, *, due_share: float, now: datetime) -> None:
+def seed_enrollments(herald: Herald, count: int, *, due_share: float, now: datetime) -> None:
     """``count`` contacts, each enrolled; ``due_share`` of them due now, the rest in a week."""
-    db = herald.database  # type: ignore[attr-defined]
+    db = herald.database
     ts = to_db_time(now)
     later = to_db_time(now + timedelta(days=7))
     due_every = max(1, round(1 / due_share)) if due_share < 1 else 1
@@ -71,24 +67,7 @@ def seed_enrollments(herald: object, count: int, *, due_share: float, now: datet
         )
 
 
-def fresh(db: str, tag: str) -> tuple[str, str]:
-    if db == "sqlite":
-        return f"sqlite:///{Path(tempfile.mkdtemp(prefix='herald-bench-')) / 'seq.db'}", ""
-    name = f"herald_bench_seq_{tag}_{os.getpid()}"
-    admin = open_database(PG_ADMIN)
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop(name: str) -> None:
-    if name:
-        admin = open_database(PG_ADMIN)
-        with admin.connection_context():
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def setup(url: str) -> tuple[object, ManualClock]:
+def setup(url: str) -> tuple[Herald, ManualClock]:
     clock = ManualClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
     settings = load_settings(database_url=url, log_level="WARNING", worker_threads=8)
     herald = build(settings, clock=clock, direct_only=True)
@@ -106,42 +85,38 @@ def setup(url: str) -> tuple[object, ManualClock]:
 
 
 def throughput(db: str, count: int) -> None:
-    url, name = fresh(db, "steps")
-    try:
+    with scratch_database(db, "seq_steps") as url:
         herald, clock = setup(url)
         herald.in_db(seed_enrollments, herald, count, due_share=1.0, now=clock.now())
-        runner = herald.runner  # type: ignore[attr-defined]
+        runner = herald.runner
         runner.per_tick = count
         started = time.perf_counter()
-        report = herald.in_db(runner.tick)  # type: ignore[attr-defined]
+        report = herald.in_db(runner.tick)
         dispatched = time.perf_counter() - started
-        herald.dispatcher.drain(timeout=3600)  # type: ignore[attr-defined]
+        herald.dispatcher.drain(timeout=3600)
         done = time.perf_counter() - started
         moved = herald.in_db(
             lambda: execute(
                 herald.database,
                 "SELECT COUNT(*) FROM enrollment WHERE current_step = 'hello' AND next_run_at IS NULL",
-            ).fetchone()[0]  # type: ignore[attr-defined]
+            ).fetchone()[0]
         )
         queued = herald.in_db(
-            lambda: execute(herald.database, "SELECT COUNT(*) FROM outbound_message").fetchone()[0]  # type: ignore[attr-defined]
+            lambda: execute(herald.database, "SELECT COUNT(*) FROM outbound_message").fetchone()[0]
         )
         print(
             f"{db:<10} {count:,} due steps: claimed and dispatched {report.claimed / dispatched:,.0f}/s"
             f" ({dispatched:.2f} s); completed {moved / done:,.0f} steps/s end to end ({done:.2f} s);"
             f" {queued:,} messages queued"
         )
-        herald.close()  # type: ignore[attr-defined]
-    finally:
-        drop(name)
+        herald.close()
 
 
 def claim(db: str, rows: int) -> None:
-    url, name = fresh(db, "claim")
-    try:
+    with scratch_database(db, "seq_claim") as url:
         herald, clock = setup(url)
         herald.in_db(seed_enrollments, herald, rows, due_share=0.01, now=clock.now())
-        database = herald.database  # type: ignore[attr-defined]
+        database = herald.database
         herald.in_db(lambda: execute(database, "ANALYZE"))
         timings = []
         for _ in range(5):
@@ -155,9 +130,7 @@ def claim(db: str, rows: int) -> None:
             f"{db:<10} claim of {len(ids):,} due among {rows:,} enrollments: median"
             f" {statistics.median(timings) * 1000:.1f} ms (runs {', '.join(f'{t * 1000:.0f}' for t in timings)} ms)"
         )
-        herald.close()  # type: ignore[attr-defined]
-    finally:
-        drop(name)
+        herald.close()
 
 
 def main() -> None:

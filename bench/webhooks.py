@@ -21,15 +21,14 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 
+from bench.scratch import scratch_database
 from bench.whatsapp import machine
 from storage.database import open_database
 from storage.migrations import migrate
@@ -38,7 +37,6 @@ from tests.services import free_port
 
 SECRET = "bench-app-secret"
 IN_FLIGHT = 64
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def seed(url: str, messages: int) -> None:
@@ -189,19 +187,10 @@ def run(url: str, name: str, posts: int, batch_posts: int) -> None:
 
 def run_databases(db: str, posts: int, batch_posts: int) -> None:
     """The receiver's figures on SQLite, PostgreSQL (a scratch database) or both."""
-    if db in ("sqlite", "both"):
-        folder = Path(tempfile.mkdtemp(prefix="herald-bench-"))
-        run(f"sqlite:///{folder / 'bench.db'}", "sqlite", posts, batch_posts)
-    if db in ("postgres", "both"):
-        name = f"herald_bench_webhooks_{os.getpid()}"
-        admin = open_database(PG_ADMIN)
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{name}"')
-        try:
-            run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql", posts, batch_posts)
-        finally:
-            with admin.connection_context():
-                admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for engine in ("sqlite", "postgres"):
+        if db in (engine, "both"):
+            with scratch_database(engine, "webhooks") as url:
+                run(url, "postgresql" if engine == "postgres" else engine, posts, batch_posts)
 
 
 def main() -> None:
