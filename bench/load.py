@@ -32,7 +32,7 @@ import sys
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -208,25 +208,13 @@ class Driver:
         cursor = 0
         fetching = asyncio.Lock()
 
-        async def slash() -> None:
-            body, headers = self.slash("/broadcast list")
-            await self.timed(
-                "POST /slack/events (slash ack)",
-                "POST",
-                self.base + "/slack/events",
-                data=body,
-                headers=headers,
-            )
+        def slash(line: str) -> Callable[[], Awaitable[bytes]]:
+            def post() -> Awaitable[bytes]:
+                body, headers = self.slash(line)
+                route = "POST /slack/events (slash ack)"
+                return self.timed(route, "POST", self.base + "/slack/events", data=body, headers=headers)
 
-        async def stats() -> None:
-            body, headers = self.slash("/stats today")
-            await self.timed(
-                "POST /slack/events (slash ack)",
-                "POST",
-                self.base + "/slack/events",
-                data=body,
-                headers=headers,
-            )
+            return post
 
         async def statuses() -> None:
             nonlocal cursor
@@ -272,8 +260,8 @@ class Driver:
 
         batch_period = 100 / max(1.0, 3 * sends_per_second)
         await asyncio.gather(
-            self.every(1.0, until, slash),
-            self.every(1.0, until, stats),
+            self.every(1.0, until, slash("/broadcast list")),
+            self.every(1.0, until, slash("/stats today")),
             self.every_overlapping(batch_period, until, statuses),
             self.every(0.2, until, rest_broadcast),
             self.every(0.2, until, rest_contacts),
