@@ -106,15 +106,15 @@ class Tick:
         now = self.clock.now()
         with self.db.atomic():
             report.requeued_dispatches = ledger.requeue_stale_dispatches(self.db, now - self.dispatch_lease)
-            released = ledger.requeue_unconfirmed(self.db, now - self.reconcile_wait)
+            requeued, released = ledger.requeue_unconfirmed(self.db, now - self.reconcile_wait)
             cap_store.release(self.db, released)
             purge_pending(self.db, now - PENDING_KEEP)
-        report.requeued_unconfirmed = len(released)
-        if report.requeued_dispatches or released:
+        report.requeued_unconfirmed = requeued
+        if report.requeued_dispatches or requeued:
             log.warning(
                 "watchdog: %d lost dispatches and %d unconfirmed sends go back to the queue",
                 report.requeued_dispatches,
-                len(released),
+                requeued,
             )
 
     def dispatch(self, report: TickReport) -> None:
