@@ -2,13 +2,14 @@
 
 Each pass:
 1. starts scheduled broadcasts that are due (or marks them missed);
-2. the watchdog: dispatched rows whose queue message never came back go back
+2. applies webhook bodies waiting in the inbox, before the watchdog judges
+   any send unconfirmed: an echo already received reconciles its row;
+3. the watchdog: dispatched rows whose queue message never came back go back
    to the queue; rows left ``sending`` with no status echo after the
    reconciliation wait are sent again;
-3. dispatches queued rows in batches, keeping about ``window`` seconds of
+4. dispatches queued rows in batches, keeping about ``window`` seconds of
    sending in flight (so a 1,000,000-recipient broadcast is not a million
    queue messages, and a lost message costs seconds, not hours);
-4. applies webhook bodies waiting in the inbox;
 5. completes broadcasts with nothing left pending;
 6. runs the other time-driven jobs registered with it (sequence steps, the digest).
 
@@ -32,6 +33,7 @@ from engine.clock import Clock
 from engine.dispatch import Dispatcher
 from engine.ingest import Ingest
 from storage import cap as cap_store
+from storage import inbox as inbox_store
 from storage import ledger
 from storage.statuses import purge_pending
 
@@ -88,13 +90,16 @@ class Tick:
     def run(self) -> TickReport:
         report = TickReport()
         report.started = self.broadcasts.due()
+        try:
+            while True:
+                applied = self.ingest.process_inbox()
+                report.statuses += applied.statuses
+                if not applied.bodies:
+                    break
+        except Exception:  # a deadlock, say: the pass goes on; the watchdog waits for those bodies
+            log.exception("applying webhook bodies failed; they are applied again after their lease")
         self.watchdog(report)
         self.dispatch(report)
-        while True:
-            applied = self.ingest.process_inbox()
-            report.statuses += applied.statuses
-            if not applied.bodies:
-                break
         for name, job in self.jobs:
             report.extra[name] = job()
         with self.db.atomic():
@@ -106,15 +111,20 @@ class Tick:
         now = self.clock.now()
         with self.db.atomic():
             report.requeued_dispatches = ledger.requeue_stale_dispatches(self.db, now - self.dispatch_lease)
-            released = ledger.requeue_unconfirmed(self.db, now - self.reconcile_wait)
+            # A status received and not applied yet (another process may be applying it right
+            # now) may be the echo of a row about to be judged: the wait runs only until the
+            # oldest such status was received, holding rows back by at most one more wait.
+            unapplied = inbox_store.oldest(self.db)
+            until = now if unapplied is None else min(now, max(unapplied, now - self.reconcile_wait))
+            requeued, released = ledger.requeue_unconfirmed(self.db, until - self.reconcile_wait)
             cap_store.release(self.db, released)
             purge_pending(self.db, now - PENDING_KEEP)
-        report.requeued_unconfirmed = len(released)
-        if report.requeued_dispatches or released:
+        report.requeued_unconfirmed = requeued
+        if report.requeued_dispatches or requeued:
             log.warning(
                 "watchdog: %d lost dispatches and %d unconfirmed sends go back to the queue",
                 report.requeued_dispatches,
-                len(released),
+                requeued,
             )
 
     def dispatch(self, report: TickReport) -> None:

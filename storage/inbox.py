@@ -8,7 +8,7 @@ from datetime import datetime
 import peewee
 
 from storage.database import is_postgres
-from storage.fields import to_db_time
+from storage.fields import from_db_time, to_db_time
 from storage.sql import execute, fetchall, in_list, insert_rows
 
 
@@ -56,3 +56,11 @@ def done(database: peewee.Database, ids: Sequence[int]) -> None:
 def backlog(database: peewee.Database) -> int:
     row = execute(database, "SELECT COUNT(*) FROM webhook_inbox WHERE processed_at IS NULL").fetchone()
     return int(row[0])
+
+
+def oldest(database: peewee.Database) -> datetime | None:
+    """When the oldest body not applied yet was received (None when every body is applied)."""
+    row = execute(
+        database, "SELECT received_at FROM webhook_inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1"
+    ).fetchone()
+    return from_db_time(row[0]) if row else None

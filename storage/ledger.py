@@ -284,13 +284,15 @@ def requeue_stale_dispatches(database: peewee.Database, before: datetime) -> int
     return int(cursor.rowcount or 0)
 
 
-def requeue_unconfirmed(database: peewee.Database, before: datetime) -> list[tuple[int, datetime]]:
+def requeue_unconfirmed(
+    database: peewee.Database, before: datetime
+) -> tuple[int, list[tuple[int, datetime]]]:
     """Rows left ``sending`` (a crash, a timeout) with no status echo since ``before``.
 
     Their request may never have reached Meta, and no webhook carrying their id
     arrived within the reconciliation wait: they go back to the queue to be
-    sent again. Returns the (contact id, claim moment) of frequency-cap claims
-    they held, for the caller to hand back.
+    sent again. Returns how many rows moved, and the (contact id, claim moment)
+    of the frequency-cap claims they held, for the caller to hand back.
     """
     rows = fetchall(
         database,
@@ -299,7 +301,7 @@ def requeue_unconfirmed(database: peewee.Database, before: datetime) -> list[tup
         [to_db_time(before)],
     )
     if not rows:
-        return []
+        return 0, []
     pred, params = in_list(database, [r[0] for r in rows])
     moved = {
         r[0]
@@ -311,7 +313,8 @@ def requeue_unconfirmed(database: peewee.Database, before: datetime) -> list[tup
             params,
         )
     }
-    return [(r[1], at) for r in rows if r[0] in moved and (at := from_db_time(r[2])) is not None]
+    claims = [(r[1], at) for r in rows if r[0] in moved and (at := from_db_time(r[2])) is not None]
+    return len(moved), claims
 
 
 def pending_broadcasts(database: peewee.Database) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -41,6 +42,33 @@ def live_settings(database_url: str, cloud: FakeCloudApi, **overrides: Any) -> A
     }
     values.update(overrides)
     return make_settings(database_url, **values)
+
+
+def process_env(settings: Any, **extra: str) -> dict[str, str]:
+    """The environment of a ``python -m bot`` process sharing ``settings`` (database, Redis,
+    queue namespace, the fake Cloud API), without this process's own Herald variables."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WHATSAPP_", "SLACK_", "DATABASE_", "REDIS_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "QUEUE_NAMESPACE": settings.queue_namespace,
+            "WHATSAPP_TOKEN": settings.whatsapp_token.get_secret_value(),
+            "WHATSAPP_API_URL": settings.whatsapp_api_url,
+            "WHATSAPP_API_VERSION": settings.whatsapp_api_version,
+            "WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
+            "WHATSAPP_BUSINESS_ACCOUNT_ID": settings.whatsapp_business_account_id,
+            "WHATSAPP_MPS": str(settings.whatsapp_mps),
+            "WORKER_THREADS": str(settings.worker_threads),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    env.update(extra)
+    return env
 
 
 @dataclass

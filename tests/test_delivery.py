@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from engine.tick import TickReport
 from engine.whatsapp.simulate import webhook
+from storage import inbox
 from storage.models import Broadcast, Contact, OutboundMessage
 from tests.helpers import phones, seed_contacts
 from tests.live import Live
@@ -192,6 +194,25 @@ async def test_a_dropped_answer_is_reconciled_by_the_status_echo_not_resent(live
     assert counts[numbers[2]] == 2  # no echo within the wait: sent again, as documented
     funnel = await live.funnel(b["id"])
     assert (funnel["sent"], funnel["pending"]) == (4, 0)
+
+
+async def test_an_echo_stored_but_not_applied_yet_still_stops_the_resend(live: Live) -> None:
+    """The receiver stored the echo but has not applied it (another process is applying it, or
+    a deadlock left it for the retry): the watchdog waits for it instead of sending again."""
+    numbers = phones(2)
+    seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
+    live.cloud.drop(to=numbers[1])
+    b = await _broadcast(live, "thank_you", ["vip"], schedule="now")
+    await live.settle()
+    echo = [live.cloud.webhooks.status(m, "sent") for m in live.cloud.accepted if m.to == numbers[1]]
+    with live.herald.database.connection_context():
+        inbox.put(live.herald.database, [live.cloud.webhooks.body(echo)], live.clock.now())
+    live.clock.advance(minutes=11)  # past the reconciliation wait
+    await asyncio.to_thread(live.herald.in_db, live.herald.tick.watchdog, TickReport())
+    assert await asyncio.to_thread(live.herald.in_db, _states, b["id"]) == {"sent": 1, "sending": 1}
+    await live.settle()  # the echo is applied, and nothing is sent again
+    assert live.sends_to() == dict.fromkeys(numbers, 1)
+    assert (await live.funnel(b["id"]))["sent"] == 2
 
 
 async def test_pause_mid_send_stops_quickly_and_resume_sends_the_rest_once(live: Live) -> None:

@@ -9,14 +9,12 @@ must be sent exactly once, whoever wins each race.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,7 +26,7 @@ from engine.contacts import ContactRow
 from storage.models import AuditLog, Broadcast, Enrollment
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
-from tests.live import live_settings
+from tests.live import live_settings, process_env
 from tests.services import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,30 +39,6 @@ SEQUENCE = {
         {"id": "code", "type": "message", "template": "login_code", "params": ["424242", "424242"]},
     ],
 }
-
-
-def _env(settings: Any) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("WHATSAPP_", "SLACK_", "DATABASE_", "REDIS_"))
-    }
-    env.update(
-        {
-            "DATABASE_URL": settings.database_url,
-            "REDIS_URL": settings.redis_url,
-            "QUEUE_NAMESPACE": settings.queue_namespace,
-            "WHATSAPP_TOKEN": settings.whatsapp_token.get_secret_value(),
-            "WHATSAPP_API_URL": settings.whatsapp_api_url,
-            "WHATSAPP_API_VERSION": settings.whatsapp_api_version,
-            "WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
-            "WHATSAPP_BUSINESS_ACCOUNT_ID": settings.whatsapp_business_account_id,
-            "WHATSAPP_MPS": "500",
-            "WORKER_THREADS": "4",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
 
 
 @pytest.mark.slow
@@ -96,7 +70,7 @@ async def test_two_schedulers_and_two_workers_send_everything_exactly_once(
             herald.contacts.write, [ContactRow(phone=p, name="New Person") for p in newcomers], source="test"
         )
 
-        env = _env(settings)
+        env = process_env(settings, WHATSAPP_MPS="500", WORKER_THREADS="4")
         logs = tmp_path / "logs"
         logs.mkdir()
         for name, args in [

@@ -1,0 +1,473 @@
+"""A worker SIGKILLed five times during a 10,000-recipient broadcast: nobody lost, nobody doubled.
+
+Real processes on a private Redis and one database: a ``python -m bot
+scheduler`` for the whole run and, in turn, six ``python -m bot worker``
+(one process of four threads each), against the fake Cloud API in this
+process. The webhook receiver runs here too, and "Meta" posts a signed
+``sent`` status for every message the fake accepted, echoing Herald's row
+id in ``biz_opaque_callback_data``, a fraction of a second after the send.
+
+Five times, once the fake has accepted a random number of sends (in five
+increasing ranges, from a seeded generator whose seed is printed; set
+``HERALD_KILL_SEED`` to replay a run), the worker's whole process group is
+SIGKILLed: its batches die wherever they are (claimed and not sent,
+accepted by WhatsApp and not recorded, half committed, prefetched from
+Redis and not started). A new worker starts at once and takes over the
+queue, and Meta's echoes of everything it accepted arrive and are applied.
+Then what time would bring: Dramatiq hands the messages the dead worker had
+fetched and not acknowledged back to the queue (its maintenance, run with
+the heartbeat timeout at the kill), and the scheduler's watchdog runs as
+it would once the reconciliation wait has passed since the kill (its
+clock set to the kill plus the wait): what the dead worker left
+``sending`` with no echo goes back to the queue; rows the live worker
+claimed are newer than the kill and left alone.
+
+Time is moved with the engine's own pieces (its Tick and Ingest on a clock
+set forward) and Dramatiq's, never by changing their code. While a
+replacement starts, the test beats a worker heartbeat in its place, so the
+scheduler keeps queueing in Redis rather than sending itself. On
+PostgreSQL a status batch may lose a deadlock to a batch's outcomes; its
+bodies are then applied as a tick would apply them once their lease runs
+out.
+
+The template is a MARKETING one, so a row sent again also claims the
+frequency cap again (the watchdog hands back the claim of a row it
+requeues). The fake's log must show exactly one send per recipient; every
+ledger row must be sent with the wamid of that one send, the broadcast
+completed and its funnel whole. Each kill prints what it left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import peewee
+import psutil
+import pytest
+from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
+
+from bot.container import Herald, build
+from bot.web.api_templates import herald_sync
+from bot.web.app import create_app
+from engine.broker import SEND_QUEUE, BrokerLink
+from engine.ingest import INBOX_LEASE, Ingest
+from engine.tick import Tick, TickReport
+from storage import inbox
+from storage.models import Broadcast, Contact, OutboundMessage
+from tests.conftest import Api
+from tests.fakes.cloud_api import FakeCloudApi
+from tests.helpers import phones, seed_contacts
+from tests.live import live_settings, process_env
+from tests.services import PrivateRedis
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPIENTS = 10_000
+KILLS = 5
+NAMESPACE = "killtest"
+NEVER = timedelta(days=36500)  # a dispatch lease nothing outlives
+STAND_IN = "kill-test:replacement-starting"
+
+
+class _At:
+    """A clock stopped at one moment."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+class _Ahead:
+    """The wall clock, ``by`` ahead."""
+
+    def __init__(self, by: timedelta) -> None:
+        self.by = by
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.by
+
+
+async def _watchdog_after_the_wait(herald: Herald, killed: datetime) -> TickReport:
+    """The scheduler's watchdog pass as it runs when the reconciliation wait has passed since
+    the kill. Its dispatch lease is left out (Dramatiq has already handed the dead worker's
+    messages back; and by then the live worker would have consumed the queue, which here
+    it may not have yet)."""
+    wait = herald.tick.reconcile_wait
+    tick = Tick(
+        herald.database,
+        _At(killed + wait),
+        herald.broadcasts,
+        herald.dispatcher,
+        herald.ingest,
+        mps=herald.settings.whatsapp_mps,
+        reconcile_wait=wait,
+        dispatch_lease=NEVER,
+    )
+    report = TickReport()
+    await asyncio.to_thread(herald.in_db, tick.watchdog, report)
+    return report
+
+
+@dataclass
+class _Meta:
+    """Posts a ``sent`` status (with the callback echo) for each message the fake accepted."""
+
+    herald: Herald
+    cloud: FakeCloudApi
+    url: str
+    echoed: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def _post(self) -> None:
+        fresh = self.cloud.accepted[self.echoed :]
+        self.echoed += len(fresh)
+        statuses = [self.cloud.webhooks.status(m, "sent") for m in fresh]
+        answers = await self.cloud.webhooks.post_statuses(self.url, statuses, per_body=100)
+        assert set(answers) <= {200}, answers
+
+    async def run(self, every: float = 0.25) -> None:
+        while True:
+            async with self.lock:
+                await self._post()
+            await asyncio.sleep(every)
+
+    def _backlog(self) -> int:
+        return int(self.herald.in_db(inbox.backlog, self.herald.database))
+
+    @asynccontextmanager
+    async def caught_up(self) -> AsyncIterator[None]:
+        """Echo everything accepted so far and wait until it is applied; post nothing more
+        until the block ends."""
+        async with self.lock:
+            await self._post()
+            try:
+                await _until(lambda: self._backlog() == 0, 5, "the echoes to be applied")
+            except AssertionError:
+                print("a webhook body waits for its lease (its apply lost a deadlock); applying it")
+                # On PostgreSQL, applying a status batch can deadlock with a batch's outcomes (or
+                # another status batch) on the same rows; the loser's bodies wait for their lease,
+                # then a tick applies them: that tick, its clock past the lease (one more lease
+                # per try, so a body a try claimed and failed to apply is free for the next).
+                herald, tries = self.herald, 0
+                while self._backlog():
+                    tries += 1
+                    assert tries < 100, "webhook bodies that never apply"
+                    later = Ingest(
+                        herald.database,
+                        _Ahead(INBOX_LEASE * tries),
+                        herald.contacts,
+                        herald.notifier,
+                        reply=herald.ingest.reply,
+                    )
+                    with suppress(peewee.OperationalError):
+                        await asyncio.to_thread(herald.in_db, later.process_inbox)
+                    await asyncio.sleep(0.05)
+            yield
+
+
+@dataclass
+class _Kill:
+    sends: int  # sends the fake had accepted when the worker died
+    sending: int  # rows the dead worker left ``sending``
+    echoed: int  # of those, reconciled as sent by their status echo
+    resent: int  # the others: no echo came, so they go back to the queue
+
+
+class _Processes:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.started: list[subprocess.Popen[bytes]] = []
+        self.workers = 0
+
+    def start(self, name: str, *args: str, group: bool = False) -> subprocess.Popen[bytes]:
+        with (self.logs / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=group,
+            )
+        self.started.append(process)
+        return process
+
+    def worker(self) -> subprocess.Popen[bytes]:
+        """A worker in a process group of its own (the supervisor and its child)."""
+        self.workers += 1
+        return self.start(f"worker-{self.workers}", "worker", "--processes", "1", group=True)
+
+    def tails(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.logs.iterdir()))
+
+    def stop(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker supervisor and its child at once; return when both are gone."""
+    family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    assert len(family) >= 2, family  # the supervisor, its worker (and multiprocessing's tracker)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    for member in family:
+        while time.monotonic() < deadline:
+            try:
+                if member.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"worker process {member.pid} survived SIGKILL")
+
+
+async def _until(
+    check: Callable[[], Any],
+    timeout: float,
+    why: str,
+    trouble: Callable[[], str | None] = lambda: None,
+    detail: Callable[[], str] = lambda: "",
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        problem = trouble()
+        if problem:
+            raise AssertionError(problem)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {why}\n{detail()}")
+        await asyncio.sleep(0.005)
+
+
+def _sending() -> int:
+    return int(OutboundMessage.select().where(OutboundMessage.state == "sending").count())
+
+
+def _pending() -> dict[str, int]:
+    """Rows not final yet, by state."""
+    query = (
+        OutboundMessage.select(OutboundMessage.state, peewee.fn.COUNT(OutboundMessage.id))
+        .where(OutboundMessage.state.in_(("queued", "dispatched", "sending")))
+        .group_by(OutboundMessage.state)
+        .tuples()
+    )
+    return {state: int(n) for state, n in query}
+
+
+def _ledger(broadcast_id: int) -> list[tuple[str, str, str | None]]:
+    """(phone, state, wamid) of every row of the broadcast."""
+    query = (
+        OutboundMessage.select(OutboundMessage.state, OutboundMessage.wamid, Contact.phone)
+        .join(Contact)
+        .where(OutboundMessage.broadcast == broadcast_id)
+    )
+    return [(m.contact.phone, m.state, m.wamid) for m in query]
+
+
+@asynccontextmanager
+async def _standing_in(link: BrokerLink) -> AsyncIterator[None]:
+    """Beat a worker heartbeat while the replacement starts: the scheduler keeps queueing in
+    Redis (as it would on a quick restart, the dead worker's last beat being fresh) instead of
+    sending in its own process, which would make it a sender the kills never hit."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.to_thread(link.beat, STAND_IN)
+            await asyncio.sleep(2)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(link.leave, STAND_IN)
+
+
+def _requeue_messages_of_dead_workers(redis_url: str, killed: datetime) -> None:
+    """Dramatiq's recovery: messages a worker fetched and never acknowledged go back to the
+    queue once its heartbeat is older than the timeout (Herald's is 30 s) and maintenance runs
+    (by chance, on any command). Here maintenance runs at once, with the timeout reaching back
+    to the kill, so only workers silent since then count as dead."""
+    since = datetime.now(UTC) - killed
+    broker = RedisBroker(
+        url=redis_url,
+        namespace=NAMESPACE,
+        heartbeat_timeout=max(1, int(since.total_seconds() * 1000)),
+        maintenance_chance=MAINTENANCE_SCALE,
+    )
+    try:
+        for queue in (SEND_QUEUE, f"{SEND_QUEUE}.DQ"):
+            broker.do_qsize(queue)
+    finally:
+        broker.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_a_worker_killed_five_times_mid_broadcast_sends_each_recipient_exactly_once(
+    database_url: str, private_redis: PrivateRedis, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    seed = int(os.environ.get("HERALD_KILL_SEED") or random.randrange(2**32))
+    print(f"\nworker kill seed: {seed} (HERALD_KILL_SEED={seed} replays it)")
+    rng = random.Random(seed)
+    began = time.monotonic()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    async with FakeCloudApi() as cloud:
+        settings = live_settings(
+            database_url,
+            cloud,
+            redis_url=private_redis.url,
+            queue_namespace=NAMESPACE,
+            whatsapp_mps=2000,
+            worker_threads=4,
+        )
+        herald = build(settings, direct_only=True)  # the webhook receiver and the REST API
+        link = BrokerLink(private_redis.url, NAMESPACE)
+        processes = _Processes(process_env(settings), logs)
+        kills: list[_Kill] = []
+        try:
+            client = await aiohttp_client(create_app(herald))
+            api = Api(client)
+            meta = _Meta(herald, cloud, str(client.make_url("/webhooks/whatsapp")))
+            await herald_sync(herald)
+            # the scheduler decides between Redis and direct processing at its first dispatch:
+            # by then (the broadcast starts below) the first worker listens
+            worker = processes.worker()
+            scheduler = processes.start("scheduler", "scheduler")
+            numbers = phones(RECIPIENTS)
+            await asyncio.to_thread(seed_contacts, herald, [(p, ["vip"]) for p in numbers])
+            await _until(link.workers_alive, 60, "the first worker to listen")
+
+            def trouble() -> str | None:
+                for name, p in (("scheduler", scheduler), ("worker", worker)):
+                    if p.poll() is not None:
+                        return f"the {name} exited with {p.returncode}\n{processes.tails()}"
+                return None
+
+            def detail() -> str:
+                pending = herald.in_db(_pending)
+                return f"sent {len(cloud.accepted)}, pending {pending}\n{processes.tails()}"
+
+            status, b = await api.post(
+                "/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "now"}
+            )
+            assert status == 201, b
+            print(f"set-up: {time.monotonic() - began:.1f} s")
+            echoing = asyncio.create_task(meta.run())
+            try:
+                edges = [RECIPIENTS * i // (KILLS + 1) for i in range(KILLS + 1)]
+                for k in range(KILLS):
+                    target = max(rng.randint(edges[k], edges[k + 1]), len(cloud.accepted) + 100)
+                    await _until(
+                        lambda t=target: len(cloud.accepted) >= t, 60, f"{target} sends", trouble, detail
+                    )
+                    async with _standing_in(link):
+                        await asyncio.to_thread(_kill_group, worker)
+                        killed = datetime.now(UTC)
+                        sends = len(cloud.accepted)
+                        sending = await asyncio.to_thread(herald.in_db, _sending)
+                        worker = processes.worker()  # a new one at once, as a supervisor would start
+                        await asyncio.to_thread(_requeue_messages_of_dead_workers, private_redis.url, killed)
+                        await _until(
+                            lambda s=sends: len(cloud.accepted) >= s + 200,
+                            60,
+                            "the new worker",
+                            trouble,
+                            detail,
+                        )
+                    # the reconciliation wait: Meta echoes what it accepted, then the watchdog runs
+                    # as it would at the kill + the wait
+                    async with meta.caught_up():
+                        report = await _watchdog_after_the_wait(herald, killed)
+                    resent = report.requeued_unconfirmed
+                    kills.append(_Kill(sends, sending, sending - resent, resent))
+                    print(f"kill {k + 1} at {time.monotonic() - began:.1f} s: {kills[-1]}")
+
+                def finished() -> bool:
+                    return bool(herald.in_db(lambda: Broadcast.get_by_id(b["id"]).status == "completed"))
+
+                def stuck() -> str | None:
+                    if time.monotonic() - cloud.requests[-1].at < 30:
+                        return trouble()
+                    pending = herald.in_db(_pending)
+                    return f"nothing sent for 30 s with rows pending: {pending}\n{processes.tails()}"
+
+                await _until(finished, 120, "the broadcast to complete", stuck, detail)
+                await asyncio.sleep(0.5)  # what is still queued in Redis finds nothing to send
+                processes.stop()  # gracefully: work in hand finishes
+                async with meta.caught_up():
+                    pass
+            finally:
+                echoing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await echoing
+            print(f"{RECIPIENTS} recipients, {KILLS} kills: {time.monotonic() - began:.1f} s")
+
+            # the fake's log: exactly one send to each recipient, and nothing else
+            sent_to: dict[str, list[str]] = {}
+            for message in cloud.accepted:
+                assert message.template == "promo_autumn", message
+                sent_to.setdefault(message.to, []).append(message.wamid)
+            doubled = {p: w for p, w in sent_to.items() if len(w) > 1}
+            missing = sorted(set(numbers) - set(sent_to))
+            assert not doubled, f"{len(doubled)} recipients sent twice, e.g. {list(doubled.items())[:5]}"
+            assert not missing, f"{len(missing)} recipients never sent, e.g. {missing[:5]}"
+            assert len(cloud.sends()) == len(sent_to) == RECIPIENTS
+
+            # the ledger: every row sent, with the wamid of that one send
+            rows = await asyncio.to_thread(herald.in_db, _ledger, b["id"])
+            assert len(rows) == RECIPIENTS
+            states: dict[str, int] = {}
+            for phone, state, wamid in rows:
+                states[state] = states.get(state, 0) + 1
+                assert wamid == sent_to[phone][0], (phone, state, wamid, sent_to[phone])
+            assert states == {"sent": RECIPIENTS}
+            status, got = await api.get(f"/api/broadcasts/{b['id']}")
+            assert status == 200, got
+            assert (got["status"], got["audience_total"]) == ("completed", RECIPIENTS)
+            funnel = got["funnel"]
+            assert (funnel["total"], funnel["sent"], funnel["failed"], funnel["pending"]) == (
+                RECIPIENTS,
+                RECIPIENTS,
+                0,
+                0,
+            )
+            assert funnel["skipped"] == {}
+            assert funnel["sent"] + funnel["failed"] + sum(funnel["skipped"].values()) == funnel["total"]
+        finally:
+            processes.stop()
+            link.close()
+            herald.close()
+            if hasattr(herald.database, "close_all"):
+                herald.database.close_all()
+
+    # the kills hit sends in flight: rows WhatsApp had accepted and the dead worker
+    # never recorded, which only their echo kept from a second send
+    assert sum(k.echoed for k in kills) > 0, kills
+    assert "dispatch mode is now direct" not in (logs / "scheduler.log").read_text()  # workers sent all
