@@ -110,13 +110,21 @@ class Ingest:
                 events.extend(parse(body))
             except MalformedWebhook as exc:  # checked on receipt; only a hand-made row gets here
                 log.warning("inbox body %s is malformed and is dropped: %s", inbox_id, exc)
-        with self.db.atomic():
-            result = self.apply(events)
-            if result.enrollments and self.on_enrollments:
-                # in the same transaction: a status an enrollment waits for (a read, say) and its
-                # wake-up commit together, so a crash between them cannot leave it waiting for a timeout
-                self.on_enrollments(result.enrollments)
-            inbox_store.done(self.db, [i for i, _ in claimed])
+        ids = [i for i, _ in claimed]
+        try:
+            with self.db.atomic():
+                result = self.apply(events)
+                if result.enrollments and self.on_enrollments:
+                    # in the same transaction: a status an enrollment waits for (a read, say) and its
+                    # wake-up commit together, so a crash cannot leave it waiting for its timeout
+                    self.on_enrollments(result.enrollments)
+                inbox_store.done(self.db, ids)
+        except peewee.DatabaseError:
+            # a deadlock with a worker writing the same ledger rows, say: hand the bodies back so
+            # the next pass (within a second) applies them, instead of after the claim's lease
+            with self.db.atomic():
+                inbox_store.release(self.db, ids)
+            raise
         result.bodies = len(claimed)
         self.after_commit(result)
         return result

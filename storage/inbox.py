@@ -53,6 +53,13 @@ def done(database: peewee.Database, ids: Sequence[int]) -> None:
         execute(database, f"DELETE FROM webhook_inbox WHERE id {pred}", params)
 
 
+def release(database: peewee.Database, ids: Sequence[int]) -> None:
+    """Give claimed bodies back for the next processor (their apply failed and was rolled back)."""
+    if ids:
+        pred, params = in_list(database, list(ids))
+        execute(database, f"UPDATE webhook_inbox SET claimed_at = NULL WHERE id {pred}", params)
+
+
 def backlog(database: peewee.Database) -> int:
     row = execute(database, "SELECT COUNT(*) FROM webhook_inbox WHERE processed_at IS NULL").fetchone()
     return int(row[0])

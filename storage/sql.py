@@ -18,6 +18,9 @@ from psycopg2.extras import execute_values
 
 from storage.database import is_postgres
 
+# Driver errors from a raw cursor re-raised as peewee's (IntegrityError, OperationalError, ...),
+# as execute_sql does, so callers catch one family whichever path ran the statement.
+_AS_PEEWEE_ERRORS = peewee.__exception_wrapper__  # type: ignore[attr-defined]
 SQLITE_MAX_PARAMS = 30000  # SQLite >= 3.32 allows 32766 bound parameters
 
 
@@ -107,16 +110,17 @@ def insert_rows(
     tail += f" RETURNING {returning}" if returning else ""
     if is_postgres(database) and types:
         arrays = ", ".join(f"%s::{t}[]" for t in types)
-        cursor = database.cursor()
-        cursor.execute(
-            f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}){tail}",
-            [array_literal(column) for column in zip(*rows, strict=True)],
-        )
-        return list(cursor.fetchall()) if returning else []
+        with _AS_PEEWEE_ERRORS:
+            cursor = database.cursor()
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}){tail}",
+                [array_literal(column) for column in zip(*rows, strict=True)],
+            )
+            return list(cursor.fetchall()) if returning else []
     if is_postgres(database):
-        cursor = database.cursor()
         sql = f"INSERT INTO {table} ({cols}) VALUES %s{tail}"
-        result = execute_values(cursor, sql, rows, page_size=1000, fetch=bool(returning))
+        with _AS_PEEWEE_ERRORS:
+            result = execute_values(database.cursor(), sql, rows, page_size=1000, fetch=bool(returning))
         return list(result or [])
     out: list[tuple] = []
     per = max(1, SQLITE_MAX_PARAMS // len(columns))
@@ -186,10 +190,12 @@ def update_rows(
         template = None
         if casts:
             template = "(" + ", ".join(f"%s::{c}" if c else "%s" for c in casts) + ")"
-        execute_values(database.cursor(), sql, rows, template=template, page_size=1000)
+        with _AS_PEEWEE_ERRORS:
+            execute_values(database.cursor(), sql, rows, template=template, page_size=1000)
         return
     sets = ", ".join([*(f"{c} = ?" for c in columns), *fixed])
     conditions = "".join(f" AND {column} = ?" for _, column in match)
     sql = f"UPDATE {table} SET {sets} WHERE {key} = ?{extra}{conditions}"
     width = len(columns)
-    database.cursor().executemany(sql, [(*row[1 : 1 + width], row[0], *row[1 + width :]) for row in rows])
+    with _AS_PEEWEE_ERRORS:
+        database.cursor().executemany(sql, [(*row[1 : 1 + width], row[0], *row[1 + width :]) for row in rows])

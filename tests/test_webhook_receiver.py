@@ -136,3 +136,55 @@ def _inbound(live: Live, phone: str, text: str, *, wamid: str) -> bytes:
 
     item = inbound_object(wamid, phone, datetime(2026, 11, 30, 8, 1, tzinfo=UTC), text=text)
     return live.cloud.webhooks.body(messages=[item], contacts=[(phone, "Asha")])
+
+
+_FAIL_UPDATES = {  # a database that refuses every ledger update: what a deadlock victim sees
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgres": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+        " LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+_ALLOW_UPDATES = {
+    "sqlite": ["DROP TRIGGER refuse"],
+    "postgres": ["DROP TRIGGER refuse ON outbound_message", "DROP FUNCTION refuse()"],
+}
+
+
+async def test_bodies_whose_apply_fails_are_handed_back_for_the_next_pass(live: Live) -> None:
+    import peewee
+    import pytest
+
+    from storage import inbox
+    from storage.database import is_postgres
+
+    number = phones(1)[0]
+    seed_contacts(live.herald, [(number, ["vip"])])
+    await live.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+    await live.settle()
+    sent = live.cloud.accepted[0]
+    body = live.cloud.webhooks.body(live.cloud.webhooks.lifecycle(sent, until="delivered"))
+    database = live.herald.database
+    engine = "postgres" if is_postgres(database) else "sqlite"
+
+    def run(statements: list[str]) -> None:
+        with database.atomic():
+            for sql in statements:
+                database.execute_sql(sql)
+
+    live.herald.in_db(run, _FAIL_UPDATES[engine])
+    live.herald.in_db(lambda: inbox.put(database, [body], live.clock.now()))
+    with pytest.raises(peewee.DatabaseError):
+        live.herald.in_db(live.herald.ingest.process_inbox)
+    with database.connection_context():
+        row = WebhookInbox.get()
+        assert row.claimed_at is None  # handed back: the next pass takes it, not one after the lease
+        assert OutboundMessage.get().delivered_at is None
+    live.herald.in_db(run, _ALLOW_UPDATES[engine])
+    assert live.herald.in_db(live.herald.ingest.process_inbox).bodies == 1
+    with database.connection_context():
+        assert OutboundMessage.get().delivered_at is not None
+        assert WebhookInbox.select().count() == 0
