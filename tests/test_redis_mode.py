@@ -22,6 +22,7 @@ from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
 from tests.live import Live, live_settings
 from tests.services import PrivateRedis
+from tests.test_sequences import onboarding_takes_both_branches
 
 
 @contextmanager
@@ -38,6 +39,15 @@ def worker(herald: Herald, name: str = "test-worker") -> Iterator[dramatiq.Worke
     finally:
         herald.link.leave(name)
         w.stop(timeout=10_000)
+
+
+def _join(herald: Herald, w: dramatiq.Worker) -> None:
+    """Wait until the worker has run everything queued in Redis."""
+    assert herald.link is not None
+    for _ in range(2):  # a step job may queue nothing, a send may wake nothing: twice is plenty
+        for queue in (STEP_QUEUE, SEND_QUEUE):
+            herald.link.broker.join(queue, interval=10, timeout=30_000)
+        w.join()
 
 
 async def _world(
@@ -175,3 +185,25 @@ async def test_a_sequence_runs_its_steps_through_redis(shared_redis_world: Live)
     for message in world.cloud.accepted:
         counts.setdefault(message.to, []).append(message.template or "")
     assert counts == {n: ["thank_you", "login_code"] for n in numbers}
+
+
+async def test_a_seven_day_sequence_takes_both_branches_through_redis(shared_redis_world: Live) -> None:
+    """The direct-mode ONBOARDING scenario (both branches, seven days on a moved clock), every
+    step job and send run by a Dramatiq worker on real Redis."""
+    world = shared_redis_world
+    with worker(world.herald) as w:
+        assert world.herald.dispatcher.mode == REDIS
+
+        async def settle() -> None:
+            """Tick, then wait for the worker to empty its queues, until a tick finds nothing."""
+            for _ in range(40):
+                report = await world.tick()
+                assert world.herald.dispatcher.mode == REDIS
+                assert world.herald.dispatcher.busy == 0  # nothing ran here: the worker did it
+                await asyncio.to_thread(_join, world.herald, w)
+                steps = report.extra.get("sequences")
+                if not (report.dispatched or report.statuses or report.started or (steps and steps.claimed)):
+                    return
+            raise AssertionError("the tick never settled")
+
+        await onboarding_takes_both_branches(world, settle)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -60,35 +61,46 @@ def _templates_sent_to(live: Live) -> dict[str, list[str]]:
     return out
 
 
-async def _days(live: Live, days: float, *, step: timedelta = timedelta(hours=12)) -> None:
+async def _days(
+    live: Live,
+    days: float,
+    *,
+    step: timedelta = timedelta(hours=12),
+    settle: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Move the clock forward, ticking at every step, as a running scheduler would."""
     end = live.clock.now() + timedelta(days=days)
     while live.clock.now() < end:
         live.clock.advance(min(step, end - live.clock.now()))
-        await live.settle()
+        await (settle or live.settle)()
 
 
-async def test_a_seven_day_sequence_takes_both_branches_on_a_moved_clock(live: Live) -> None:
+async def onboarding_takes_both_branches(
+    live: Live, settle: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """ONBOARDING over seven days for a buyer and a browser, the clock moved and ``settle``
+    (``live.settle`` unless given) run at every step: each branch, each message once."""
+    settle = settle or live.settle
     buyer, browser = phones(2)
     seq = await _create(live)
     ids = seed_contacts(live.herald, [(buyer, []), (browser, [])])
     for contact_id in ids:
         status, _ = await live.api.post(f"/api/contacts/{contact_id}/tags", {"tags": ["new"]})
         assert status == 200
-    await live.settle()
+    await settle()
     assert _templates_sent_to(live) == {buyer: ["welcome_offer"], browser: ["welcome_offer"]}
 
-    await _days(live, 1)
+    await _days(live, 1, settle=settle)
     await live.api.post(f"/api/contacts/{ids[0]}/tags", {"tags": ["purchased"]})
-    await _days(live, 2)
+    await _days(live, 2, settle=settle)
     assert _templates_sent_to(live) == {
         buyer: ["welcome_offer", "thank_you"],
         browser: ["welcome_offer", "last_chance"],
     }
     # the browser reads nothing: after the 4-day wait and the 24 h status timeout, the follow-up goes
-    await _days(live, 4)
+    await _days(live, 4, settle=settle)
     assert _templates_sent_to(live)[browser] == ["welcome_offer", "last_chance"]
-    await _days(live, 1.5)
+    await _days(live, 1.5, settle=settle)
     assert _templates_sent_to(live)[browser] == ["welcome_offer", "last_chance", "order_update"]
 
     status, view = await live.api.get(f"/api/sequences/{seq['id']}")
@@ -99,6 +111,10 @@ async def test_a_seven_day_sequence_takes_both_branches_on_a_moved_clock(live: L
     assert steps["thanks"]["sent"] == 1
     assert steps["nudge"]["sent"] == 1
     assert steps["followup"]["sent"] == 1
+
+
+async def test_a_seven_day_sequence_takes_both_branches_on_a_moved_clock(live: Live) -> None:
+    await onboarding_takes_both_branches(live)
 
 
 async def test_a_read_status_takes_the_yes_path_as_soon_as_it_arrives(live: Live) -> None:

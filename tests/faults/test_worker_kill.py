@@ -35,6 +35,10 @@ frequency cap again (the watchdog hands back the claim of a row it
 requeues). The fake's log must show exactly one send per recipient; every
 ledger row must be sent with the wamid of that one send, the broadcast
 completed and its funnel whole. Each kill prints what it left behind.
+
+The second test does the same to a drip sequence's step jobs and the sends
+they queue (two kills, the first while the step jobs run), then runs the
+one-day delay out on a clock moved a day ahead.
 """
 
 from __future__ import annotations
@@ -61,11 +65,11 @@ from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from bot.container import Herald, build
 from bot.web.api_templates import herald_sync
 from bot.web.app import create_app
-from engine.broker import SEND_QUEUE, BrokerLink
+from engine.broker import SEND_QUEUE, STEP_QUEUE, BrokerLink
 from engine.ingest import INBOX_LEASE, Ingest
 from engine.tick import Tick, TickReport
 from storage import inbox
-from storage.models import Broadcast, Contact, OutboundMessage
+from storage.models import Broadcast, Contact, Enrollment, OutboundMessage
 from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
@@ -321,7 +325,7 @@ def _requeue_messages_of_dead_workers(redis_url: str, killed: datetime) -> None:
         maintenance_chance=MAINTENANCE_SCALE,
     )
     try:
-        for queue in (SEND_QUEUE, f"{SEND_QUEUE}.DQ"):
+        for queue in (SEND_QUEUE, f"{SEND_QUEUE}.DQ", STEP_QUEUE, f"{STEP_QUEUE}.DQ"):
             broker.do_qsize(queue)
     finally:
         broker.close()
@@ -471,3 +475,200 @@ async def test_a_worker_killed_five_times_mid_broadcast_sends_each_recipient_exa
     # never recorded, which only their echo kept from a second send
     assert sum(k.echoed for k in kills) > 0, kills
     assert "dispatch mode is now direct" not in (logs / "scheduler.log").read_text()  # workers sent all
+
+
+ENROLLED = 2_500
+DRIP = {
+    "name": "drip",
+    "trigger": {"type": "tag_added", "tag": "drip"},
+    "steps": [
+        {"id": "welcome", "type": "message", "template": "welcome_offer", "language": "en"},
+        {"id": "wait", "type": "delay", "days": 1},
+        {"id": "thanks", "type": "message", "template": "thank_you"},
+    ],
+}
+
+
+def _enrollments() -> dict[tuple[str, str | None], int]:
+    """Enrollments by (status, current step)."""
+    query = (
+        Enrollment.select(Enrollment.status, Enrollment.current_step, peewee.fn.COUNT(Enrollment.id))
+        .group_by(Enrollment.status, Enrollment.current_step)
+        .tuples()
+    )
+    return {(status, step): int(n) for status, step, n in query}
+
+
+def _rows() -> int:
+    return int(OutboundMessage.select().count())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_a_worker_killed_twice_mid_sequence_sends_each_step_exactly_once(
+    database_url: str, private_redis: PrivateRedis, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """2,500 contacts enter a drip sequence (a message, a day's wait, a message) at once; the
+    worker is SIGKILLed while it runs their step jobs (some have queued their message, others
+    not yet) and again mid-way through the sends, with the same recovery as above. Then the
+    day passes: the enrollments' timers run out on a clock moved a day ahead, and the worker
+    sends the second message. Each contact gets each step's template once, and every
+    enrollment completes."""
+    seed = int(os.environ.get("HERALD_KILL_SEED") or random.randrange(2**32))
+    print(f"\nworker kill seed: {seed} (HERALD_KILL_SEED={seed} replays it)")
+    rng = random.Random(seed)
+    began = time.monotonic()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    async with FakeCloudApi() as cloud:
+        settings = live_settings(
+            database_url,
+            cloud,
+            redis_url=private_redis.url,
+            queue_namespace=NAMESPACE,
+            whatsapp_mps=2000,
+            worker_threads=4,
+        )
+        herald = build(settings, direct_only=True)  # the webhook receiver, the REST API, enrollment
+        link = BrokerLink(private_redis.url, NAMESPACE)
+        processes = _Processes(process_env(settings), logs)
+        kills: list[_Kill] = []
+        later: Herald | None = None
+        try:
+            client = await aiohttp_client(create_app(herald))
+            api = Api(client)
+            meta = _Meta(herald, cloud, str(client.make_url("/webhooks/whatsapp")))
+            await herald_sync(herald)
+            status, seq = await api.post("/api/sequences", DRIP)
+            assert status == 201, seq
+            status, body = await api.post(f"/api/sequences/{seq['id']}/activate")
+            assert status == 200, body
+            worker = processes.worker()
+            scheduler = processes.start("scheduler", "scheduler")
+            numbers = phones(ENROLLED)
+            await _until(link.workers_alive, 60, "the first worker to listen")
+
+            def trouble() -> str | None:
+                for name, p in (("scheduler", scheduler), ("worker", worker)):
+                    if p.poll() is not None:
+                        return f"the {name} exited with {p.returncode}\n{processes.tails()}"
+                return None
+
+            def detail() -> str:
+                state = herald.in_db(lambda: (_pending(), _enrollments()))
+                return f"sent {len(cloud.accepted)}, pending/enrollments {state}\n{processes.tails()}"
+
+            # tagging them all at once enrolls them all at once: the scheduler claims them in one tick
+            await asyncio.to_thread(seed_contacts, herald, [(p, ["drip"]) for p in numbers])
+            print(f"set-up: {time.monotonic() - began:.1f} s")
+            echoing = asyncio.create_task(meta.run())
+            try:
+                # the first kill as the step jobs queue the welcome messages, the second mid-sends
+                targets = [
+                    (_rows, rng.randint(1, ENROLLED // 4), "welcome rows queued"),
+                    (lambda: len(cloud.accepted), rng.randint(ENROLLED // 3, 2 * ENROLLED // 3), "sends"),
+                ]
+                for k, (count, target, what) in enumerate(targets):
+                    await _until(
+                        lambda c=count, t=target: herald.in_db(c) >= t,
+                        60,
+                        f"{target} {what}",
+                        trouble,
+                        detail,
+                    )
+                    async with _standing_in(link):
+                        await asyncio.to_thread(_kill_group, worker)
+                        killed = datetime.now(UTC)
+                        sends = len(cloud.accepted)
+                        sending = await asyncio.to_thread(herald.in_db, _sending)
+                        at_kill = await asyncio.to_thread(herald.in_db, lambda: (_rows(), _enrollments()))
+                        worker = processes.worker()
+                        await asyncio.to_thread(_requeue_messages_of_dead_workers, private_redis.url, killed)
+                        await _until(
+                            lambda s=sends: len(cloud.accepted) >= min(s + 100, ENROLLED),
+                            60,
+                            "the new worker",
+                            trouble,
+                            detail,
+                        )
+                    async with meta.caught_up():
+                        report = await _watchdog_after_the_wait(herald, killed)
+                    resent = report.requeued_unconfirmed
+                    kills.append(_Kill(sends, sending, sending - resent, resent))
+                    print(
+                        f"kill {k + 1} at {time.monotonic() - began:.1f} s: {kills[-1]};"
+                        f" ledger rows, enrollments then: {at_kill}"
+                    )
+
+                def waiting() -> bool:
+                    return bool(herald.in_db(_enrollments) == {("active", "wait"): ENROLLED})
+
+                await _until(waiting, 60, "every enrollment to wait for its day", trouble, detail)
+                print(f"first step done: {time.monotonic() - began:.1f} s")
+
+                # a day later: the timers run out on a clock moved past the delay. The worker
+                # (on the wall clock) sends the second message and completes each enrollment.
+                later = build(
+                    settings,
+                    clock=_Ahead(timedelta(days=1, minutes=1)),
+                    direct_only=True,
+                    run_migrations=False,
+                )
+                while True:
+                    ran = await asyncio.to_thread(later.in_db, later.runner.tick)
+                    await asyncio.to_thread(later.dispatcher.drain)
+                    if ran.claimed == 0:
+                        break
+
+                def completed() -> bool:
+                    return bool(herald.in_db(_enrollments) == {("completed", None): ENROLLED})
+
+                await _until(completed, 60, "every enrollment to complete", trouble, detail)
+                await asyncio.sleep(0.5)  # what is still queued in Redis finds nothing to do
+                processes.stop()
+                async with meta.caught_up():
+                    pass
+            finally:
+                echoing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await echoing
+            print(f"{ENROLLED} enrollments, {len(kills)} kills: {time.monotonic() - began:.1f} s")
+
+            # the fake's log: each contact got the welcome, then the thanks, once each
+            sent_to: dict[str, list[str]] = {}
+            for message in cloud.accepted:
+                sent_to.setdefault(message.to, []).append(message.template or message.type)
+            wrong = {p: t for p, t in sent_to.items() if t != ["welcome_offer", "thank_you"]}
+            assert not wrong, f"{len(wrong)} contacts sent otherwise, e.g. {list(wrong.items())[:5]}"
+            assert sorted(sent_to) == numbers
+            assert len(cloud.sends()) == 2 * ENROLLED
+
+            # the ledger: one sent row per contact and step
+            states = await asyncio.to_thread(herald.in_db, _pending)
+            assert states == {}
+            rows = await asyncio.to_thread(
+                herald.in_db,
+                lambda: list(
+                    OutboundMessage.select(OutboundMessage.step_id, OutboundMessage.state, peewee.fn.COUNT(1))
+                    .group_by(OutboundMessage.step_id, OutboundMessage.state)
+                    .tuples()
+                ),
+            )
+            assert sorted(rows) == [("thanks", "sent", ENROLLED), ("welcome", "sent", ENROLLED)]
+            status, view = await api.get(f"/api/sequences/{seq['id']}")
+            assert status == 200, view
+            assert view["enrollments"] == {
+                "enrolled": ENROLLED,
+                "active": 0,
+                "completed": ENROLLED,
+                "exited": {},
+            }
+        finally:
+            processes.stop()
+            link.close()
+            for composed in (later, herald):
+                if composed is not None:
+                    composed.close()
+                    if hasattr(composed.database, "close_all"):
+                        composed.database.close_all()
+    assert "dispatch mode is now direct" not in (logs / "scheduler.log").read_text()
