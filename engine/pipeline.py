@@ -371,6 +371,7 @@ class SendPipeline:
         """Write outcomes; rows with no outcome (an exception mid-way) stay ``sending`` and
         are reconciled like a crash."""
         unused_caps = self._unused_caps(rows, out)
+        enrollments = {r.enrollment_id for r in rows if r.enrollment_id}
         with self.db.atomic():
             ledger.record(self.db, out)
             cap_store.release(self.db, unused_caps)
@@ -378,17 +379,19 @@ class SendPipeline:
                 from engine.statuses import apply_pending  # noqa: PLC0415 - avoids an import cycle
 
                 apply_pending(self.db, [w for _, w, _ in out.sent])
+            if self.on_enrollments_touched and enrollments:
+                # with the outcomes: a worker killed after this commit leaves no enrollment
+                # waiting on a message that has settled
+                self.on_enrollments_touched(enrollments)
         result.sent += len(out.sent)
         result.failed += len(out.failed)
         result.skipped += len(out.skipped)
         result.requeued += len(out.requeued)
         result.unconfirmed += len(out.ambiguous)
         result.broadcasts |= {r.broadcast_id for r in rows if r.broadcast_id}
-        result.enrollments |= {r.enrollment_id for r in rows if r.enrollment_id}
+        result.enrollments |= enrollments
         if self.on_broadcast_touched and result.broadcasts:
             self.on_broadcast_touched(result.broadcasts)
-        if self.on_enrollments_touched and result.enrollments:
-            self.on_enrollments_touched(result.enrollments)
 
     def _unused_caps(self, rows: list[ledger.Claimed], out: ledger.Outcomes) -> list[tuple[int, datetime]]:
         """Cap claims to hand back: the send failed permanently, was skipped or will be retried."""
