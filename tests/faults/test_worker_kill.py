@@ -331,15 +331,98 @@ def _requeue_messages_of_dead_workers(redis_url: str, killed: datetime) -> None:
         broker.close()
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(240)
-async def test_a_worker_killed_five_times_mid_broadcast_sends_each_recipient_exactly_once(
+class _Rig:
+    """One run: a seeded generator, the fake Cloud API, Herald in this process (the webhook
+    receiver, the REST API), the scheduler and workers as real processes, and Meta's echoes."""
+
+    def __init__(self, cloud: FakeCloudApi, herald: Herald, redis_url: str, logs: Path) -> None:
+        seed = int(os.environ.get("HERALD_KILL_SEED") or random.randrange(2**32))
+        print(f"\nworker kill seed: {seed} (HERALD_KILL_SEED={seed} replays it)")
+        self.rng = random.Random(seed)
+        self.began = time.monotonic()
+        self.cloud = cloud
+        self.herald = herald
+        self.redis_url = redis_url
+        self.logs = logs
+        self.link = BrokerLink(redis_url, NAMESPACE)
+        self.processes = _Processes(process_env(herald.settings), logs)
+        self.kills: list[_Kill] = []
+        self.state: Callable[[], object] = _pending  # what a failure message shows of the database
+        self.api: Api
+        self.meta: _Meta
+        self.scheduler: subprocess.Popen[bytes]
+        self.worker: subprocess.Popen[bytes]
+
+    def start(self) -> None:
+        """The scheduler and the first worker."""
+        self.worker = self.processes.worker()
+        self.scheduler = self.processes.start("scheduler", "scheduler")
+
+    def elapsed(self) -> str:
+        return f"{time.monotonic() - self.began:.1f} s"
+
+    def trouble(self) -> str | None:
+        for name, p in (("scheduler", self.scheduler), ("worker", self.worker)):
+            if p.poll() is not None:
+                return f"the {name} exited with {p.returncode}\n{self.processes.tails()}"
+        return None
+
+    def detail(self) -> str:
+        state = self.herald.in_db(self.state)
+        return f"sent {len(self.cloud.accepted)}, database {state}\n{self.processes.tails()}"
+
+    async def until(self, check: Callable[[], Any], timeout: float, why: str) -> None:
+        await _until(check, timeout, why, self.trouble, self.detail)
+
+    async def kill_and_replace(self, resumed: int, limit: int | None = None) -> _Kill:
+        """SIGKILL the worker, start a new one at once and wait for ``resumed`` more sends (at
+        most ``limit`` in all); then what time brings: the dead worker's queue messages back,
+        Meta's echoes applied, and the watchdog as at the end of the reconciliation wait."""
+        async with _standing_in(self.link):
+            await asyncio.to_thread(_kill_group, self.worker)
+            killed = datetime.now(UTC)
+            sends = len(self.cloud.accepted)
+            sending = await asyncio.to_thread(self.herald.in_db, _sending)
+            self.worker = self.processes.worker()  # a new one at once, as a supervisor would start
+            await asyncio.to_thread(_requeue_messages_of_dead_workers, self.redis_url, killed)
+            target = sends + resumed if limit is None else min(sends + resumed, limit)
+            await self.until(lambda: len(self.cloud.accepted) >= target, 60, "the new worker")
+        async with self.meta.caught_up():
+            report = await _watchdog_after_the_wait(self.herald, killed)
+        resent = report.requeued_unconfirmed
+        self.kills.append(_Kill(sends, sending, sending - resent, resent))
+        return self.kills[-1]
+
+    @asynccontextmanager
+    async def echoing(self) -> AsyncIterator[None]:
+        """Meta echoing every send while the block runs; all echoes applied at its end."""
+        task = asyncio.create_task(self.meta.run())
+        try:
+            yield
+            await asyncio.sleep(0.5)  # what is still queued in Redis finds nothing to do
+            self.processes.stop()  # gracefully: work in hand finishes
+            async with self.meta.caught_up():
+                pass
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    def close(self) -> None:
+        self.processes.stop()
+        self.link.close()
+        self.herald.close()
+        if hasattr(self.herald.database, "close_all"):
+            self.herald.database.close_all()
+
+    def scheduler_sent_nothing(self) -> bool:
+        return "dispatch mode is now direct" not in (self.logs / "scheduler.log").read_text()
+
+
+@asynccontextmanager
+async def _rig(
     database_url: str, private_redis: PrivateRedis, aiohttp_client: Any, tmp_path: Path
-) -> None:
-    seed = int(os.environ.get("HERALD_KILL_SEED") or random.randrange(2**32))
-    print(f"\nworker kill seed: {seed} (HERALD_KILL_SEED={seed} replays it)")
-    rng = random.Random(seed)
-    began = time.monotonic()
+) -> AsyncIterator[_Rig]:
     logs = tmp_path / "logs"
     logs.mkdir()
     async with FakeCloudApi() as cloud:
@@ -351,130 +434,91 @@ async def test_a_worker_killed_five_times_mid_broadcast_sends_each_recipient_exa
             whatsapp_mps=2000,
             worker_threads=4,
         )
-        herald = build(settings, direct_only=True)  # the webhook receiver and the REST API
-        link = BrokerLink(private_redis.url, NAMESPACE)
-        processes = _Processes(process_env(settings), logs)
-        kills: list[_Kill] = []
+        rig = _Rig(cloud, build(settings, direct_only=True), private_redis.url, logs)
         try:
-            client = await aiohttp_client(create_app(herald))
-            api = Api(client)
-            meta = _Meta(herald, cloud, str(client.make_url("/webhooks/whatsapp")))
-            await herald_sync(herald)
-            # the scheduler decides between Redis and direct processing at its first dispatch:
-            # by then (the broadcast starts below) the first worker listens
-            worker = processes.worker()
-            scheduler = processes.start("scheduler", "scheduler")
-            numbers = phones(RECIPIENTS)
-            await asyncio.to_thread(seed_contacts, herald, [(p, ["vip"]) for p in numbers])
-            await _until(link.workers_alive, 60, "the first worker to listen")
-
-            def trouble() -> str | None:
-                for name, p in (("scheduler", scheduler), ("worker", worker)):
-                    if p.poll() is not None:
-                        return f"the {name} exited with {p.returncode}\n{processes.tails()}"
-                return None
-
-            def detail() -> str:
-                pending = herald.in_db(_pending)
-                return f"sent {len(cloud.accepted)}, pending {pending}\n{processes.tails()}"
-
-            status, b = await api.post(
-                "/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "now"}
-            )
-            assert status == 201, b
-            print(f"set-up: {time.monotonic() - began:.1f} s")
-            echoing = asyncio.create_task(meta.run())
-            try:
-                edges = [RECIPIENTS * i // (KILLS + 1) for i in range(KILLS + 1)]
-                for k in range(KILLS):
-                    target = max(rng.randint(edges[k], edges[k + 1]), len(cloud.accepted) + 100)
-                    await _until(
-                        lambda t=target: len(cloud.accepted) >= t, 60, f"{target} sends", trouble, detail
-                    )
-                    async with _standing_in(link):
-                        await asyncio.to_thread(_kill_group, worker)
-                        killed = datetime.now(UTC)
-                        sends = len(cloud.accepted)
-                        sending = await asyncio.to_thread(herald.in_db, _sending)
-                        worker = processes.worker()  # a new one at once, as a supervisor would start
-                        await asyncio.to_thread(_requeue_messages_of_dead_workers, private_redis.url, killed)
-                        await _until(
-                            lambda s=sends: len(cloud.accepted) >= s + 200,
-                            60,
-                            "the new worker",
-                            trouble,
-                            detail,
-                        )
-                    # the reconciliation wait: Meta echoes what it accepted, then the watchdog runs
-                    # as it would at the kill + the wait
-                    async with meta.caught_up():
-                        report = await _watchdog_after_the_wait(herald, killed)
-                    resent = report.requeued_unconfirmed
-                    kills.append(_Kill(sends, sending, sending - resent, resent))
-                    print(f"kill {k + 1} at {time.monotonic() - began:.1f} s: {kills[-1]}")
-
-                def finished() -> bool:
-                    return bool(herald.in_db(lambda: Broadcast.get_by_id(b["id"]).status == "completed"))
-
-                def stuck() -> str | None:
-                    if time.monotonic() - cloud.requests[-1].at < 30:
-                        return trouble()
-                    pending = herald.in_db(_pending)
-                    return f"nothing sent for 30 s with rows pending: {pending}\n{processes.tails()}"
-
-                await _until(finished, 120, "the broadcast to complete", stuck, detail)
-                await asyncio.sleep(0.5)  # what is still queued in Redis finds nothing to send
-                processes.stop()  # gracefully: work in hand finishes
-                async with meta.caught_up():
-                    pass
-            finally:
-                echoing.cancel()
-                with suppress(asyncio.CancelledError):
-                    await echoing
-            print(f"{RECIPIENTS} recipients, {KILLS} kills: {time.monotonic() - began:.1f} s")
-
-            # the fake's log: exactly one send to each recipient, and nothing else
-            sent_to: dict[str, list[str]] = {}
-            for message in cloud.accepted:
-                assert message.template == "promo_autumn", message
-                sent_to.setdefault(message.to, []).append(message.wamid)
-            doubled = {p: w for p, w in sent_to.items() if len(w) > 1}
-            missing = sorted(set(numbers) - set(sent_to))
-            assert not doubled, f"{len(doubled)} recipients sent twice, e.g. {list(doubled.items())[:5]}"
-            assert not missing, f"{len(missing)} recipients never sent, e.g. {missing[:5]}"
-            assert len(cloud.sends()) == len(sent_to) == RECIPIENTS
-
-            # the ledger: every row sent, with the wamid of that one send
-            rows = await asyncio.to_thread(herald.in_db, _ledger, b["id"])
-            assert len(rows) == RECIPIENTS
-            states: dict[str, int] = {}
-            for phone, state, wamid in rows:
-                states[state] = states.get(state, 0) + 1
-                assert wamid == sent_to[phone][0], (phone, state, wamid, sent_to[phone])
-            assert states == {"sent": RECIPIENTS}
-            status, got = await api.get(f"/api/broadcasts/{b['id']}")
-            assert status == 200, got
-            assert (got["status"], got["audience_total"]) == ("completed", RECIPIENTS)
-            funnel = got["funnel"]
-            assert (funnel["total"], funnel["sent"], funnel["failed"], funnel["pending"]) == (
-                RECIPIENTS,
-                RECIPIENTS,
-                0,
-                0,
-            )
-            assert funnel["skipped"] == {}
-            assert funnel["sent"] + funnel["failed"] + sum(funnel["skipped"].values()) == funnel["total"]
+            client = await aiohttp_client(create_app(rig.herald))
+            rig.api = Api(client)
+            rig.meta = _Meta(rig.herald, cloud, str(client.make_url("/webhooks/whatsapp")))
+            await herald_sync(rig.herald)
+            yield rig
         finally:
-            processes.stop()
-            link.close()
-            herald.close()
-            if hasattr(herald.database, "close_all"):
-                herald.database.close_all()
+            rig.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_a_worker_killed_five_times_mid_broadcast_sends_each_recipient_exactly_once(
+    database_url: str, private_redis: PrivateRedis, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    async with _rig(database_url, private_redis, aiohttp_client, tmp_path) as rig:
+        herald, cloud, api = rig.herald, rig.cloud, rig.api
+        # the scheduler decides between Redis and direct processing at its first dispatch:
+        # by then (the broadcast starts below) the first worker listens
+        rig.start()
+        numbers = phones(RECIPIENTS)
+        await asyncio.to_thread(seed_contacts, herald, [(p, ["vip"]) for p in numbers])
+        await _until(rig.link.workers_alive, 60, "the first worker to listen")
+        status, b = await api.post(
+            "/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "now"}
+        )
+        assert status == 201, b
+        print(f"set-up: {rig.elapsed()}")
+        async with rig.echoing():
+            edges = [RECIPIENTS * i // (KILLS + 1) for i in range(KILLS + 1)]
+            for k in range(KILLS):
+                target = max(rig.rng.randint(edges[k], edges[k + 1]), len(cloud.accepted) + 100)
+                await rig.until(lambda t=target: len(cloud.accepted) >= t, 60, f"{target} sends")
+                kill = await rig.kill_and_replace(resumed=200)
+                print(f"kill {k + 1} at {rig.elapsed()}: {kill}")
+
+            def finished() -> bool:
+                return bool(herald.in_db(lambda: Broadcast.get_by_id(b["id"]).status == "completed"))
+
+            def stuck() -> str | None:
+                if time.monotonic() - cloud.requests[-1].at < 30:
+                    return rig.trouble()
+                pending = herald.in_db(_pending)
+                return f"nothing sent for 30 s with rows pending: {pending}\n{rig.processes.tails()}"
+
+            await _until(finished, 120, "the broadcast to complete", stuck, rig.detail)
+        print(f"{RECIPIENTS} recipients, {KILLS} kills: {rig.elapsed()}")
+
+        # the fake's log: exactly one send to each recipient, and nothing else
+        sent_to: dict[str, list[str]] = {}
+        for message in cloud.accepted:
+            assert message.template == "promo_autumn", message
+            sent_to.setdefault(message.to, []).append(message.wamid)
+        doubled = {p: w for p, w in sent_to.items() if len(w) > 1}
+        missing = sorted(set(numbers) - set(sent_to))
+        assert not doubled, f"{len(doubled)} recipients sent twice, e.g. {list(doubled.items())[:5]}"
+        assert not missing, f"{len(missing)} recipients never sent, e.g. {missing[:5]}"
+        assert len(cloud.sends()) == len(sent_to) == RECIPIENTS
+
+        # the ledger: every row sent, with the wamid of that one send
+        rows = await asyncio.to_thread(herald.in_db, _ledger, b["id"])
+        assert len(rows) == RECIPIENTS
+        states: dict[str, int] = {}
+        for phone, state, wamid in rows:
+            states[state] = states.get(state, 0) + 1
+            assert wamid == sent_to[phone][0], (phone, state, wamid, sent_to[phone])
+        assert states == {"sent": RECIPIENTS}
+        status, got = await api.get(f"/api/broadcasts/{b['id']}")
+        assert status == 200, got
+        assert (got["status"], got["audience_total"]) == ("completed", RECIPIENTS)
+        funnel = got["funnel"]
+        assert (funnel["total"], funnel["sent"], funnel["failed"], funnel["pending"]) == (
+            RECIPIENTS,
+            RECIPIENTS,
+            0,
+            0,
+        )
+        assert funnel["skipped"] == {}
+        assert funnel["sent"] + funnel["failed"] + sum(funnel["skipped"].values()) == funnel["total"]
 
     # the kills hit sends in flight: rows WhatsApp had accepted and the dead worker
     # never recorded, which only their echo kept from a second send
-    assert sum(k.echoed for k in kills) > 0, kills
-    assert "dispatch mode is now direct" not in (logs / "scheduler.log").read_text()  # workers sent all
+    assert sum(k.echoed for k in rig.kills) > 0, rig.kills
+    assert rig.scheduler_sent_nothing()  # workers sent all
 
 
 ENROLLED = 2_500
@@ -514,102 +558,45 @@ async def test_a_worker_killed_twice_mid_sequence_sends_each_step_exactly_once(
     day passes: the enrollments' timers run out on a clock moved a day ahead, and the worker
     sends the second message. Each contact gets each step's template once, and every
     enrollment completes."""
-    seed = int(os.environ.get("HERALD_KILL_SEED") or random.randrange(2**32))
-    print(f"\nworker kill seed: {seed} (HERALD_KILL_SEED={seed} replays it)")
-    rng = random.Random(seed)
-    began = time.monotonic()
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    async with FakeCloudApi() as cloud:
-        settings = live_settings(
-            database_url,
-            cloud,
-            redis_url=private_redis.url,
-            queue_namespace=NAMESPACE,
-            whatsapp_mps=2000,
-            worker_threads=4,
-        )
-        herald = build(settings, direct_only=True)  # the webhook receiver, the REST API, enrollment
-        link = BrokerLink(private_redis.url, NAMESPACE)
-        processes = _Processes(process_env(settings), logs)
-        kills: list[_Kill] = []
-        later: Herald | None = None
+    later: Herald | None = None
+    async with _rig(database_url, private_redis, aiohttp_client, tmp_path) as rig:
+        herald, cloud, api = rig.herald, rig.cloud, rig.api
+        rig.state = lambda: (_pending(), _enrollments())
         try:
-            client = await aiohttp_client(create_app(herald))
-            api = Api(client)
-            meta = _Meta(herald, cloud, str(client.make_url("/webhooks/whatsapp")))
-            await herald_sync(herald)
             status, seq = await api.post("/api/sequences", DRIP)
             assert status == 201, seq
             status, body = await api.post(f"/api/sequences/{seq['id']}/activate")
             assert status == 200, body
-            worker = processes.worker()
-            scheduler = processes.start("scheduler", "scheduler")
+            rig.start()
             numbers = phones(ENROLLED)
-            await _until(link.workers_alive, 60, "the first worker to listen")
-
-            def trouble() -> str | None:
-                for name, p in (("scheduler", scheduler), ("worker", worker)):
-                    if p.poll() is not None:
-                        return f"the {name} exited with {p.returncode}\n{processes.tails()}"
-                return None
-
-            def detail() -> str:
-                state = herald.in_db(lambda: (_pending(), _enrollments()))
-                return f"sent {len(cloud.accepted)}, pending/enrollments {state}\n{processes.tails()}"
-
+            await _until(rig.link.workers_alive, 60, "the first worker to listen")
             # tagging them all at once enrolls them all at once: the scheduler claims them in one tick
             await asyncio.to_thread(seed_contacts, herald, [(p, ["drip"]) for p in numbers])
-            print(f"set-up: {time.monotonic() - began:.1f} s")
-            echoing = asyncio.create_task(meta.run())
-            try:
+            print(f"set-up: {rig.elapsed()}")
+            async with rig.echoing():
                 # the first kill as the step jobs queue the welcome messages, the second mid-sends
                 targets = [
-                    (_rows, rng.randint(1, ENROLLED // 4), "welcome rows queued"),
-                    (lambda: len(cloud.accepted), rng.randint(ENROLLED // 3, 2 * ENROLLED // 3), "sends"),
+                    (_rows, rig.rng.randint(1, ENROLLED // 4), "welcome rows queued"),
+                    (lambda: len(cloud.accepted), rig.rng.randint(ENROLLED // 3, 2 * ENROLLED // 3), "sends"),
                 ]
                 for k, (count, target, what) in enumerate(targets):
-                    await _until(
-                        lambda c=count, t=target: herald.in_db(c) >= t,
-                        60,
-                        f"{target} {what}",
-                        trouble,
-                        detail,
-                    )
-                    async with _standing_in(link):
-                        await asyncio.to_thread(_kill_group, worker)
-                        killed = datetime.now(UTC)
-                        sends = len(cloud.accepted)
-                        sending = await asyncio.to_thread(herald.in_db, _sending)
-                        at_kill = await asyncio.to_thread(herald.in_db, lambda: (_rows(), _enrollments()))
-                        worker = processes.worker()
-                        await asyncio.to_thread(_requeue_messages_of_dead_workers, private_redis.url, killed)
-                        await _until(
-                            lambda s=sends: len(cloud.accepted) >= min(s + 100, ENROLLED),
-                            60,
-                            "the new worker",
-                            trouble,
-                            detail,
-                        )
-                    async with meta.caught_up():
-                        report = await _watchdog_after_the_wait(herald, killed)
-                    resent = report.requeued_unconfirmed
-                    kills.append(_Kill(sends, sending, sending - resent, resent))
+                    await rig.until(lambda c=count, t=target: herald.in_db(c) >= t, 60, f"{target} {what}")
+                    at_kill = await asyncio.to_thread(herald.in_db, lambda: (_rows(), _enrollments()))
+                    kill = await rig.kill_and_replace(resumed=100, limit=ENROLLED)
                     print(
-                        f"kill {k + 1} at {time.monotonic() - began:.1f} s: {kills[-1]};"
-                        f" ledger rows, enrollments then: {at_kill}"
+                        f"kill {k + 1} at {rig.elapsed()}: {kill}; ledger rows, enrollments then: {at_kill}"
                     )
 
                 def waiting() -> bool:
                     return bool(herald.in_db(_enrollments) == {("active", "wait"): ENROLLED})
 
-                await _until(waiting, 60, "every enrollment to wait for its day", trouble, detail)
-                print(f"first step done: {time.monotonic() - began:.1f} s")
+                await rig.until(waiting, 60, "every enrollment to wait for its day")
+                print(f"first step done: {rig.elapsed()}")
 
                 # a day later: the timers run out on a clock moved past the delay. The worker
                 # (on the wall clock) sends the second message and completes each enrollment.
                 later = build(
-                    settings,
+                    herald.settings,
                     clock=_Ahead(timedelta(days=1, minutes=1)),
                     direct_only=True,
                     run_migrations=False,
@@ -623,16 +610,8 @@ async def test_a_worker_killed_twice_mid_sequence_sends_each_step_exactly_once(
                 def completed() -> bool:
                     return bool(herald.in_db(_enrollments) == {("completed", None): ENROLLED})
 
-                await _until(completed, 60, "every enrollment to complete", trouble, detail)
-                await asyncio.sleep(0.5)  # what is still queued in Redis finds nothing to do
-                processes.stop()
-                async with meta.caught_up():
-                    pass
-            finally:
-                echoing.cancel()
-                with suppress(asyncio.CancelledError):
-                    await echoing
-            print(f"{ENROLLED} enrollments, {len(kills)} kills: {time.monotonic() - began:.1f} s")
+                await rig.until(completed, 60, "every enrollment to complete")
+            print(f"{ENROLLED} enrollments, {len(rig.kills)} kills: {rig.elapsed()}")
 
             # the fake's log: each contact got the welcome, then the thanks, once each
             sent_to: dict[str, list[str]] = {}
@@ -664,11 +643,8 @@ async def test_a_worker_killed_twice_mid_sequence_sends_each_step_exactly_once(
                 "exited": {},
             }
         finally:
-            processes.stop()
-            link.close()
-            for composed in (later, herald):
-                if composed is not None:
-                    composed.close()
-                    if hasattr(composed.database, "close_all"):
-                        composed.database.close_all()
-    assert "dispatch mode is now direct" not in (logs / "scheduler.log").read_text()
+            if later is not None:
+                later.close()
+                if hasattr(later.database, "close_all"):
+                    later.database.close_all()
+    assert rig.scheduler_sent_nothing()
