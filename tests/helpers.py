@@ -60,3 +60,29 @@ def seed_contacts(herald: Herald, rows: list[tuple[str, list[str]]], **kwargs: A
 def phones(n: int, start: int = 0, prefix: str = "+4479110") -> list[str]:
     """``n`` distinct valid UK mobile numbers."""
     return [f"{prefix}{start + i:05d}" for i in range(n)]
+
+
+def ledger_orphans(herald: Herald) -> list[tuple[int, str]]:
+    """Ledger rows whose broadcast, enrollment, step, contact or template is not there, or whose
+    template is not their broadcast's: (row id, what is wrong). On PostgreSQL the ledger has no
+    foreign keys (migration 0006), so scenario tests check this instead."""
+    checks = {
+        "no contact": "NOT EXISTS (SELECT 1 FROM contact c WHERE c.id = m.contact_id)",
+        "no template": "NOT EXISTS (SELECT 1 FROM template t WHERE t.id = m.template_id)",
+        "no broadcast": "m.broadcast_id IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM broadcast b WHERE b.id = m.broadcast_id)",
+        "not the broadcast's template": "EXISTS (SELECT 1 FROM broadcast b"
+        " WHERE b.id = m.broadcast_id AND b.template_id <> m.template_id)",
+        "no enrollment": "m.enrollment_id IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.id = m.enrollment_id)",
+        "not the enrollment's contact": "EXISTS (SELECT 1 FROM enrollment e"
+        " WHERE e.id = m.enrollment_id AND e.contact_id <> m.contact_id)",
+        "neither broadcast nor step": "(m.broadcast_id IS NULL) = (m.enrollment_id IS NULL)"
+        " OR (m.enrollment_id IS NOT NULL AND m.step_id IS NULL)",
+    }
+    found: list[tuple[int, str]] = []
+    with herald.database.connection_context():
+        for what, condition in checks.items():
+            cursor = herald.database.execute_sql(f"SELECT m.id FROM outbound_message m WHERE {condition}")
+            found += [(row[0], what) for row in cursor.fetchall()]
+    return found

@@ -10,9 +10,11 @@ from playhouse.test_utils import count_queries
 from bot.container import Herald
 from engine.clock import ManualClock
 from engine.notify import RecordingNotifier
+from storage import audience
+from storage import contacts as contact_store
 from storage.models import Broadcast, Contact, OutboundMessage
 from tests.conftest import Api
-from tests.helpers import phones, seed_contacts, seed_templates
+from tests.helpers import ledger_orphans, phones, seed_contacts, seed_templates
 
 
 async def _audience(api: Api, herald: Herald) -> dict[str, int]:
@@ -65,6 +67,7 @@ async def test_or_targeting_skips_opted_out_and_deleted(api: Api, herald: Herald
     with herald.database.connection_context():
         ledger = sorted(m.contact_id for m in OutboundMessage.select())
     assert ledger == sorted([people["vip"], people["gold"], people["both"]])
+    assert ledger_orphans(herald) == []
     assert started["funnel"]["total"] == 3
     assert started["funnel"]["pending"] == 3
 
@@ -109,6 +112,41 @@ async def test_preview_counts_the_frequency_cap_only_for_marketing(
     _, utility = await api.post("/api/broadcasts", {"template": "order_update", "tags": ["vip"]})
     _, preview = await api.get(f"/api/broadcasts/{utility['id']}/preview")
     assert (preview["capped"], preview["will_send"]) == (0, 4)
+
+
+async def test_the_waterfall_counts_the_same_whatever_id_ranges_it_is_cut_into(
+    herald: Herald, clock: ManualClock
+) -> None:
+    """PostgreSQL counts the waterfall range by range (``audience.WATERFALL_SPAN`` ids each);
+    ranges of 1, 2, 3 and 7 ids must add up to the one-range count, whatever falls on their
+    edges. SQLite counts in one range whatever the span."""
+    seed_templates(herald)
+    kinds = [["vip"], ["gold"], ["vip", "gold"], ["other"], []]
+    ids = seed_contacts(herald, [(p, kinds[i % 5]) for i, p in enumerate(phones(23))])
+    now = clock.now()
+    with herald.database.connection_context():
+        Contact.update(opted_in=False).where(Contact.id.in_(ids[1::4])).execute()
+        Contact.update(status="deleted").where(Contact.id.in_(ids[2::6])).execute()
+        Contact.update(last_marketing_at=now - timedelta(hours=1)).where(Contact.id.in_(ids[::3])).execute()
+        tags = list(contact_store.tag_ids(herald.database, ["vip", "gold"]).values())
+        people = list(Contact.select().where(Contact.id.in_(ids)))
+        tagged = {ids[n] for n in range(23) if n % 5 < 3}  # vip, gold or both
+        matched = [c for c in people if c.id in tagged]
+        since = now - timedelta(hours=24)
+        expected = audience.Waterfall(
+            matched=len(matched),
+            opted_out=sum(1 for c in matched if c.status == "active" and not c.opted_in),
+            deleted=sum(1 for c in matched if c.status == "deleted"),
+            capped=sum(
+                1
+                for c in matched
+                if c.status == "active" and c.opted_in and c.last_marketing_at and c.last_marketing_at > since
+            ),
+        )
+        assert min(expected) > 0  # every count is exercised
+        for span in (1, 2, 3, 7, audience.WATERFALL_SPAN):
+            assert audience.waterfall(herald.database, tags, since, span=span) == expected, span
+        assert audience.waterfall(herald.database, tags, None, span=2) == expected._replace(capped=0)
 
 
 async def test_bad_broadcasts_are_refused_with_the_reason_and_nothing_is_created(

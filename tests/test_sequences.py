@@ -13,7 +13,7 @@ import pytest
 from engine.actor import SYSTEM
 from engine.errors import Conflict
 from storage.models import Contact, Enrollment, OutboundMessage
-from tests.helpers import phones, seed_contacts
+from tests.helpers import ledger_orphans, phones, seed_contacts
 from tests.live import Live
 
 ONBOARDING: dict[str, Any] = {
@@ -111,6 +111,7 @@ async def onboarding_takes_both_branches(
     assert steps["thanks"]["sent"] == 1
     assert steps["nudge"]["sent"] == 1
     assert steps["followup"]["sent"] == 1
+    assert ledger_orphans(live.herald) == []
 
 
 async def test_a_seven_day_sequence_takes_both_branches_on_a_moved_clock(live: Live) -> None:

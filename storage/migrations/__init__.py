@@ -2,7 +2,8 @@
 
 Each migration module holds ``STATEMENTS``, a list of SQL strings where
 ``$pk``, ``$id``, ``$ts``, ``$json``, ``$bool``, ``$true``, ``$false`` and
-``$norowid`` are filled in per engine. Migrations are applied in order, each
+``$norowid`` are filled in per engine. A statement written as a pair
+``("postgresql", sql)`` or ``("sqlite", sql)`` runs on that engine only. Migrations are applied in order, each
 in its own transaction together with its row in ``schema_version``, under a
 lock so that several processes starting at once apply each step exactly once.
 Applied migrations are never edited; a change is a new step.
@@ -52,7 +53,7 @@ _DIALECTS = {
 class Migration:
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str | tuple[str, str], ...]
 
 
 def _load() -> tuple[Migration, ...]:
@@ -74,8 +75,15 @@ MIGRATIONS = _load()
 LATEST = MIGRATIONS[-1].version if MIGRATIONS else 0
 
 
-def render(statement: str, database: peewee.Database) -> str:
+def render(statement: str | tuple[str, str], database: peewee.Database) -> str | None:
+    """The statement in this engine's dialect; None when it is for the other engine."""
     dialect = "postgresql" if is_postgres(database) else "sqlite"
+    if isinstance(statement, tuple):
+        engine, statement = statement
+        if engine not in _DIALECTS:
+            raise MigrationError(f"unknown engine {engine!r}: write 'postgresql' or 'sqlite'")
+        if engine != dialect:
+            return None
     return Template(statement).substitute(_DIALECTS[dialect])
 
 
@@ -127,7 +135,9 @@ def _apply(database: peewee.Database, migration: Migration) -> bool:
             if done:
                 return False
             for statement in migration.statements:
-                database.execute_sql(render(statement, database))
+                sql = render(statement, database)
+                if sql is not None:
+                    database.execute_sql(sql)
             database.execute_sql(
                 f"INSERT INTO schema_version (version, name) VALUES ({param}, {param})",
                 (migration.version, migration.name),

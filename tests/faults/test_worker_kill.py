@@ -72,7 +72,7 @@ from storage import inbox
 from storage.models import Broadcast, Contact, Enrollment, OutboundMessage
 from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
-from tests.helpers import phones, seed_contacts
+from tests.helpers import ledger_orphans, phones, seed_contacts
 from tests.live import live_settings, process_env
 from tests.services import PrivateRedis
 
@@ -514,6 +514,7 @@ async def test_a_worker_killed_five_times_mid_broadcast_sends_each_recipient_exa
         )
         assert funnel["skipped"] == {}
         assert funnel["sent"] + funnel["failed"] + sum(funnel["skipped"].values()) == funnel["total"]
+        assert await asyncio.to_thread(ledger_orphans, herald) == []
 
     # the kills hit sends in flight: rows WhatsApp had accepted and the dead worker
     # never recorded, which only their echo kept from a second send
@@ -634,6 +635,7 @@ async def test_a_worker_killed_twice_mid_sequence_sends_each_step_exactly_once(
                 ),
             )
             assert sorted(rows) == [("thanks", "sent", ENROLLED), ("welcome", "sent", ENROLLED)]
+            assert await asyncio.to_thread(ledger_orphans, herald) == []
             status, view = await api.get(f"/api/sequences/{seq['id']}")
             assert status == 200, view
             assert view["enrollments"] == {
