@@ -9,55 +9,49 @@ import peewee
 
 from storage.database import is_postgres
 from storage.fields import from_db_time, to_db_time
-from storage.sql import execute, fetchall, in_list, insert_rows
+from storage.sql import execute, fetchall, insert_rows
 
 
 def put(database: peewee.Database, bodies: Sequence[bytes | str], now: datetime) -> None:
-    """Store bodies in one statement (the webhook's group commit)."""
+    """Store bodies in one statement (the webhook's group commit).
+
+    On PostgreSQL the rows go as two arrays unnested by the server: one
+    statement however many bodies, atomic on its own, so outside a
+    transaction it is one round trip and one commit. On SQLite the rows go in
+    multi-row VALUES statements inside one transaction.
+    """
     ts = to_db_time(now)
-    insert_rows(
-        database,
-        "webhook_inbox",
-        ("received_at", "body"),
-        [(ts, b.decode() if isinstance(b, bytes) else b) for b in bodies],
-    )
+    rows = [(ts, b.decode() if isinstance(b, bytes) else b) for b in bodies]
+    if is_postgres(database):
+        insert_rows(database, "webhook_inbox", _COLUMNS, rows, types=("timestamp", "text"))
+        return
+    with database.atomic():
+        insert_rows(database, "webhook_inbox", _COLUMNS, rows)
 
 
-def claim(
-    database: peewee.Database, now: datetime, lease_until: datetime, limit: int
-) -> list[tuple[int, str]]:
-    """Take up to ``limit`` unprocessed bodies, oldest first, for this processor.
+_COLUMNS = ("received_at", "body")
 
-    A body claimed by a processor that died is taken again once its claim is
-    older than ``lease_until``. On PostgreSQL concurrent processors skip each
-    other's rows instead of waiting.
+
+def take(database: peewee.Database, lease_until: datetime, limit: int) -> list[tuple[int, str]]:
+    """Remove and return up to ``limit`` unapplied bodies, oldest first (call inside the
+    transaction that applies them).
+
+    Taking and applying commit together: if the apply fails or the process
+    dies, the rollback puts the bodies back, and nothing is applied twice or
+    lost. A body claimed by a processor of the older, two-transaction kind
+    (``claimed_at`` set) is left to it until ``lease_until``. On PostgreSQL
+    concurrent processors skip each other's rows instead of waiting.
     """
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres(database) else ""
-    return [
-        (r[0], r[1])
-        for r in fetchall(
-            database,
-            "UPDATE webhook_inbox SET claimed_at = ? WHERE id IN ("
-            " SELECT id FROM webhook_inbox WHERE processed_at IS NULL"
-            " AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?" + lock + ")"
-            " RETURNING id, body",
-            [to_db_time(now), to_db_time(lease_until), limit],
-        )
-    ]
-
-
-def done(database: peewee.Database, ids: Sequence[int]) -> None:
-    """Forget applied bodies (statuses are idempotent, so nothing needs their history)."""
-    if ids:
-        pred, params = in_list(database, list(ids))
-        execute(database, f"DELETE FROM webhook_inbox WHERE id {pred}", params)
-
-
-def release(database: peewee.Database, ids: Sequence[int]) -> None:
-    """Give claimed bodies back for the next processor (their apply failed and was rolled back)."""
-    if ids:
-        pred, params = in_list(database, list(ids))
-        execute(database, f"UPDATE webhook_inbox SET claimed_at = NULL WHERE id {pred}", params)
+    rows = fetchall(
+        database,
+        "DELETE FROM webhook_inbox WHERE id IN ("
+        " SELECT id FROM webhook_inbox WHERE processed_at IS NULL"
+        " AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?" + lock + ")"
+        " RETURNING id, body",
+        [to_db_time(lease_until), limit],
+    )
+    return sorted((r[0], r[1]) for r in rows)
 
 
 def backlog(database: peewee.Database) -> int:

@@ -119,8 +119,7 @@ class InboxWriter:
             self._applied.set()
 
     def _store(self, bodies: list[bytes]) -> None:
-        with self.herald.database.atomic():
-            inbox.put(self.herald.database, bodies, self.herald.clock.now())
+        inbox.put(self.herald.database, bodies, self.herald.clock.now())  # durable when it returns
 
     async def _apply_forever(self) -> None:
         while True:
