@@ -97,8 +97,9 @@ class Ingest:
         self.on_enrollments = on_enrollments
         self.inbound_hooks: list[InboundHook] = []
 
-    def process_inbox(self, limit: int = 100) -> IngestResult:
-        """Apply up to ``limit`` stored bodies. Safe in several processes at once.
+    def process_inbox(self, limit: int = 100, *, ids: Sequence[int] | None = None) -> IngestResult:
+        """Apply up to ``limit`` stored bodies (with ``ids``, only those still in the inbox).
+        Safe in several processes at once.
 
         The bodies are taken from the inbox in the transaction that applies
         them: one commit, and a failed apply (a deadlock with a worker writing
@@ -106,7 +107,7 @@ class Ingest:
         """
         now = self.clock.now()
         with self.db.atomic():
-            taken = inbox_store.take(self.db, now - INBOX_LEASE, limit)
+            taken = inbox_store.take(self.db, now - INBOX_LEASE, limit, ids=ids)
             if not taken:
                 return IngestResult()
             events: list[Event] = []
