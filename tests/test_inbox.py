@@ -92,3 +92,42 @@ def test_concurrent_takers_on_postgresql_skip_each_others_bodies(herald: Herald)
             assert (mine, theirs) == (stored[:2], stored[2:])
     finally:
         other.close_all()  # type: ignore[attr-defined]
+
+
+def test_put_returns_the_ids_and_take_by_ids_takes_only_those_still_there(herald: Herald) -> None:
+    database = herald.database
+    now = herald.clock.now()
+    lease = now - timedelta(minutes=5)
+    with database.connection_context():
+        ids = inbox.put(database, _bodies(6), now)
+        stored = _stored(database)
+        assert sorted(ids) == [i for i, _ in stored]
+        with database.atomic():
+            assert inbox.take(database, lease, 10, ids=[]) == []
+            assert inbox.take(database, lease, 10, ids=[ids[4], ids[1]]) == [stored[1], stored[4]]
+            assert inbox.take(database, lease, 10, ids=[ids[1], ids[4]]) == []  # gone: taken above
+            assert inbox.take(database, lease, 2, ids=ids) == [stored[0], stored[2]]  # up to the limit
+        execute(
+            database, "UPDATE webhook_inbox SET claimed_at = ? WHERE id = ?", [to_db_time(now), stored[3][0]]
+        )
+        with database.atomic():
+            assert inbox.take(database, lease, 10, ids=ids) == [stored[5]]  # the claimed one waits
+
+
+def test_a_taker_by_ids_on_postgresql_skips_bodies_another_transaction_holds(herald: Herald) -> None:
+    database = herald.database
+    if not is_postgres(database):
+        pytest.skip("SQLite has one writer at a time: its takers queue instead")
+    now = herald.clock.now()
+    lease = now - timedelta(minutes=5)
+    other = open_database(herald.settings.database_url)
+    try:
+        with database.connection_context(), other.connection_context():
+            ids = inbox.put(database, _bodies(3), now)
+            stored = _stored(database)
+            with database.atomic():
+                assert inbox.take(database, lease, 1) == stored[:1]  # the oldest scan, still open
+                with other.atomic():
+                    assert inbox.take(other, lease, 10, ids=ids) == stored[1:]
+    finally:
+        other.close_all()  # type: ignore[attr-defined]
