@@ -244,8 +244,10 @@ class CpuMeter:
         self.database = url.rsplit("/", 1)[1] if url.startswith("postgres") else ""
 
     def snapshot(self) -> dict[str, float]:
-        """CPU seconds so far: serve, pg backends (of this database), pg background."""
-        out = {"serve": _cpu(self.server), "pg backends": 0.0, "pg background": 0.0}
+        """CPU seconds so far: serve (and its event loop's thread), pg backends (of this
+        database), pg background."""
+        loop = sum(t.user_time + t.system_time for t in self.server.threads() if t.id == self.server.pid)
+        out = {"serve": _cpu(self.server), "loop": loop, "pg backends": 0.0, "pg background": 0.0}
         if self.database:
             for process in psutil.process_iter(["name", "cmdline"]):
                 try:
@@ -263,9 +265,12 @@ class CpuMeter:
 
 def per_post(before: dict[str, float], after: dict[str, float], generator: float, posts: int) -> str:
     """CPU µs per POST of each party between two snapshots, and the generator's."""
-    used = {k: after[k] - before[k] for k in before}
-    used["generator"] = generator
-    return "CPU µs/POST: " + ", ".join(f"{k} {v / posts * 1e6:,.0f}" for k, v in used.items() if v > 0)
+    used = {k: (after[k] - before[k]) / posts * 1e6 for k in before}
+    used["generator"] = generator / posts * 1e6
+    loop = used.pop("loop")
+    parts = [f"{k} {v:,.0f}" for k, v in used.items() if v > 0]
+    parts[0] += f" (event loop {loop:,.0f}, database threads {used['serve'] - loop:,.0f})"
+    return "CPU µs/POST: " + ", ".join(parts)
 
 
 def load() -> str:
