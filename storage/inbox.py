@@ -53,16 +53,19 @@ def take(
     """
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres(database) else ""
     params: list[object] = []
-    which = ""
+    which = "processed_at IS NULL"
     if ids is not None:
         if not ids:
             return []
+        # by primary key alone: rows just stored are unprocessed, and naming processed_at lets
+        # PostgreSQL AND in its index, which holds an entry for every body deleted since the last
+        # vacuum (webhook_inbox_todo is all NULLs)
         pred, params = in_list(database, ids, pg_type="bigint")
-        which = f" id {pred} AND"
+        which = f"id {pred}"
     rows = fetchall(
         database,
         "DELETE FROM webhook_inbox WHERE id IN ("
-        f" SELECT id FROM webhook_inbox WHERE{which} processed_at IS NULL"
+        f" SELECT id FROM webhook_inbox WHERE {which}"
         " AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?" + lock + ")"
         " RETURNING id, body",
         [*params, to_db_time(lease_until), limit],
