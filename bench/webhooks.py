@@ -1,6 +1,7 @@
 """Statuses/s the webhook receiver ingests, on SQLite and PostgreSQL.
 
     python -m bench.webhooks [--posts 6000] [--batch-posts 300] [--db sqlite|postgres|both]
+                             [--client raw|aiohttp] [--runs 1]
 
 A real `python -m bot serve` runs in its own process. The ledger is seeded
 with sent messages, then this process posts Meta-format status webhooks,
@@ -9,24 +10,44 @@ signed with the app secret, 64 in flight:
 - single: one status per POST (Meta's common case), ``--posts`` of them;
 - batched: 100 statuses per POST, ``--batch-posts`` of them.
 
+This process plays Meta's part. By default (``--client raw``) it is a lean
+one: every request is built and signed before the clock starts, and sent
+as ready-made bytes over 64 persistent connections with asyncio streams on
+uvloop, reading back only the status line and the body. ``--client
+aiohttp`` posts through an ``aiohttp.ClientSession`` instead, which costs
+several times more CPU a POST; on a 2-core machine the generator competes
+with the receiver and the database for the same cores, so the lean one
+measures more of the receiver and less of the generator.
+
 Printed per database: accepted POSTs/s and statuses/s (answered 200, i.e.
-durably in the inbox), and statuses/s applied to the ledger (until the
-inbox is empty). It prints figures; it never asserts them.
+durably in the inbox), statuses/s applied to the ledger (until the inbox
+is empty), the load average, and CPU µs per POST of each process: the
+serve process, the PostgreSQL backends of the bench database, PostgreSQL's
+own background processes (WAL writer, checkpointer...; shared with anything
+else using the server) and the generator. It prints figures; it never
+asserts them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import os
+import resource
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import aiohttp
+import psutil
 
 from bench.scratch import scratch_database
 from bench.whatsapp import machine
@@ -92,8 +113,14 @@ def bodies(start: int, count: int, per_body: int, status: str) -> list[bytes]:
     return out
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+
 @contextmanager
-def server(url: str) -> Iterator[str]:
+def server(url: str) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
@@ -109,25 +136,23 @@ def server(url: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                import urllib.request
-
                 urllib.request.urlopen(base + "/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-async def post_all(base: str, payloads: list[bytes]) -> float:
-    """POST every payload (signed), IN_FLIGHT at a time; returns the seconds taken."""
-    import hashlib
-    import hmac
+def _signed(payloads: list[bytes]) -> list[tuple[bytes, str]]:
+    return [(p, "sha256=" + hmac.new(SECRET.encode(), p, hashlib.sha256).hexdigest()) for p in payloads]
 
-    signed = [(p, "sha256=" + hmac.new(SECRET.encode(), p, hashlib.sha256).hexdigest()) for p in payloads]
-    queue = iter(signed)
+
+async def post_aiohttp(base: str, payloads: list[bytes]) -> tuple[float, float]:
+    """POST every payload (signed) through aiohttp, IN_FLIGHT at a time: (seconds, CPU seconds) taken."""
+    queue = iter(_signed(payloads))
     connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -139,58 +164,185 @@ async def post_all(base: str, payloads: list[bytes]) -> float:
                     if response.status != 200:
                         raise RuntimeError(f"the receiver answered {response.status}")
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _own_cpu()
         await asyncio.gather(*[worker() for _ in range(IN_FLIGHT)])
-        return time.perf_counter() - started
+        return time.perf_counter() - started, _own_cpu() - cpu
 
 
-def applied(url: str, status_column: str) -> int:
-    database = open_database(url)
-    with database.connection_context():
-        row = execute(
-            database, f"SELECT COUNT(*) FROM outbound_message WHERE {status_column} IS NOT NULL"
-        ).fetchone()
-    if hasattr(database, "close_all"):
-        database.close_all()
+def requests(base: str, payloads: list[bytes]) -> list[bytes]:
+    """Each payload as the complete HTTP/1.1 request bytes Meta would send (signed, keep-alive)."""
+    host = urlsplit(base).netloc
+    return [
+        (
+            f"POST /webhooks/whatsapp HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"X-Hub-Signature-256: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+        for body, signature in _signed(payloads)
+    ]
+
+
+async def post_raw(base: str, payloads: list[bytes]) -> tuple[float, float]:
+    """POST every payload, IN_FLIGHT persistent connections at a time, as pre-built request bytes.
+
+    Each connection sends one request, reads its answer (status line, headers up to the blank
+    line, Content-Length bytes of body) and sends the next: what Meta's senders do, without an
+    HTTP client library's per-request work. Returns (seconds, CPU seconds) taken, building the
+    requests excluded.
+    """
+    parts = urlsplit(base)
+    prepared = requests(base, payloads)
+    queue = iter(prepared)
+    streams = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(IN_FLIGHT)]
+
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for request in queue:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError("the receiver answered " + head.split(b"\r\n", 1)[0].decode())
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+
+    started, cpu = time.perf_counter(), _own_cpu()
+    try:
+        await asyncio.gather(*[worker(r, w) for r, w in streams])
+    finally:
+        for _, writer in streams:
+            writer.close()
+    return time.perf_counter() - started, _own_cpu() - cpu
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def post_all(base: str, payloads: list[bytes], client: str) -> tuple[float, float]:
+    """(seconds, this process's CPU seconds) to POST every payload with ``client``."""
+    if client == "aiohttp":
+        return asyncio.run(post_aiohttp(base, payloads))
+    import uvloop  # only the lean client runs on it
+
+    return uvloop.run(post_raw(base, payloads))
+
+
+def _cpu(process: psutil.Process) -> float:
+    with_children = process.cpu_times()
+    return with_children.user + with_children.system
+
+
+class CpuMeter:
+    """CPU seconds used by each party to a run, from one snapshot to the next (psutil)."""
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self.server = psutil.Process(server_pid)
+        self.database = url.rsplit("/", 1)[1] if url.startswith("postgres") else ""
+
+    def snapshot(self) -> dict[str, float]:
+        """CPU seconds so far: serve (and its event loop's thread), pg backends (of this
+        database), pg background."""
+        loop = sum(t.user_time + t.system_time for t in self.server.threads() if t.id == self.server.pid)
+        out = {"serve": _cpu(self.server), "loop": loop, "pg backends": 0.0, "pg background": 0.0}
+        if self.database:
+            for process in psutil.process_iter(["name", "cmdline"]):
+                try:
+                    command = " ".join(process.info["cmdline"] or ())
+                    if not command.startswith("postgres:"):
+                        continue
+                    if f" {self.database} " in command:
+                        out["pg backends"] += _cpu(process)
+                    elif not any(c.isdigit() for c in command.rsplit(":", 1)[-1]):
+                        out["pg background"] += _cpu(process)  # walwriter, checkpointer: no client address
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+        return out
+
+
+def per_post(before: dict[str, float], after: dict[str, float], generator: float, posts: int) -> str:
+    """CPU µs per POST of each party between two snapshots, and the generator's."""
+    used = {k: (after[k] - before[k]) / posts * 1e6 for k in before}
+    used["generator"] = generator / posts * 1e6
+    loop = used.pop("loop")
+    parts = [f"{k} {v:,.0f}" for k, v in used.items() if v > 0]
+    parts[0] += f" (event loop {loop:,.0f}, database threads {used['serve'] - loop:,.0f})"
+    return "CPU µs/POST: " + ", ".join(parts)
+
+
+def load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def applied(database: object, status_column: str) -> int:
+    row = execute(
+        database,  # type: ignore[arg-type]
+        f"SELECT COUNT(*) FROM outbound_message WHERE {status_column} IS NOT NULL",
+    ).fetchone()
     return int(row[0])
 
 
 def wait_applied(url: str, column: str, expected: int, started: float) -> float:
-    while applied(url, column) < expected:
-        if time.perf_counter() - started > 600:
-            raise RuntimeError("statuses were not applied within 10 minutes")
-        time.sleep(0.1)
+    """Seconds from ``started`` until ``expected`` rows have ``column`` set (one connection, polled)."""
+    database = open_database(url)
+    try:
+        with database.connection_context():
+            while applied(database, column) < expected:
+                if time.perf_counter() - started > 600:
+                    raise RuntimeError("statuses were not applied within 10 minutes")
+                time.sleep(0.05)
+    finally:
+        if hasattr(database, "close_all"):
+            database.close_all()
     return time.perf_counter() - started
 
 
-def run(url: str, name: str, posts: int, batch_posts: int) -> None:
+def run(url: str, name: str, posts: int, batch_posts: int, client: str = "raw") -> None:
     seed(url, posts + batch_posts * 100)
-    with server(url) as base:
+    with server(url) as serve:
+        meter = CpuMeter(serve.pid, url)
         single = bodies(0, posts, 1, "delivered")
+        before = meter.snapshot()
         started = time.perf_counter()
-        seconds = asyncio.run(post_all(base, single))
+        seconds, generator = post_all(serve.base, single, client)
         done = wait_applied(url, "delivered_at", posts, started)
+        after = meter.snapshot()
         print(
             f"{name:<10} single: {posts / seconds:>8,.0f} POSTs/s accepted"
-            f" ({posts / done:,.0f} statuses/s applied)"
+            f" ({posts / done:,.0f} statuses/s applied)  [{load()}]"
         )
+        print(f"{'':<10}   {per_post(before, after, generator, posts)}")
         batched = bodies(posts, batch_posts, 100, "delivered")
+        before = meter.snapshot()
         started = time.perf_counter()
-        seconds = asyncio.run(post_all(base, batched))
+        seconds, generator = post_all(serve.base, batched, client)
         total = posts + batch_posts * 100
         done = wait_applied(url, "delivered_at", total, started)
+        after = meter.snapshot()
         print(
             f"{name:<10} batched: {batch_posts * 100 / seconds:>7,.0f} statuses/s accepted"
             f" in {batch_posts / seconds:,.0f} POSTs/s ({batch_posts * 100 / done:,.0f} statuses/s applied)"
+            f"  [{load()}]"
         )
+        print(f"{'':<10}   {per_post(before, after, generator, batch_posts)}")
 
 
-def run_databases(db: str, posts: int, batch_posts: int) -> None:
+def run_databases(db: str, posts: int, batch_posts: int, client: str = "raw") -> None:
     """The receiver's figures on SQLite, PostgreSQL (a scratch database) or both."""
+    print(f"generator: {CLIENTS[client]}")
     for engine in ("sqlite", "postgres"):
         if db in (engine, "both"):
             with scratch_database(engine, "webhooks") as url:
-                run(url, "postgresql" if engine == "postgres" else engine, posts, batch_posts)
+                run(url, "postgresql" if engine == "postgres" else engine, posts, batch_posts, client)
+
+
+CLIENTS = {
+    "raw": "pre-built signed requests over 64 keep-alive connections (asyncio streams, uvloop)",
+    "aiohttp": "aiohttp.ClientSession, 64 connections",
+}
 
 
 def main() -> None:
@@ -198,11 +350,14 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=6000)
     parser.add_argument("--batch-posts", type=int, default=300)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="raw", help="the load generator")
+    parser.add_argument("--runs", type=int, default=1, help="repeat the whole measurement")
     args = parser.parse_args()
     for line in machine():
         print(line)
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    run_databases(args.db, args.posts, args.batch_posts)
+    for _ in range(args.runs):
+        run_databases(args.db, args.posts, args.batch_posts, args.client)
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 

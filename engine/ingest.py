@@ -97,35 +97,31 @@ class Ingest:
         self.on_enrollments = on_enrollments
         self.inbound_hooks: list[InboundHook] = []
 
-    def process_inbox(self, limit: int = 100) -> IngestResult:
-        """Apply up to ``limit`` stored bodies. Safe in several processes at once."""
+    def process_inbox(self, limit: int = 100, *, ids: Sequence[int] | None = None) -> IngestResult:
+        """Apply up to ``limit`` stored bodies (with ``ids``, only those still in the inbox).
+        Safe in several processes at once.
+
+        The bodies are taken from the inbox in the transaction that applies
+        them: one commit, and a failed apply (a deadlock with a worker writing
+        the same ledger rows, say) leaves them in the inbox for the next pass.
+        """
         now = self.clock.now()
         with self.db.atomic():
-            claimed = sorted(inbox_store.claim(self.db, now, now - INBOX_LEASE, limit))
-        if not claimed:
-            return IngestResult()
-        events: list[Event] = []
-        for inbox_id, body in claimed:
-            try:
-                events.extend(parse(body))
-            except MalformedWebhook as exc:  # checked on receipt; only a hand-made row gets here
-                log.warning("inbox body %s is malformed and is dropped: %s", inbox_id, exc)
-        ids = [i for i, _ in claimed]
-        try:
-            with self.db.atomic():
-                result = self.apply(events)
-                if result.enrollments and self.on_enrollments:
-                    # in the same transaction: a status an enrollment waits for (a read, say) and its
-                    # wake-up commit together, so a crash cannot leave it waiting for its timeout
-                    self.on_enrollments(result.enrollments)
-                inbox_store.done(self.db, ids)
-        except peewee.DatabaseError:
-            # a deadlock with a worker writing the same ledger rows, say: hand the bodies back so
-            # the next pass (within a second) applies them, instead of after the claim's lease
-            with self.db.atomic():
-                inbox_store.release(self.db, ids)
-            raise
-        result.bodies = len(claimed)
+            taken = inbox_store.take(self.db, now - INBOX_LEASE, limit, ids=ids)
+            if not taken:
+                return IngestResult()
+            events: list[Event] = []
+            for inbox_id, body in taken:
+                try:
+                    events.extend(parse(body))
+                except MalformedWebhook as exc:  # checked on receipt; only a hand-made row gets here
+                    log.warning("inbox body %s is malformed and is dropped: %s", inbox_id, exc)
+            result = self.apply(events)
+            if result.enrollments and self.on_enrollments:
+                # in the same transaction: a status an enrollment waits for (a read, say) and its
+                # wake-up commit together, so a crash cannot leave it waiting for its timeout
+                self.on_enrollments(result.enrollments)
+        result.bodies = len(taken)
         self.after_commit(result)
         return result
 

@@ -97,7 +97,7 @@ class Tick:
                 if not applied.bodies:
                     break
         except Exception:  # a deadlock, say: the pass goes on; the watchdog waits for those bodies
-            log.exception("applying webhook bodies failed; they are applied again after their lease")
+            log.exception("applying webhook bodies failed; they stay in the inbox for the next pass")
         self.watchdog(report)
         self.dispatch(report)
         for name, job in self.jobs:

@@ -144,6 +144,8 @@ def array_literal(values: Iterable[Any]) -> str:
     for value in values:
         if value is None:
             out.append("NULL")
+        elif type(value) is str:  # the common case first: a webhook body, a wamid
+            out.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
         elif isinstance(value, bool):
             out.append("t" if value else "f")
         elif isinstance(value, int):
@@ -165,6 +167,7 @@ def update_rows(
     literals: dict[str, str] | None = None,
     where: str = "",
     match: Sequence[tuple[str, str]] = (),
+    arrays: bool = False,
 ) -> None:
     """``UPDATE table SET col = value ... WHERE key = row[0]`` for every row.
 
@@ -177,11 +180,35 @@ def update_rows(
     VALUES list of NULLs is otherwise typed as text). ``match`` pairs (value
     name, table column) add per-row conditions: each row then ends with those
     values, and only rows whose column still equals them are updated.
+
+    ``arrays`` (PostgreSQL, with ``casts``) sends the rows as one array per
+    column, unnested by the server, and names the keys once more as an
+    array the primary key index can look up: one short statement however
+    many rows, cheaper to build and to parse than a VALUES list, and a plan
+    that reads only the rows updated (joined to a VALUES list, a table of a
+    few tens of thousands of rows is read whole, for a hash join).
     """
     if not rows:
         return
     fixed = [f"{c} = {expr}" for c, expr in (literals or {}).items()]
     extra = f" AND {where}" if where else ""
+    if is_postgres(database) and arrays:
+        fields = [key, *columns, *(name for name, _ in match)]
+        if len(casts) != len(fields):
+            raise ValueError(f"arrays needs a cast for each of {', '.join(fields)}")
+        extra += "".join(f" AND {table}.{column} = v.{name}" for name, column in match)
+        sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])
+        unnest = ", ".join(f"%s::{c}[]" for c in casts)
+        sql = (
+            f"UPDATE {table} SET {sets} FROM unnest({unnest}) AS v({', '.join(fields)})"
+            f" WHERE {table}.{key} = v.{key} AND {table}.{key} = ANY(%s::{casts[0]}[]){extra}"
+        )
+        columns_of_rows = list(zip(*rows, strict=True))
+        with _AS_PEEWEE_ERRORS:
+            database.cursor().execute(
+                sql, [*(array_literal(c) for c in columns_of_rows), array_literal(columns_of_rows[0])]
+            )
+        return
     if is_postgres(database):
         extra += "".join(f" AND {table}.{column} = v.{name}" for name, column in match)
         sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])

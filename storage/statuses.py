@@ -69,12 +69,12 @@ def rows_for(database: peewee.Database, *, wamids: Sequence[str], ids: Sequence[
     """Ledger rows by wamid or by Herald id (two indexed lookups)."""
     found: dict[int, Row] = {}
     if wamids:
-        pred, params = in_list(database, sorted(set(wamids)))
+        pred, params = in_list(database, sorted(set(wamids)), pg_type="text")
         for r in fetchall(database, f"SELECT {_COLUMNS} FROM outbound_message WHERE wamid {pred}", params):
             found[r[0]] = _row(r)
     missing = sorted(set(ids) - set(found))
     if missing:
-        pred, params = in_list(database, missing)
+        pred, params = in_list(database, missing, pg_type="bigint")
         for r in fetchall(database, f"SELECT {_COLUMNS} FROM outbound_message WHERE id {pred}", params):
             found[r[0]] = _row(r)
     return found
@@ -124,6 +124,7 @@ def write(database: peewee.Database, rows: Sequence[Row]) -> None:
             "text",
         ),
         literals={"batch": "NULL"},
+        arrays=True,
     )
 
 

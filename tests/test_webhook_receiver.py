@@ -188,3 +188,48 @@ async def test_bodies_whose_apply_fails_are_handed_back_for_the_next_pass(live: 
     with database.connection_context():
         assert OutboundMessage.get().delivered_at is not None
         assert WebhookInbox.select().count() == 0
+
+
+async def test_on_postgresql_a_delivery_is_answered_while_an_apply_waits_for_a_ledger_lock(
+    live: Live,
+) -> None:
+    """The group commit and the apply run on two connections at once: a 200 never waits for an
+    apply (here one blocked by a worker's lock on the ledger row), yet nothing is lost."""
+    import asyncio
+
+    import pytest
+
+    from storage.database import is_postgres, open_database
+
+    if not is_postgres(live.herald.database):
+        pytest.skip("on SQLite writing and applying take turns (one writer at a time)")
+    seed_contacts(live.herald, [(phones(1)[0], ["vip"])])
+    await live.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+    await live.settle()
+    sent = live.cloud.accepted[0]
+    hooks = live.cloud.webhooks
+    worker = open_database(live.herald.settings.database_url)  # a worker holding the ledger row
+    try:
+        with worker.connection_context():
+            worker.execute_sql("BEGIN")
+            worker.execute_sql("SELECT id FROM outbound_message FOR UPDATE")
+            assert (
+                await hooks.post_webhook(live.webhook_url, hooks.body([hooks.status(sent, "delivered")]))
+                == 200
+            )
+            await live.eventually(
+                lambda: live.herald.database.execute_sql(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                ).fetchone()[0]
+            )  # the apply is waiting for the row
+            read = hooks.body([hooks.status(sent, "read")])
+            assert await asyncio.wait_for(hooks.post_webhook(live.webhook_url, read), timeout=5) == 200
+            assert OutboundMessage.get().delivered_at is None
+            worker.execute_sql("ROLLBACK")
+    finally:
+        worker.close_all()  # type: ignore[attr-defined]
+    await live.eventually(lambda: OutboundMessage.get().read_at is not None)
+    await live.eventually(lambda: WebhookInbox.select().count() == 0)
+    with live.herald.database.connection_context():
+        row = OutboundMessage.get()
+        assert row.delivered_at is not None
