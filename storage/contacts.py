@@ -151,6 +151,12 @@ def link_tags(
 ) -> list[tuple[int, int]]:
     """Link (contact_id, tag_id) pairs; returns only the pairs that were new.
 
+    On PostgreSQL contact_tag has no foreign keys (migration 0007: they cost
+    two parent look-ups and a row lock per link). The ids must name rows that
+    exist: contacts this transaction inserted or read, tags from
+    ``ensure_tags`` or ``tag_ids``. Contacts and tags are never deleted, so a
+    link made this way stays valid.
+
     ``fresh`` names contacts inserted by this transaction: they cannot have
     links yet (no other transaction sees them), so theirs are inserted
     without the conflict check, which costs the server a speculative insert

@@ -86,3 +86,15 @@ def ledger_orphans(herald: Herald) -> list[tuple[int, str]]:
             cursor = herald.database.execute_sql(f"SELECT m.id FROM outbound_message m WHERE {condition}")
             found += [(row[0], what) for row in cursor.fetchall()]
     return found
+
+
+def tag_link_orphans(herald: Herald) -> list[tuple[int, int]]:
+    """(contact_id, tag_id) links whose contact or tag is not there. On PostgreSQL contact_tag has
+    no foreign keys (migration 0007), so the import and tagging tests check this instead."""
+    with herald.database.connection_context():
+        cursor = herald.database.execute_sql(
+            "SELECT ct.contact_id, ct.tag_id FROM contact_tag ct"
+            " WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE c.id = ct.contact_id)"
+            " OR NOT EXISTS (SELECT 1 FROM tag t WHERE t.id = ct.tag_id)"
+        )
+        return [(row[0], row[1]) for row in cursor.fetchall()]

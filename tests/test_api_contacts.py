@@ -15,6 +15,7 @@ from engine.importer import MAX_REPORTED, Importer
 from storage.database import is_postgres
 from storage.models import AuditLog, Contact, ContactTag, Tag
 from tests.conftest import Api
+from tests.helpers import tag_link_orphans
 
 
 def _snapshot(herald: Herald) -> tuple[Any, ...]:
@@ -177,6 +178,7 @@ async def test_csv_import_reports_accepted_updated_and_rejected_lines(api: Api, 
     assert by_phone["+919812345678"]["name"] == "Asha, the first"
     assert by_phone["+919812345678"]["tags"] == ["gold", "vip"]
     assert len(seen.of(ContactCreated)) == 1
+    assert tag_link_orphans(herald) == []
 
 
 async def test_csv_import_rejects_undecodable_lines_and_keeps_the_rest(api: Api) -> None:
@@ -227,6 +229,7 @@ def test_an_import_lists_the_first_rejects_in_line_order_and_counts_them_all(her
     expected = [i + 2 for i in range(2400) if i % 2 or i % 10 == 4][:MAX_REPORTED]
     assert listed == expected
     assert "was deleted" in report.rejected[2]["reason"]  # line 6: row 4
+    assert tag_link_orphans(herald) == []
 
 
 def test_an_error_while_reading_stops_the_import_where_it_was(herald: Herald) -> None:

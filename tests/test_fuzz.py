@@ -16,6 +16,7 @@ from engine.phones import normalize_phone
 from engine.whatsapp.errors import MalformedWebhook
 from engine.whatsapp.webhook import parse
 from storage.models import Contact
+from tests.helpers import tag_link_orphans
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 JSON = st.recursive(
@@ -124,3 +125,4 @@ def test_importing_garbage_never_fails_the_import_and_keeps_only_valid_numbers(
     assert report.accepted + report.updated + report.rejected_total <= len(lines)
     phones: list[Any] = herald.in_db(lambda: [c.phone for c in Contact.select()])
     assert all(E164.fullmatch(p) for p in phones)
+    assert tag_link_orphans(herald) == []

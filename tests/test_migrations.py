@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
+import peewee
 import pytest
 
 from storage.database import is_postgres, open_database
@@ -101,3 +103,72 @@ def test_models_bind_and_query_on_a_fresh_schema(empty_url: str) -> None:
     with database.connection_context():
         for model in ALL_MODELS:
             assert model.select().count() == 0
+
+
+def test_contact_tag_keeps_its_links_key_and_index_and_loses_its_foreign_keys_on_postgres(
+    empty_url: str,
+) -> None:
+    """The step that drops contact_tag's foreign keys (PostgreSQL only) keeps every link."""
+    step = next(m for m in MIGRATIONS if m.name == "contact_tag_without_foreign_keys")
+    database = _open(empty_url)
+    migrate(database, target=step.version - 1)
+    p = "%s" if is_postgres(database) else "?"
+    at = "2026-01-01 00:00:00"
+    with database.connection_context():
+        database.execute_sql(
+            f"INSERT INTO contact (phone, created_at, updated_at) VALUES ({p}, {p}, {p}), ({p}, {p}, {p})",
+            ("+919812345678", at, at, "+919812345679", at, at),
+        )
+        database.execute_sql(
+            f"INSERT INTO tag (name, created_at) VALUES ('vip', {p}), ('new', {p})", (at, at)
+        )
+        database.execute_sql(
+            "INSERT INTO contact_tag (contact_id, tag_id, created_at)"
+            f" SELECT c.id, t.id, {p} FROM contact c CROSS JOIN tag t",
+            (at,),
+        )
+    assert migrate(database, target=step.version) == [step.version]
+    with database.connection_context():
+        links = database.execute_sql(
+            "SELECT c.phone, t.name FROM contact_tag ct"
+            " JOIN contact c ON c.id = ct.contact_id JOIN tag t ON t.id = ct.tag_id ORDER BY 1, 2"
+        ).fetchall()
+        assert links == [
+            ("+919812345678", "new"),
+            ("+919812345678", "vip"),
+            ("+919812345679", "new"),
+            ("+919812345679", "vip"),
+        ]
+        if is_postgres(database):
+            keys = database.execute_sql(
+                "SELECT contype, count(*) FROM pg_constraint WHERE conrelid = 'contact_tag'::regclass"
+                " GROUP BY contype"
+            ).fetchall()
+            assert dict(keys) == {"p": 1}
+        else:  # SQLite keeps its (cheap) foreign keys
+            keys = database.execute_sql("PRAGMA foreign_key_list(contact_tag)").fetchall()
+            assert sorted(row[2] for row in keys) == ["contact", "tag"]
+        assert "contact_tag_by_tag" in {index.name for index in database.get_indexes("contact_tag")}
+        with pytest.raises(peewee.IntegrityError), database.atomic():  # the key still holds
+            database.execute_sql(
+                "INSERT INTO contact_tag (contact_id, tag_id, created_at)"
+                " SELECT contact_id, tag_id, created_at FROM contact_tag LIMIT 1"
+            )
+
+
+def test_no_code_deletes_contacts_or_tags() -> None:
+    """contact_tag has no foreign keys on PostgreSQL (m0007): its links stay valid because
+    contacts and tags are never deleted (a contact is soft-deleted through ``status``). A hard
+    delete needs the links deleted in the same transaction, and this test changed with it."""
+    root = Path(__file__).resolve().parents[1]
+    deletes = re.compile(
+        r"DELETE\s+FROM\s+\"?(contact|tag)\b(?!_)|\b(Contact|Tag)\.(delete|delete_by_id)\(|TRUNCATE\b",
+        re.IGNORECASE,
+    )
+    found = [
+        f"{path.relative_to(root)}: {match[0]}"
+        for folder in ("bot", "engine", "storage")
+        for path in sorted((root / folder).rglob("*.py"))
+        for match in deletes.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
