@@ -56,17 +56,16 @@ def insert_contacts(
     """Insert ``(phone, name, opted_in, attributes)`` rows; a phone that already
     exists (a concurrent insert) is skipped. Returns phone → id for rows inserted."""
     ts = bind_time(database, now)
-    values = [
-        (phone, name, opted_in, orjson.dumps(attrs).decode(), ts, ts) for phone, name, opted_in, attrs in rows
-    ]
+    values = [(phone, name, opted_in, orjson.dumps(attrs).decode()) for phone, name, opted_in, attrs in rows]
     inserted = insert_rows(
         database,
         "contact",
-        ("phone", "name", "opted_in", "attributes", "created_at", "updated_at"),
+        ("phone", "name", "opted_in", "attributes"),
         values,
         conflict="ON CONFLICT (phone) DO NOTHING",
         returning="id, phone",
-        types=("text", "text", "boolean", "text", "timestamp", "timestamp"),
+        types=("text", "text", "boolean", "text"),
+        constants={"created_at": ts, "updated_at": ts},
     )
     return {phone: cid for cid, phone in inserted}
 
@@ -162,13 +161,13 @@ def link_tags(
     without the conflict check, which costs the server a speculative insert
     per row.
     """
-    ts = bind_time(database, now)
+    at = {"created_at": bind_time(database, now)}
     unique = sorted(set(pairs))
-    known = [(cid, tid, ts) for cid, tid in unique if cid not in fresh]
-    new = [(cid, tid, ts) for cid, tid in unique if cid in fresh]
-    columns = ("contact_id", "tag_id", "created_at")
-    types = ("bigint", "bigint", "timestamp")
-    insert_rows(database, "contact_tag", columns, new, types=types)
+    known = [pair for pair in unique if pair[0] not in fresh]
+    new = [pair for pair in unique if pair[0] in fresh]
+    columns = ("contact_id", "tag_id")
+    types = ("bigint", "bigint")
+    insert_rows(database, "contact_tag", columns, new, types=types, constants=at)
     linked = insert_rows(
         database,
         "contact_tag",
@@ -177,8 +176,9 @@ def link_tags(
         conflict="ON CONFLICT (contact_id, tag_id) DO NOTHING",
         returning="contact_id, tag_id",
         types=types,
+        constants=at,
     )
-    return [(cid, tid) for cid, tid, _ in new] + [(cid, tid) for cid, tid in linked]
+    return new + [(cid, tid) for cid, tid in linked]
 
 
 def unlink_tag(database: peewee.Database, contact_id: int, tag_id: int) -> bool:
