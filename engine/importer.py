@@ -9,8 +9,10 @@ any other column becomes a contact attribute (a template variable).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import gc
 import queue
 import re
 import threading
@@ -224,6 +226,29 @@ class _Reader:
             self._put(exc)
 
 
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Keep the objects that were alive before the import out of the cyclic collector's scans.
+
+    An import allocates millions of short-lived objects; every so often the
+    collector also scans the oldest generation, which is the whole process
+    (peewee, the app, the phone metadata). That was ~6 µs of the importer's
+    ~22 µs CPU a row. ``gc.freeze`` parks those objects (they are still
+    freed by reference counting; only cycles among them wait) until the
+    import ends, when ``gc.unfreeze`` hands them back. When something is
+    frozen already (another import running, or the host's own use of
+    ``gc.freeze``), it is left as it is.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class Importer:
     def __init__(self, contacts: Contacts, *, chunk_rows: int = CHUNK_ROWS) -> None:
         self.contacts = contacts
@@ -237,7 +262,11 @@ class Importer:
         the database's work.
         """
         report = ImportReport()
-        with sqlite_cache(self.contacts.db, SQLITE_CACHE_KIB), _Reader(lines, self.chunk_rows) as chunks:
+        with (
+            sqlite_cache(self.contacts.db, SQLITE_CACHE_KIB),
+            _older_objects_frozen(),
+            _Reader(lines, self.chunk_rows) as chunks,
+        ):
             for chunk in chunks:
                 self._flush(chunk, report)
         return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -246,6 +247,7 @@ def test_an_error_while_reading_stops_the_import_where_it_was(herald: Herald) ->
     )
     with pytest.raises(BodyTooLarge):
         herald.in_db(Importer(herald.contacts, chunk_rows=4).run, lines())
+    assert gc.get_freeze_count() == 0  # the objects parked for the import's duration are handed back
     # the import's smaller SQLite page cache is given back (PostgreSQL has no such pragma)
     if not is_postgres(herald.database):
         assert herald.in_db(lambda: herald.database.execute_sql("PRAGMA cache_size").fetchone()) == cache
