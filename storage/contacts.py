@@ -66,19 +66,36 @@ def insert_contacts(
     database: peewee.Database, rows: Sequence[tuple[str, str, bool, dict[str, Any]]], now: datetime
 ) -> dict[str, int]:
     """Insert ``(phone, name, opted_in, attributes)`` rows; a phone that already
-    exists (a concurrent insert) is skipped. Returns phone → id for rows inserted."""
+    exists (a concurrent insert) is skipped. Returns phone → id for rows inserted.
+
+    The caller has just looked the phones up in this transaction, so a plain
+    insert is tried first, under a savepoint: ``ON CONFLICT`` makes
+    PostgreSQL insert speculatively (a check, then a confirmation record a
+    row: ~1.5 of its ~5 µs). Only when another writer got there in between
+    is the chunk inserted again with ``ON CONFLICT (phone) DO NOTHING``.
+    """
+    if not rows:
+        return {}
     ts = bind_time(database, now)
     values = [(phone, name, opted_in, orjson.dumps(attrs).decode()) for phone, name, opted_in, attrs in rows]
-    inserted = insert_rows(
-        database,
-        "contact",
-        ("phone", "name", "opted_in", "attributes"),
-        values,
-        conflict="ON CONFLICT (phone) DO NOTHING",
-        returning="id, phone",
-        types=("text", "text", "boolean", "text"),
-        constants={"created_at": ts, "updated_at": ts},
-    )
+
+    def insert(conflict: str) -> list[tuple]:
+        return insert_rows(
+            database,
+            "contact",
+            ("phone", "name", "opted_in", "attributes"),
+            values,
+            conflict=conflict,
+            returning="id, phone",
+            types=("text", "text", "boolean", "text"),
+            constants={"created_at": ts, "updated_at": ts},
+        )
+
+    try:
+        with database.atomic():  # a savepoint: a conflict rolls back this insert alone
+            inserted = insert("")
+    except peewee.IntegrityError:
+        inserted = insert("ON CONFLICT (phone) DO NOTHING")
     return {phone: cid for cid, phone in inserted}
 
 

@@ -13,6 +13,7 @@ from bot.errors import BodyTooLarge
 from engine.contacts import ContactRow
 from engine.events import ContactCreated, ContactOptedOut, TagAdded
 from engine.importer import MAX_REPORTED, Importer
+from storage import contacts as contact_store
 from storage.database import is_postgres
 from storage.models import AuditLog, Contact, ContactTag, Tag
 from tests.conftest import Api
@@ -376,3 +377,25 @@ async def test_health_and_metrics(api: Api) -> None:
     async with api.client.get("/metrics") as response:
         text = await response.text()
     assert 'herald_http_requests_total{method="GET",route="/api/contacts",status="200"}' in text
+
+
+def test_a_phone_another_writer_inserted_since_the_lookup_is_skipped_not_an_error(herald: Herald) -> None:
+    """insert_contacts tries a plain insert first; a phone that exists by then sends it to ON CONFLICT."""
+    herald.in_db(herald.contacts.upsert, ContactRow(phone="+447911000001", name="First"), source="api")
+    now = herald.clock.now()
+
+    def insert() -> tuple[dict[str, int], list[tuple[str, str]]]:
+        with herald.database.atomic():
+            created = contact_store.insert_contacts(
+                herald.database,
+                [("+447911000001", "Again", True, {}), ("+447911000002", "New", True, {"city": "Pune"})],
+                now,
+            )
+            # the transaction carries on after the conflict: only the plain insert was rolled back
+            rows = [(c.phone, c.name) for c in Contact.select().order_by(Contact.phone)]
+        return created, rows
+
+    created, rows = herald.in_db(insert)
+    assert list(created) == ["+447911000002"]
+    assert rows == [("+447911000001", "First"), ("+447911000002", "New")]
+    assert herald.in_db(herald.contacts.find, "+447911000002")["attributes"] == {"city": "Pune"}
