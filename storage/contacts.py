@@ -191,9 +191,11 @@ def link_tags(
     per row.
     """
     at = {"created_at": bind_time(database, now)}
-    unique = sorted(set(pairs))
-    known = [pair for pair in unique if pair[0] not in fresh]
-    new = [pair for pair in unique if pair[0] in fresh]
+    new: list[tuple[int, int]] = []
+    known: list[tuple[int, int]] = []
+    for pair in dict.fromkeys(pairs):  # without repeats, in the caller's order
+        (new if pair[0] in fresh else known).append(pair)
+    known.sort()  # existing contacts' links in key order, as any other writer takes them
     columns = ("contact_id", "tag_id")
     types = ("bigint", "bigint")
     insert_rows(database, "contact_tag", columns, new, types=types, constants=at)
