@@ -46,7 +46,8 @@ def waterfall(
     *,
     span: int = WATERFALL_SPAN,
 ) -> Waterfall:
-    """Counts for the exclusion waterfall, in one statement.
+    """Counts for the exclusion waterfall: one statement, and on PostgreSQL one more first for
+    the bounds of the contact ids.
 
     ``cap_since``: contacts claimed for MARKETING after this moment count as
     capped; None when the template is not capped.
@@ -56,7 +57,7 @@ def waterfall(
     ``contact_eligibility`` index, and the tag links' primary key), and the
     ranges are summed. Bounded ranges make the merge the planner's choice
     (over a hash join that spills at a million contacts) and let parallel
-    workers take ranges of their own: about 3x faster at 1,000,000 contacts.
+    workers take ranges of their own (526 → 231 ms at 1,000,000 contacts).
     """
     if not tag_ids:
         return Waterfall(0, 0, 0, 0)
