@@ -47,6 +47,18 @@ class Recipient(NamedTuple):
     status: str
 
 
+def _still(state: str) -> str:
+    """The guard of a statement on rows named by id: only rows still in ``state`` move.
+
+    Written ``state || ''`` so that PostgreSQL finds the rows by primary key and checks
+    the state on each, never the other way round: the state index's statistics lag a
+    ledger whose rows change state by the hundred thousand, and planned from a moment
+    when no row was ``dispatched`` a claim of 100 ids read every dispatched row (295,000
+    in a million-row broadcast) through that index.
+    """
+    return f"outbound_message.state || '' = '{state}'"
+
+
 def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
     """Queued rows ready to go, oldest first: of sending broadcasts or of active enrollments
     in active sequences, whose template is approved (others wait, queued, until it is)."""
@@ -80,7 +92,7 @@ def mark_dispatched(database: peewee.Database, ids: Sequence[int], token: str, n
     rows = fetchall(
         database,
         "UPDATE outbound_message SET state = 'dispatched', batch = ?, dispatched_at = ?"
-        f" WHERE id {pred} AND state = 'queued' RETURNING id",
+        f" WHERE id {pred} AND {_still('queued')} RETURNING id",
         [token, to_db_time(now), *params],
     )
     return sorted(r[0] for r in rows)
@@ -92,7 +104,7 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
     rows = fetchall(
         database,
         "UPDATE outbound_message SET state = 'sending', claimed_at = ?, attempts = attempts + 1"
-        f" WHERE id {pred} AND state = 'dispatched' AND batch = ?"
+        f" WHERE id {pred} AND {_still('dispatched')} AND batch = ?"
         " RETURNING id, broadcast_id, enrollment_id, step_id, contact_id, template_id,"
         " error_code, attempts, cap_claimed_at",
         [to_db_time(now), *params, token],
@@ -179,7 +191,7 @@ def set_cap_claims(database: peewee.Database, claims: Sequence[tuple[int, dateti
     )
 
 
-_CLAIMED = "outbound_message.state = 'sending'"
+_CLAIMED = _still("sending")
 
 
 def record(database: peewee.Database, outcomes: Outcomes) -> None:
@@ -255,7 +267,7 @@ def release_to_queue(database: peewee.Database, ids: Sequence[int], *, undo_atte
     execute(
         database,
         f"UPDATE outbound_message SET state = 'queued', batch = NULL, attempts = {attempts},"
-        f" cap_claimed_at = NULL WHERE id {pred} AND state = 'sending'",
+        f" cap_claimed_at = NULL WHERE id {pred} AND {_still('sending')}",
         params,
     )
 
@@ -268,7 +280,7 @@ def skip_queued(database: peewee.Database, ids: Sequence[int], reason: str) -> N
     execute(
         database,
         f"UPDATE outbound_message SET state = 'skipped', skip_reason = ?, batch = NULL"
-        f" WHERE id {pred} AND state = 'queued'",
+        f" WHERE id {pred} AND {_still('queued')}",
         [reason, *params],
     )
 
@@ -308,7 +320,7 @@ def requeue_unconfirmed(
         for r in fetchall(
             database,
             "UPDATE outbound_message SET state = 'queued', batch = NULL, next_attempt_at = NULL,"
-            f" cap_claimed_at = NULL WHERE id {pred} AND state = 'sending' AND wamid IS NULL"
+            f" cap_claimed_at = NULL WHERE id {pred} AND {_still('sending')} AND wamid IS NULL"
             " RETURNING id",
             params,
         )
