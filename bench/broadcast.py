@@ -46,7 +46,6 @@ import contextlib
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -75,7 +74,7 @@ from storage.database import is_postgres
 from storage.fields import to_db_time
 from storage.sql import execute, insert_rows
 from tests.fakes.cloud_api import API_VERSION, BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID, TOKEN
-from tests.services import PrivateRedis, free_port
+from tests.services import PrivateRedis, free_port, terminate
 
 API_TOKEN = "bench-api-token"
 PHASES = ("preview", "ledger", "send", "latency", "rate")
@@ -326,15 +325,7 @@ def fake_stats(url: str) -> tuple[int, float]:
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    terminate(processes, timeout=120)
 
 
 def worker_children(parents: list[subprocess.Popen[bytes]]) -> list[psutil.Process]:

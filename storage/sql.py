@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import peewee
 from psycopg2.extras import execute_values
 
 from storage.database import is_postgres
+from storage.fields import to_db_time
 
 # Driver errors from a raw cursor re-raised as peewee's (IntegrityError, OperationalError, ...),
 # as execute_sql does, so callers catch one family whichever path ran the statement.
@@ -34,8 +35,7 @@ def q(database: peewee.Database, sql: str) -> str:
 def bind_time(database: peewee.Database, value: datetime) -> datetime | str:
     """A naive-UTC timestamp to bind: on SQLite already the text the datetime adapter would
     make of it, so a bulk insert does not call the adapter once per row."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    value = to_db_time(value)
     return value if is_postgres(database) else value.isoformat(" ")
 
 
@@ -165,22 +165,26 @@ def array_literal(values: Iterable[Any]) -> str:
         # and backslashes in them are escaped, then becomes the "," between quoted elements.
         text = "\x00".join(items)
         if text.count("\x00") == len(items) - 1:
-            text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\x00", '","')
-            return '{"' + text + '"}'
+            return "{" + _quoted(text).replace("\x00", '","') + "}"
     out = []
     for value in items:
         if value is None:
             out.append("NULL")
         elif type(value) is str:  # the common case first: a webhook body, a wamid
-            out.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            out.append(_quoted(value))
         elif isinstance(value, bool):
             out.append("t" if value else "f")
         elif isinstance(value, int):
             out.append(str(value))
         else:
             text = value.isoformat(" ") if isinstance(value, datetime) else str(value)
-            out.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            out.append(_quoted(text))
     return "{" + ",".join(out) + "}"
+
+
+def _quoted(text: str) -> str:
+    """One array element in double quotes, its backslashes and quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def update_rows(
@@ -219,28 +223,28 @@ def update_rows(
         return
     fixed = [f"{c} = {expr}" for c, expr in (literals or {}).items()]
     extra = f" AND {where}" if where else ""
-    if is_postgres(database) and arrays:
-        fields = [key, *columns, *(name for name, _ in match)]
-        if len(casts) != len(fields):
-            raise ValueError(f"arrays needs a cast for each of {', '.join(fields)}")
-        extra += "".join(f" AND {table}.{column} = v.{name}" for name, column in match)
-        sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])
-        unnest = ", ".join(f"%s::{c}[]" for c in casts)
-        sql = (
-            f"UPDATE {table} SET {sets} FROM unnest({unnest}) AS v({', '.join(fields)})"
-            f" WHERE {table}.{key} = v.{key} AND {table}.{key} = ANY(%s::{casts[0]}[]){extra}"
-        )
-        columns_of_rows = list(zip(*rows, strict=True))
-        with _AS_PEEWEE_ERRORS:
-            database.cursor().execute(
-                sql, [*(array_literal(c) for c in columns_of_rows), array_literal(columns_of_rows[0])]
-            )
-        return
     if is_postgres(database):
+        fields = [key, *columns, *(name for name, _ in match)]
         extra += "".join(f" AND {table}.{column} = v.{name}" for name, column in match)
         sets = ", ".join([*(f"{c} = v.{c}" for c in columns), *fixed])
-        names = ", ".join([key, *columns, *(name for name, _ in match)])
-        sql = f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({names}) WHERE {table}.{key} = v.{key}{extra}"
+        if arrays:
+            if len(casts) != len(fields):
+                raise ValueError(f"arrays needs a cast for each of {', '.join(fields)}")
+            unnest = ", ".join(f"%s::{c}[]" for c in casts)
+            sql = (
+                f"UPDATE {table} SET {sets} FROM unnest({unnest}) AS v({', '.join(fields)})"
+                f" WHERE {table}.{key} = v.{key} AND {table}.{key} = ANY(%s::{casts[0]}[]){extra}"
+            )
+            columns_of_rows = list(zip(*rows, strict=True))
+            with _AS_PEEWEE_ERRORS:
+                database.cursor().execute(
+                    sql, [*(array_literal(c) for c in columns_of_rows), array_literal(columns_of_rows[0])]
+                )
+            return
+        sql = (
+            f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v({', '.join(fields)})"
+            f" WHERE {table}.{key} = v.{key}{extra}"
+        )
         template = None
         if casts:
             template = "(" + ", ".join(f"%s::{c}" if c else "%s" for c in casts) + ")"

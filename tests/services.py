@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -14,6 +15,20 @@ from pathlib import Path
 
 import pytest
 import redis
+
+
+def terminate(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """SIGTERM every process still running, then wait for each; one that outlasts ``timeout``
+    seconds is killed."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def free_port() -> int:

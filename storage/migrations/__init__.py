@@ -3,9 +3,10 @@
 Each migration module holds ``STATEMENTS``, a list of SQL strings where
 ``$pk``, ``$id``, ``$ts``, ``$json``, ``$bool``, ``$true``, ``$false`` and
 ``$norowid`` are filled in per engine. A statement written as a pair
-``("postgresql", sql)`` or ``("sqlite", sql)`` runs on that engine only. Migrations are applied in order, each
-in its own transaction together with its row in ``schema_version``, under a
-lock so that several processes starting at once apply each step exactly once.
+``("postgresql", sql)`` or ``("sqlite", sql)`` runs on that engine only.
+Migrations are applied in order, each in its own transaction together with
+its row in ``schema_version``, under a lock so that several processes
+starting at once apply each step exactly once.
 Applied migrations are never edited; a change is a new step.
 """
 

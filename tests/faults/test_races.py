@@ -9,7 +9,6 @@ must be sent exactly once, whoever wins each race.
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from storage.models import AuditLog, Broadcast, Enrollment
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
 from tests.live import live_settings, process_env
-from tests.services import PrivateRedis
+from tests.services import PrivateRedis, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 SEQUENCE = {
@@ -98,13 +97,7 @@ async def test_two_schedulers_and_two_workers_send_everything_exactly_once(
         starts = herald.in_db(lambda: AuditLog.select().where(AuditLog.action == "broadcast.start").count())
         assert starts == 3  # each broadcast started once, whichever scheduler won
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        terminate(processes)
         herald.close()
 
     sends: dict[tuple[str, str], int] = {}

@@ -74,7 +74,7 @@ from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import ledger_orphans, phones, seed_contacts
 from tests.live import live_settings, process_env
-from tests.services import PrivateRedis
+from tests.services import PrivateRedis, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 10_000
@@ -219,15 +219,7 @@ class _Processes:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.logs.iterdir()))
 
     def stop(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.started:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        terminate(self.started)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
