@@ -13,6 +13,7 @@ answer ("vip and gold") completes it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -34,6 +35,10 @@ class Memory:
     pending: int | None = None  # the held draft whose preview waits for a yes
     ref: str | None = None  # where the face showed that preview (a Slack message ts)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # a chat face's whole turn (the answer, posting it, retiring the preview it replaces, and
+    # noting where it went) runs under this, so a quick second message reads ``ref`` only
+    # once the first turn has set it
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     def clear(self) -> None:
         self.previous, self.pending, self.ref = None, None, None

@@ -21,7 +21,7 @@ from bot.container import Herald
 from bot.faces import messages
 from bot.faces.answers import Answer, BroadcastDone, BroadcastPreview, Outcome, Refused, Said, Why
 from bot.faces.commands import CommandHandler
-from bot.faces.conversation import Conversation, Memories
+from bot.faces.conversation import Conversation, Memories, Memory
 from bot.faces.requests import Request
 from bot.slack.people import People
 from bot.slack.views.answers import render
@@ -109,6 +109,19 @@ class SlackFace:
         if not user or self._already_seen(channel, event["ts"]):
             return
         memory = self.memories.get((channel, thread))
+        async with memory.turn:
+            await self._turn(event, client, thread, private=private, memory=memory)
+
+    async def _turn(
+        self,
+        event: dict[str, Any],
+        client: AsyncWebClient,
+        thread: str | None,
+        *,
+        private: bool,
+        memory: Memory,
+    ) -> None:
+        user, channel = event["user"], event["channel"]
         earlier = (memory.pending, memory.ref)
         try:
             timezone = await self.people.timezone(client, user)

@@ -52,6 +52,26 @@ async def test_a_dm_previews_changes_the_time_and_confirms_on_yes(slack: SlackWo
     assert _broadcasts(slack) == [("scheduled", "2026-12-01T10:00:00+00:00")]  # one broadcast, edited
 
 
+async def test_a_change_sent_before_the_preview_arrives_still_retires_that_preview(
+    slack: SlackWorld,
+) -> None:
+    """The second message is sent without waiting for the first answer: the turns of one
+    conversation run one after the other, so the first preview is retired, not left with a
+    live Confirm beside the new one."""
+    seed_contacts(slack.live.herald, [(p, ["vip"]) for p in phones(4)])
+    await slack.dm("send promo_autumn to vip tomorrow at 9")
+    await slack.dm("make it 10am instead")
+    first, second = await _reply(slack, DM, 1), await _reply(slack, DM, 2)
+    assert "Tue 1 Dec 09:00 UTC" in _text(first)
+    assert "Tue 1 Dec 10:00 UTC" in _text(second)
+    await slack.fake.wait(lambda: slack.fake.of("chat.update"))
+    shown = [m for (channel, _), m in slack.fake.messages.items() if channel == DM]  # in posting order
+    assert [m["edits"] for m in shown] == [1, 0]  # the first preview retired, the second live
+    assert "changed; the new one is below" in shown[0]["text"]
+    assert "Tue 1 Dec 10:00 UTC" in _text(shown[1])
+    assert _broadcasts(slack) == [("draft", "2026-12-01T10:00:00+00:00")]
+
+
 async def test_a_mention_asks_back_in_its_thread_and_takes_the_answer(slack: SlackWorld) -> None:
     seed_contacts(slack.live.herald, [(p, ["vip"]) for p in phones(3)])
     await slack.mention("send promo_autumn tomorrow at 9")
