@@ -95,7 +95,7 @@ class Contacts:
     def _write(self, rows: Sequence[ContactRow], *, source: str, restore_deleted: bool) -> WriteResult:
         now = self.clock.now()
         result = WriteResult()
-        existing = store.find_by_phones(self.db, [r.phone for r in rows])
+        existing = store.find_by_phones(self.db, [r.phone for r in rows], lock=True)
         pending: dict[str, ContactRow] = {}
         for index, row in enumerate(rows):
             state = existing.get(row.phone)
@@ -113,7 +113,9 @@ class Contacts:
         ]
         created = store.insert_contacts(self.db, new_rows, now)
         if len(created) < len(new_rows):  # a concurrent writer inserted some first
-            existing.update(store.find_by_phones(self.db, [r[0] for r in new_rows if r[0] not in created]))
+            existing.update(
+                store.find_by_phones(self.db, [r[0] for r in new_rows if r[0] not in created], lock=True)
+            )
 
         changes: list[store.ContactChange] = []
         opted_out: list[int] = []
@@ -196,7 +198,7 @@ class Contacts:
         with self.db.atomic():
             contact = self._active(contact_id)
             row = ContactRow(phone=contact.phone, opted_in=opted_in)
-            state = store.find_by_phones(self.db, [contact.phone])[contact.phone]
+            state = store.find_by_phones(self.db, [contact.phone], lock=True)[contact.phone]
             reason = _refusal(state, row, restore_deleted=False, self_service=source in SELF_OPT_OUTS)
             if reason:
                 raise Conflict(reason, field="opted_in")

@@ -7,12 +7,18 @@ and however many times, they arrive (``merge`` is commutative and
 idempotent). A status for a wamid Herald has not recorded yet finds its row
 through ``biz_opaque_callback_data`` (Herald's own message id); failing that
 it is kept in ``pending_status`` and applied when the send is recorded.
+
+The merge with what is stored happens in the database, in the statement that
+writes it (``storage.statuses.merge``): each applier sends only what its own
+events say (``delta``), never a copy of a row it read earlier, so appliers
+running at once on several connections, and the worker's outcome write, can
+never put back a value another has just replaced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import peewee
@@ -33,8 +39,19 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
+SETTLED = ("failed", "skipped")
+BLANK = Delivery(
+    state="sending", wamid=None, accepted_at=None, delivered_at=None, read_at=None, failed_at=None
+)
+
+
 def merge(d: Delivery, event: StatusEvent) -> Delivery:
-    """The record after ``event``. Commutative and idempotent over any set of events."""
+    """The record after ``event``. Commutative and idempotent over any set of events.
+
+    A row not settled yet carries, at most, the error of an earlier attempt or an
+    unconfirmed send; the first status supersedes it (as the worker's own ``sent``
+    write does), so the reason shown is always this message's.
+    """
     wamid = d.wamid or event.wamid
     accepted = _earliest(d.accepted_at, event.at)  # any status proves Meta accepted it
     delivered, read, failed_at = d.delivered_at, d.read_at, d.failed_at
@@ -42,8 +59,9 @@ def merge(d: Delivery, event: StatusEvent) -> Delivery:
         delivered = _earliest(delivered, event.at)
     if event.status == "read":
         read = _earliest(read, event.at)
-    state = d.state if d.state in ("failed", "skipped") else "sent"
-    code, title, detail = d.error_code, d.error_title, d.error_detail
+    settled = d.state in SETTLED
+    state = d.state if settled else "sent"
+    code, title, detail = (d.error_code, d.error_title, d.error_detail) if settled else (None, None, None)
     if event.status == "failed":
         failed_at = _earliest(failed_at, event.at)
         state = FINAL
@@ -53,8 +71,7 @@ def merge(d: Delivery, event: StatusEvent) -> Delivery:
             code, title, detail = first.code, first.title, first.details
         elif first is None and code is None:
             title = title or "failed (no reason given)"
-    return replace(
-        d,
+    return Delivery(
         state=state,
         wamid=wamid,
         accepted_at=accepted,
@@ -76,8 +93,19 @@ class Applied:
     opted_out: list[int] | None = None  # contacts Meta says stopped marketing (131050)
 
 
+def fold(d: Delivery, events: Iterable[StatusEvent]) -> Delivery:
+    for event in events:
+        d = merge(d, event)
+    return d
+
+
 def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now: datetime) -> Applied:
-    """Apply ``events`` (call inside a transaction). Unknown messages are kept as pending."""
+    """Apply ``events`` (call inside a transaction). Unknown messages are kept as pending.
+
+    The rows are read without a lock, only to find them and to skip events that
+    add nothing; what is written is each row's ``delta`` (the record its events
+    alone make), merged with the stored row by the update itself.
+    """
     result = Applied(broadcasts=set(), enrollments=set(), opted_out=[])
     if not events:
         return result
@@ -86,36 +114,41 @@ def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now
         wamids=[e.wamid for e in events],
         ids=[int(e.callback) for e in events if e.callback and e.callback.isdigit()],
     )
-    by_wamid = {r.delivery.wamid: r for r in rows.values() if r.delivery.wamid}
-    merged: dict[int, store.Row] = {}
+    by_wamid = {r.delivery.wamid: r.id for r in rows.values() if r.delivery.wamid}
+    mine: dict[int, list[StatusEvent]] = {}  # row id -> its events
     unknown: list[StatusEvent] = []
     for event in events:
-        row = by_wamid.get(event.wamid)
-        if row is None and event.callback and event.callback.isdigit():
+        row_id = by_wamid.get(event.wamid)
+        if row_id is None and event.callback and event.callback.isdigit():
             candidate = rows.get(int(event.callback))
             if candidate is not None and candidate.delivery.wamid in (None, event.wamid):
-                row = candidate
-        if row is None:
+                row_id = candidate.id
+                by_wamid[event.wamid] = row_id  # a second wamid for the same row is not this one
+        if row_id is None:
             unknown.append(event)
             continue
-        row = merged.get(row.id, row)
-        new = replace(row, delivery=merge(row.delivery, event))
-        merged[row.id] = new
-        by_wamid[event.wamid] = new
-    changed = [r for r in merged.values() if r.delivery != rows[r.id].delivery]
-    store.write(database, changed)
+        mine.setdefault(row_id, []).append(event)
+    deltas = [
+        (row_id, fold(BLANK, evs))
+        for row_id, evs in sorted(mine.items())
+        if fold(rows[row_id].delivery, evs) != rows[row_id].delivery  # else already recorded
+    ]
+    changed = store.merge(database, deltas)  # each row changed, by these events or by a writer before
+    written = {r.id for r in changed}
+    # a row whose wamid became another between the read and the write is not this message's
+    unknown += [e for row_id, _ in deltas if row_id not in written for e in mine[row_id]]
     store.keep_pending(database, [_pending(e) for e in unknown], now)
     released = [
         (r.contact_id, r.cap_claimed_at)
         for r in changed
-        if r.delivery.state == FINAL and rows[r.id].delivery.state != FINAL and r.cap_claimed_at
+        if r.state == FINAL and rows[r.id].delivery.state != FINAL and r.cap_claimed_at
     ]
-    cap_store.release(database, released)
+    cap_store.release(database, released)  # handing a claim back twice changes nothing
     result.applied = len(events) - len(unknown)
     result.pending = len(unknown)
     result.broadcasts = {r.broadcast_id for r in changed if r.broadcast_id}
     result.enrollments = {r.enrollment_id for r in changed if r.enrollment_id}
-    result.opted_out = sorted({r.contact_id for r in changed if r.delivery.error_code == 131050})
+    result.opted_out = sorted({r.contact_id for r in changed if r.error_code == 131050})
     return result
 
 

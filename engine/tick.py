@@ -6,7 +6,8 @@ Each pass:
    any send unconfirmed: an echo already received reconciles its row;
 3. the watchdog: dispatched rows whose queue message never came back go back
    to the queue; rows left ``sending`` with no status echo after the
-   reconciliation wait are sent again;
+   reconciliation wait are sent again; statuses kept for a send not recorded
+   yet are applied once it is;
 4. dispatches queued rows in batches, keeping about ``window`` seconds of
    sending in flight (so a 1,000,000-recipient broadcast is not a million
    queue messages, and a lost message costs seconds, not hours);
@@ -32,10 +33,11 @@ from engine.broadcasts import Broadcasts
 from engine.clock import Clock
 from engine.dispatch import Dispatcher
 from engine.ingest import Ingest
+from engine.statuses import apply_pending
 from storage import cap as cap_store
 from storage import inbox as inbox_store
 from storage import ledger
-from storage.statuses import purge_pending
+from storage.statuses import pending_recorded, purge_pending
 
 log = logging.getLogger("herald.tick")
 
@@ -118,6 +120,7 @@ class Tick:
             until = now if unapplied is None else min(now, max(unapplied, now - self.reconcile_wait))
             requeued, released = ledger.requeue_unconfirmed(self.db, until - self.reconcile_wait)
             cap_store.release(self.db, released)
+            apply_pending(self.db, pending_recorded(self.db, 1000))
             purge_pending(self.db, now - PENDING_KEEP)
         report.requeued_unconfirmed = requeued
         if report.requeued_dispatches or requeued:

@@ -36,15 +36,24 @@ _STATE = "id, phone, name, opted_in, status, attributes, opt_out_source, opted_o
 # against ~2 (LIMIT 1 keeps the lateral subquery from being flattened into a join).
 _BY_PHONES_PG = (
     f"SELECT {_STATE} FROM unnest(?::text[]) AS p (wanted)"
-    f" CROSS JOIN LATERAL (SELECT {_STATE} FROM contact WHERE phone = p.wanted LIMIT 1) AS c"
+    f" CROSS JOIN LATERAL (SELECT {_STATE} FROM contact WHERE phone = p.wanted LIMIT 1{{lock}}) AS c"
 )
 
 
-def find_by_phones(database: peewee.Database, phones: Sequence[str]) -> dict[str, ContactState]:
+def find_by_phones(
+    database: peewee.Database, phones: Sequence[str], *, lock: bool = False
+) -> dict[str, ContactState]:
+    """The contacts with these phones. ``lock`` (for a caller that writes what it decides from
+    them, in its transaction) holds their rows until it commits, taken in phone order so that
+    two such writers never wait for each other in a cycle: on PostgreSQL a STOP committed
+    between this read and the write would otherwise be written back as it was read. (SQLite's
+    transactions are IMMEDIATE: one writer at a time already.)"""
     found: dict[str, ContactState] = {}
-    for part in chunks(list(dict.fromkeys(phones)), _LOOKUP_CHUNK):
+    wanted = sorted(set(phones)) if lock else list(dict.fromkeys(phones))
+    for part in chunks(wanted, _LOOKUP_CHUNK):
         if is_postgres(database):
-            sql, params = _BY_PHONES_PG, [array_literal(part)]
+            sql = _BY_PHONES_PG.format(lock=" FOR UPDATE" if lock else "")
+            params = [array_literal(part)]
         else:
             pred, params = in_list(database, part)
             sql = f"SELECT {_STATE} FROM contact WHERE phone {pred}"

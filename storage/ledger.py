@@ -199,14 +199,16 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
 
     Each write applies only to rows still ``sending``: a status webhook that
     raced ahead of this write (a ``failed`` arriving within milliseconds) has
-    already moved the row forward, and is not undone.
+    already moved the row forward, and is not undone. Rows go in id order as
+    arrays (one short statement each, rows found by primary key), the order
+    status appliers lock them in too.
     """
     update_rows(
         database,
         "outbound_message",
         "id",
         ("wamid", "accepted_at"),
-        [(i, w, to_db_time(at)) for i, w, at in outcomes.sent],
+        sorted((i, w, to_db_time(at)) for i, w, at in outcomes.sent),
         casts=("bigint", "text", "timestamp"),
         literals={
             "state": "'sent'",
@@ -216,45 +218,50 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
             "error_detail": "NULL",
         },
         where=_CLAIMED,
+        arrays=True,
     )
     update_rows(
         database,
         "outbound_message",
         "id",
         ("error_code", "error_title", "error_detail", "failed_at"),
-        [(i, code, title, detail, to_db_time(at)) for i, code, title, detail, at in outcomes.failed],
+        sorted((i, code, title, detail, to_db_time(at)) for i, code, title, detail, at in outcomes.failed),
         casts=("bigint", "integer", "text", "text", "timestamp"),
         literals={"state": "'failed'", "batch": "NULL"},
         where=_CLAIMED,
+        arrays=True,
     )
     update_rows(
         database,
         "outbound_message",
         "id",
         ("skip_reason",),
-        list(outcomes.skipped),
+        sorted(outcomes.skipped),
         casts=("bigint", "text"),
         literals={"state": "'skipped'", "batch": "NULL"},
         where=_CLAIMED,
+        arrays=True,
     )
     update_rows(
         database,
         "outbound_message",
         "id",
         ("next_attempt_at", "error_code", "error_title"),
-        [(i, to_db_time(at) if at else None, code, title) for i, at, code, title in outcomes.requeued],
+        sorted((i, to_db_time(at) if at else None, code, title) for i, at, code, title in outcomes.requeued),
         casts=("bigint", "timestamp", "integer", "text"),
         literals={"state": "'queued'", "batch": "NULL", "cap_claimed_at": "NULL"},
         where=_CLAIMED,
+        arrays=True,
     )
     update_rows(
         database,
         "outbound_message",
         "id",
         ("error_title",),
-        [(i, f"unconfirmed: {what}") for i, what in outcomes.ambiguous],
+        sorted((i, f"unconfirmed: {what}") for i, what in outcomes.ambiguous),
         casts=("bigint", "text"),
         where=_CLAIMED,
+        arrays=True,
     )
 
 

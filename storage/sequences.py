@@ -10,7 +10,7 @@ import peewee
 
 from storage.database import is_postgres
 from storage.fields import from_db_time, to_db_time
-from storage.sql import execute, fetchall, in_list, insert_rows, update_rows
+from storage.sql import execute, fetchall, in_list, insert_rows, update_from
 
 
 def enroll(
@@ -79,6 +79,7 @@ class EnrollmentRow(NamedTuple):
     status: str
     current_step: str | None
     step_started_at: datetime | None
+    next_run_at: datetime | None  # as the claim left it; a wake-up since changes it
 
 
 def load(database: peewee.Database, ids: Sequence[int]) -> list[EnrollmentRow]:
@@ -88,7 +89,7 @@ def load(database: peewee.Database, ids: Sequence[int]) -> list[EnrollmentRow]:
     rows = fetchall(
         database,
         "SELECT e.id, e.sequence_id, s.status, e.version_id, v.definition, e.contact_id, e.status,"
-        " e.current_step, e.step_started_at FROM enrollment e"
+        " e.current_step, e.step_started_at, e.next_run_at FROM enrollment e"
         " JOIN sequence s ON s.id = e.sequence_id JOIN sequence_version v ON v.id = e.version_id"
         f" WHERE e.id {pred} ORDER BY e.id",
         params,
@@ -104,6 +105,7 @@ def load(database: peewee.Database, ids: Sequence[int]) -> list[EnrollmentRow]:
             status=r[6],
             current_step=r[7],
             step_started_at=from_db_time(r[8]),
+            next_run_at=from_db_time(r[9]),
         )
         for r in rows
     ]
@@ -141,31 +143,63 @@ class Move(NamedTuple):
     step_started_at: datetime | None
     next_run_at: datetime | None
     status: str  # active | completed
+    seen_next_run_at: datetime | None = None  # the enrollment's next_run_at when it was loaded
+
+
+# A wake-up (a status or reply the enrollment waits for) that lands while a job decides makes
+# next_run_at earlier than the job saw it: the job's own timer then never pushes it back, so the
+# enrollment runs again at once and sees what woke it, instead of at its timeout.
+_NEXT_RUN = (
+    "CASE WHEN {unchanged} THEN v.next_run_at WHEN v.next_run_at IS NULL THEN enrollment.next_run_at"
+    " WHEN enrollment.next_run_at IS NULL OR v.next_run_at < enrollment.next_run_at THEN v.next_run_at"
+    " ELSE enrollment.next_run_at END"
+)
+_MOVE = (
+    ("id", "bigint"),
+    ("step", "text"),
+    ("started", "timestamp"),
+    ("status", "text"),
+    ("finished", "timestamp"),
+    ("next_run_at", "timestamp"),
+    ("seen", "timestamp"),
+    ("expected", "text"),
+)
 
 
 def apply_moves(database: peewee.Database, moves: Sequence[Move], now: datetime) -> None:
-    """Write each enrollment's new position; a move from a step it already left changes nothing."""
-    update_rows(
+    """Write each enrollment's new position; a move from a step it already left changes nothing.
+
+    The job's timer is written as is unless the enrollment was woken since it was
+    loaded; then the earlier of the two wins (``_NEXT_RUN``).
+    """
+    same = "IS NOT DISTINCT FROM" if is_postgres(database) else "IS"
+    next_run = _NEXT_RUN.format(unchanged=f"enrollment.next_run_at {same} v.seen")
+    update_from(
         database,
         "enrollment",
-        "id",
-        ("current_step", "step_started_at", "next_run_at", "status", "finished_at"),
+        _MOVE,
         [
             (
                 m.id,
                 m.step,
-                to_db_time(m.step_started_at) if m.step_started_at else None,
-                to_db_time(m.next_run_at) if m.next_run_at else None,
+                _t(m.step_started_at),
                 m.status,
                 to_db_time(now) if m.status != "active" else None,
+                _t(m.next_run_at),
+                _t(m.seen_next_run_at),
                 m.from_step,
             )
-            for m in moves
+            for m in sorted(moves)
         ],
-        casts=("bigint", "text", "timestamp", "timestamp", "text", "timestamp", "text"),
-        where="enrollment.status = 'active'",
-        match=[("expected", "current_step")],
+        sets="current_step = v.step, step_started_at = v.started, status = v.status,"
+        f" finished_at = v.finished, next_run_at = {next_run}",
+        where="enrollment.id = v.id AND enrollment.status = 'active'"
+        " AND enrollment.current_step = v.expected",
     )
+
+
+def _t(moment: datetime | None) -> datetime | None:
+    return to_db_time(moment) if moment else None
 
 
 def queue_messages(

@@ -257,3 +257,54 @@ def update_rows(
     width = len(columns)
     with _AS_PEEWEE_ERRORS:
         database.cursor().executemany(sql, [(*row[1 : 1 + width], row[0], *row[1 + width :]) for row in rows])
+
+
+def update_from(
+    database: peewee.Database,
+    table: str,
+    values: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    sets: str,
+    where: str,
+    returning: str = "",
+) -> list[tuple]:
+    """``UPDATE table SET <sets> FROM v WHERE <where>`` with ``v`` the given rows.
+
+    ``values`` names each column of ``rows`` with its PostgreSQL type; ``sets``
+    and ``where`` are SQL over ``v.<column>`` and the table's own columns, so a
+    SET can merge the new value with the stored one as the update finds it
+    (``CASE WHEN v.at < t.at ...``): what no read-then-write can do safely
+    with another writer at work. The first column is the table's key, and the
+    rows should come sorted by it: PostgreSQL then locks them in that order.
+    On PostgreSQL the rows go as one array per column (one statement); on
+    SQLite as a VALUES list in a common table expression. Returns the
+    ``returning`` rows (columns of the table only, on SQLite).
+    """
+    if not rows:
+        return []
+    names = ", ".join(name for name, _ in values)
+    tail = f" RETURNING {returning}" if returning else ""
+    key = values[0][0]
+    if is_postgres(database):
+        columns = list(zip(*rows, strict=True))
+        unnest = ", ".join(f"%s::{pg_type}[]" for _, pg_type in values)
+        sql = (
+            f"UPDATE {table} SET {sets} FROM unnest({unnest}) AS v({names})"
+            f" WHERE {table}.{key} = ANY(%s::{values[0][1]}[]) AND {where}{tail}"
+        )
+        with _AS_PEEWEE_ERRORS:
+            cursor = database.cursor()
+            cursor.execute(sql, [*(array_literal(c) for c in columns), array_literal(columns[0])])
+            return list(cursor.fetchall()) if returning else []
+    out: list[tuple] = []
+    one = "(" + ",".join("?" * len(values)) + ")"
+    for part in chunks(rows, SQLITE_MAX_PARAMS // len(values)):
+        sql = (
+            f"WITH v({names}) AS (VALUES {','.join([one] * len(part))})"
+            f" UPDATE {table} SET {sets} FROM v WHERE {where}{tail}"
+        )
+        cursor = database.execute_sql(sql, [x for row in part for x in row])
+        if returning:
+            out.extend(cursor.fetchall())
+    return out

@@ -11,7 +11,7 @@ import orjson
 import peewee
 
 from storage.fields import from_db_time, to_db_time
-from storage.sql import fetchall, in_list, insert_rows, update_rows
+from storage.sql import fetchall, in_list, insert_rows, update_from
 
 _COLUMNS = (
     "id, broadcast_id, enrollment_id, contact_id, cap_claimed_at, state, wamid, accepted_at,"
@@ -80,52 +80,96 @@ def rows_for(database: peewee.Database, *, wamids: Sequence[str], ids: Sequence[
     return found
 
 
-def write(database: peewee.Database, rows: Sequence[Row]) -> None:
-    update_rows(
-        database,
-        "outbound_message",
-        "id",
-        (
-            "state",
-            "wamid",
-            "accepted_at",
-            "delivered_at",
-            "read_at",
-            "failed_at",
-            "error_code",
-            "error_title",
-            "error_detail",
-        ),
-        [
-            (
-                r.id,
-                r.delivery.state,
-                r.delivery.wamid,
-                _t(r.delivery.accepted_at),
-                _t(r.delivery.delivered_at),
-                _t(r.delivery.read_at),
-                _t(r.delivery.failed_at),
-                r.delivery.error_code,
-                r.delivery.error_title,
-                r.delivery.error_detail,
-            )
-            for r in rows
-        ],
-        casts=(
-            "bigint",
-            "text",
-            "text",
-            "timestamp",
-            "timestamp",
-            "timestamp",
-            "timestamp",
-            "integer",
-            "text",
-            "text",
-        ),
-        literals={"batch": "NULL"},
-        arrays=True,
+# A status delta merged into the stored row by the update itself: each SET expression reads the
+# row as it is when the update reaches it (on PostgreSQL, after any writer it waited for), never
+# a copy read earlier. Timestamps keep the earliest moment, ``failed`` is final, and a row that
+# is not settled takes the delta's error (an earlier attempt's is superseded), else the smallest
+# code wins: the same rules as ``engine.statuses.merge``, which the tests hold it to.
+_M = "outbound_message"
+_SETTLED = f"{_M}.state IN ('failed', 'skipped')"
+_WINS = f"(v.error_code IS NOT NULL AND ({_M}.error_code IS NULL OR v.error_code < {_M}.error_code))"
+
+
+def _earliest(column: str) -> str:
+    return (
+        f"{column} = CASE WHEN v.{column} IS NULL THEN {_M}.{column}"
+        f" WHEN {_M}.{column} IS NULL OR v.{column} < {_M}.{column} THEN v.{column} ELSE {_M}.{column} END"
     )
+
+
+_MERGE_SET = ", ".join(
+    [
+        f"state = CASE WHEN v.state = 'failed' THEN 'failed' WHEN {_SETTLED} THEN {_M}.state ELSE 'sent' END",
+        f"wamid = COALESCE({_M}.wamid, v.wamid)",
+        *(_earliest(c) for c in ("accepted_at", "delivered_at", "read_at", "failed_at")),
+        f"error_code = CASE WHEN NOT {_SETTLED} OR {_WINS} THEN v.error_code ELSE {_M}.error_code END",
+        f"error_title = CASE WHEN NOT {_SETTLED} OR {_WINS} THEN v.error_title"
+        f" WHEN {_M}.error_code IS NULL THEN COALESCE({_M}.error_title, v.error_title)"
+        f" ELSE {_M}.error_title END",
+        f"error_detail = CASE WHEN NOT {_SETTLED} OR {_WINS} THEN v.error_detail ELSE {_M}.error_detail END",
+        "batch = NULL",
+    ]
+)
+_DELTA = (
+    ("id", "bigint"),
+    ("state", "text"),
+    ("wamid", "text"),
+    ("accepted_at", "timestamp"),
+    ("delivered_at", "timestamp"),
+    ("read_at", "timestamp"),
+    ("failed_at", "timestamp"),
+    ("error_code", "integer"),
+    ("error_title", "text"),
+    ("error_detail", "text"),
+)
+# only a row whose wamid is this message's (or not recorded yet) takes its statuses
+_SAME_MESSAGE = f"{_M}.id = v.id AND ({_M}.wamid IS NULL OR {_M}.wamid = v.wamid)"
+_RETURNING = ", ".join(
+    f"{_M}.{c}"
+    for c in ("id", "broadcast_id", "enrollment_id", "contact_id", "cap_claimed_at", "state", "error_code")
+)
+
+
+class Written(NamedTuple):
+    """A row as a status merge left it: what the caller acts on."""
+
+    id: int
+    broadcast_id: int | None
+    enrollment_id: int | None
+    contact_id: int
+    cap_claimed_at: datetime | None
+    state: str
+    error_code: int | None
+
+
+def merge(database: peewee.Database, deltas: Sequence[tuple[int, Delivery]]) -> list[Written]:
+    """Merge each ``(row id, delta)`` into its stored row; returns the rows written.
+
+    One statement; rows are visited in id order, so two appliers never wait for
+    each other in a cycle. A row whose wamid is another message's is left as it
+    is and not returned.
+    """
+    values = [
+        (
+            row_id,
+            d.state,
+            d.wamid,
+            _t(d.accepted_at),
+            _t(d.delivered_at),
+            _t(d.read_at),
+            _t(d.failed_at),
+            d.error_code,
+            d.error_title,
+            d.error_detail,
+        )
+        for row_id, d in sorted(deltas, key=lambda pair: pair[0])
+    ]
+    written = update_from(
+        database, _M, _DELTA, values, sets=_MERGE_SET, where=_SAME_MESSAGE, returning=_RETURNING
+    )
+    return [
+        Written(r[0], r[1], r[2], r[3], from_db_time(r[4]) if r[4] else None, r[5], r[6]) for r in written
+    ]
 
 
 def _t(moment: datetime | None) -> datetime | None:
@@ -170,6 +214,21 @@ def take_pending(database: peewee.Database, wamids: Sequence[str]) -> list[Pendi
         params,
     )
     return [Pending(w, c, s, _when(at), orjson.loads(e)) for w, c, s, at, e in rows]
+
+
+def pending_recorded(database: peewee.Database, limit: int) -> list[str]:
+    """Wamids of pending statuses whose send is recorded now: the hand-over the outcome write
+    makes (``take_pending`` in its transaction) misses a status kept by an apply that committed
+    after that write looked; the tick hands these over instead."""
+    return [
+        r[0]
+        for r in fetchall(
+            database,
+            "SELECT DISTINCT p.wamid FROM pending_status p"
+            " WHERE EXISTS (SELECT 1 FROM outbound_message m WHERE m.wamid = p.wamid) LIMIT ?",
+            [limit],
+        )
+    ]
 
 
 def _when(raw: object) -> datetime:

@@ -322,3 +322,56 @@ async def test_an_unapproved_template_is_refused_with_its_status(live: Live) -> 
     status, body = await live.api.post("/api/sequences", definition)
     assert status == 422
     assert "PENDING" in body["error"]["message"]
+
+
+async def test_a_wake_up_landing_while_a_job_decides_is_not_pushed_back_by_its_timer(live: Live) -> None:
+    """A read arriving between a step job's load and its write: the job waits for the read until
+    its timeout, but the wake-up the read made stands, so the branch is taken at once."""
+    from storage import sequences as store
+
+    definition = {
+        "name": "read_check",
+        "trigger": {"type": "manual"},
+        "steps": [
+            {
+                "id": "hello",
+                "type": "message",
+                "template": "order_update",
+                "params": ["{name}", "A", "B", "C"],
+            },
+            {
+                "id": "check",
+                "type": "condition",
+                "if": {"message": "hello", "status": "read"},
+                "yes": None,
+                "no": "nudge",
+            },
+            {"id": "nudge", "type": "message", "template": "last_chance"},
+        ],
+    }
+    seq = await _create(live, definition)
+    (contact,) = seed_contacts(live.herald, [(phones(1)[0], [])])
+    status, body = await live.api.post("/api/sequences/enroll", {"sequence": seq["id"], "contact": contact})
+    assert status == 201, body
+    await live.settle()  # hello is sent; the enrollment waits at check for the read (or its timeout)
+    db, now = live.herald.database, live.clock.now()
+
+    def race() -> tuple[object, object]:
+        (row,) = store.load(db, [body["id"]])  # the job loads the enrollment ...
+        timeout = now + timedelta(hours=24)
+        store.wake(db, [row.id], now)  # ... a read lands and wakes it ...
+        with db.atomic():  # ... and the job, not having seen the read, writes its wait
+            store.apply_moves(
+                db, [store.Move(row.id, "check", "check", now, timeout, "active", row.next_run_at)], now
+            )
+        woken = Enrollment.get_by_id(row.id).next_run_at
+        (again,) = store.load(db, [row.id])  # without a wake-up the job's timer is written as is
+        with db.atomic():
+            store.apply_moves(
+                db, [store.Move(row.id, "check", "check", now, timeout, "active", again.next_run_at)], now
+            )
+        return woken, Enrollment.get_by_id(row.id).next_run_at
+
+    woken, plain = await asyncio.to_thread(live.herald.in_db, race)
+    assert woken == now
+    assert plain == now + timedelta(hours=24)

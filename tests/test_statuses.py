@@ -12,7 +12,7 @@ from engine.statuses import apply_pending, apply_statuses, merge
 from engine.whatsapp.webhook import StatusError, StatusEvent
 from storage import ledger
 from storage.models import OutboundMessage, PendingStatus
-from storage.statuses import Delivery
+from storage.statuses import Delivery, Pending, keep_pending
 from tests.helpers import phones, seed_contacts, seed_templates
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -91,4 +91,33 @@ def test_a_status_for_an_unrecorded_wamid_waits_and_is_applied_when_the_send_is_
             assert apply_pending(herald.database, ["wamid.LATE"]) == 1
         got = OutboundMessage.get_by_id(row.id)
         assert (got.state, got.wamid, got.read_at, got.delivered_at) == ("sent", "wamid.LATE", T0, T0)
+        assert PendingStatus.select().count() == 0
+
+
+def test_a_status_kept_after_its_send_was_recorded_is_applied_by_the_next_tick(herald: Herald) -> None:
+    """The hand-over race: the outcome write looked for pending statuses before an apply that
+    could not find the wamid yet committed its own; the tick's watchdog applies it."""
+    seed_templates(herald)
+    seed_contacts(herald, [(p, ["vip"]) for p in phones(1)])
+    from engine.actor import SYSTEM
+    from engine.broadcasts import BroadcastSpec
+
+    with herald.database.connection_context():
+        b = herald.broadcasts.create(
+            BroadcastSpec(template="order_update", tags=["vip"], schedule="now"), by=SYSTEM
+        )
+        row = OutboundMessage.get(OutboundMessage.broadcast == b["id"])
+        OutboundMessage.update(state="sending").where(OutboundMessage.id == row.id).execute()
+        with herald.database.atomic():  # the worker's write, and its look for pending statuses
+            outcomes = ledger.Outcomes.empty()
+            outcomes.sent.append((row.id, "wamid.RACE", T0))
+            ledger.record(herald.database, outcomes)
+            assert apply_pending(herald.database, ["wamid.RACE"]) == 0
+        with herald.database.atomic():  # the apply that read before that commit keeps its status
+            late = Pending("wamid.RACE", None, "read", T0 + timedelta(seconds=5), [])
+            keep_pending(herald.database, [late], T0)
+        assert PendingStatus.select().count() == 1
+        herald.tick.run()
+        got = OutboundMessage.get_by_id(row.id)
+        assert (got.state, got.read_at, got.delivered_at) == ("sent", *(2 * [T0 + timedelta(seconds=5)]))
         assert PendingStatus.select().count() == 0

@@ -135,11 +135,19 @@ class SequenceRunner:
                     messages = {**messages, outcome.step: MessageFacts("queued")}
                     continue
                 if isinstance(outcome, Wait):
-                    moves.append(store.Move(row.id, row.current_step, step, started, outcome.until, "active"))
+                    moves.append(
+                        store.Move(
+                            row.id, row.current_step, step, started, outcome.until, "active", row.next_run_at
+                        )
+                    )
                     break
                 assert isinstance(outcome, Move)
                 if outcome.to is None:
-                    moves.append(store.Move(row.id, row.current_step, None, started, None, "completed"))
+                    moves.append(
+                        store.Move(
+                            row.id, row.current_step, None, started, None, "completed", row.next_run_at
+                        )
+                    )
                     break
                 step, started = outcome.to, now
             else:
