@@ -166,6 +166,10 @@ def build(
         reply=reply,
         on_broadcasts=progress.touch,
         on_enrollments=runner.wake,
+        # notifications for another number of the same Meta app are not Herald's to apply
+        phone_number_id=settings.whatsapp_phone_number_id
+        if settings.whatsapp_live
+        else sandbox_number(sandbox),
     )
     tick = Tick(
         database,
@@ -237,6 +241,10 @@ def _inbox_writer(database: peewee.Database, clock: Clock) -> Callable[[bytes], 
         await asyncio.to_thread(call_with_connection, database, put, body)
 
     return deliver
+
+
+def sandbox_number(sandbox: Sandbox | None) -> str | None:
+    return sandbox.phone_number_id if sandbox is not None else None
 
 
 def describe_database(settings: Settings) -> str:

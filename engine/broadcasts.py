@@ -25,7 +25,7 @@ from engine.contacts import contact_view
 from engine.errors import Conflict, Invalid, NotFound
 from engine.funnel import funnel_view
 from engine.notify import Notifier
-from engine.phones import mask_phone
+from engine.phones import mask_identity
 from engine.schedule import describe, future_utc, parse_local, zone
 from engine.suggest import closest
 from engine.tags import normalize_tags
@@ -275,7 +275,7 @@ class Broadcasts:
         sample = [contact_view(people[i], tags_by.get(i, [])) for i in first]
         if mask:
             for person in sample:
-                person["phone"] = mask_phone(person["phone"])
+                person["phone"] = mask_identity(person["phone"] or person["wa_user_id"])
         return Preview(
             total=eligible,
             matched=counts.matched,

@@ -24,7 +24,7 @@ import peewee
 from engine.clock import Clock
 from engine.errors import Conflict, Invalid, NotFound
 from engine.events import ContactCreated, ContactDeleted, ContactOptedOut, EventBus, TagAdded
-from engine.phones import mask_phone, normalize_phone
+from engine.phones import is_user_id, mask_phone, mask_user_id, normalize_phone
 from engine.tags import normalize_tag
 from storage import audience
 from storage import contacts as store
@@ -36,13 +36,24 @@ SELF_OPT_OUTS = frozenset({"keyword", "button", "user_preferences", "meta_131050
 
 @dataclass(frozen=True)
 class ContactRow:
-    """One validated contact to write. ``None`` means "leave as it is"."""
+    """One validated contact to write. ``None`` means "leave as it is".
 
-    phone: str
+    A contact is identified by ``phone`` (E.164) or by ``wa_user_id`` (the business-scoped user
+    id of a WhatsApp username user whose number is withheld), or both.
+    """
+
+    phone: str | None
     name: str | None = None
     tags: tuple[str, ...] = ()
     opted_in: bool | None = None
     attributes: dict[str, Any] | None = None
+    wa_user_id: str | None = None
+    username: str | None = None
+
+    @property
+    def who(self) -> str:
+        """The row's identity as people may read it (masked)."""
+        return mask_phone(self.phone) if self.phone else mask_user_id(self.wa_user_id or "")
 
 
 @dataclass
@@ -66,6 +77,8 @@ def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
     return {
         "id": contact.id,
         "phone": contact.phone,
+        "wa_user_id": contact.wa_user_id,
+        "username": contact.username,
         "name": contact.name,
         "tags": sorted(tags),
         "opted_in": bool(contact.opted_in),
@@ -95,36 +108,36 @@ class Contacts:
     def _write(self, rows: Sequence[ContactRow], *, source: str, restore_deleted: bool) -> WriteResult:
         now = self.clock.now()
         result = WriteResult()
-        existing = store.find_by_phones(self.db, [r.phone for r in rows], lock=True)
-        pending: dict[str, ContactRow] = {}
+        known = _Known.look_up(self.db, rows)
+        pending: dict[str, ContactRow] = {}  # identity key -> the rows for it, merged in order
+        keys: dict[int, str] = {}  # row index -> identity key
         for index, row in enumerate(rows):
-            state = existing.get(row.phone)
-            reason = _refusal(state, row, restore_deleted)
+            key, state, problem = known.resolve(row)
+            reason = problem or _refusal(state, row, restore_deleted)
             if reason:
                 result.rejected.append((index, reason))
                 continue
-            earlier = pending.get(row.phone)
-            pending[row.phone] = _merge(earlier, row) if earlier else row
+            keys[index] = key
+            earlier = pending.get(key)
+            pending[key] = _merge(earlier, row) if earlier else row
 
-        new_rows = [
-            (p, r.name or "", r.opted_in if r.opted_in is not None else True, r.attributes or {})
-            for p, r in pending.items()
-            if p not in existing
-        ]
-        created = store.insert_contacts(self.db, new_rows, now)
-        if len(created) < len(new_rows):  # a concurrent writer inserted some first
-            existing.update(
-                store.find_by_phones(self.db, [r[0] for r in new_rows if r[0] not in created], lock=True)
-            )
-
+        fresh = [(key, row) for key, row in pending.items() if not key.startswith("#")]
+        created = self._insert(fresh, now)
+        # a contact that arrives opted out (a STOP from someone Herald never stored) keeps why,
+        # so no import or API call can subscribe them again
+        store.mark_opted_out(
+            self.db, [created[k] for k, r in fresh if k in created and r.opted_in is False], source, now
+        )
+        ids: dict[str, int] = dict(created)
         changes: list[store.ContactChange] = []
         opted_out: list[int] = []
-        phone_ids: dict[str, int] = dict(created)
-        for phone, row in pending.items():
-            if phone in created:
+        late = [row for key, row in fresh if key not in created]  # a concurrent writer was first
+        known.add(self.db, late)
+        for key, row in pending.items():
+            if key in created:
                 continue
-            state = existing[phone]
-            phone_ids[phone] = state.id
+            state = known.existing(key, row)
+            ids[key] = state.id
             change, left = _apply(state, row, source, now)
             if change is not None:
                 changes.append(change)
@@ -132,16 +145,27 @@ class Contacts:
                 opted_out.append(state.id)
         store.update_contacts(self.db, changes, now)
 
-        refused = {index for index, _ in result.rejected}
-        result.ids = {i: phone_ids[r.phone] for i, r in enumerate(rows) if i not in refused}
+        result.ids = {index: ids[key] for index, key in keys.items()}
         result.created = sorted(created.values())
         created_set = set(result.created)
-        result.updated = sorted({i for i in phone_ids.values() if i not in created_set})
+        result.updated = sorted({i for i in ids.values() if i not in created_set})
 
-        self._tag([(phone_ids[p], t) for p, r in pending.items() for t in r.tags], now, fresh=created_set)
+        self._tag([(ids[k], t) for k, r in pending.items() for t in r.tags], now, fresh=created_set)
         self.bus.publish(ContactCreated(tuple(result.created), now))
         self.bus.publish(ContactOptedOut(tuple(opted_out), source, now))
         return result
+
+    def _insert(self, fresh: Sequence[tuple[str, ContactRow]], now: datetime) -> dict[str, int]:
+        """Insert new contacts; returns identity key → id for those inserted."""
+        by_phone = [(k, r) for k, r in fresh if r.phone]
+        by_user_id = [(k, r) for k, r in fresh if not r.phone]
+        created: dict[str, int] = {}
+        for identity, part in (("phone", by_phone), ("wa_user_id", by_user_id)):
+            inserted = store.insert_contacts(self.db, [_new(r) for _, r in part], now, identity=identity)
+            created.update(
+                {k: inserted[getattr(r, identity)] for k, r in part if getattr(r, identity) in inserted}
+            )
+        return created
 
     def _tag(
         self, pairs: Sequence[tuple[int, str]], now: datetime, *, fresh: Collection[int] = ()
@@ -197,8 +221,9 @@ class Contacts:
         """Opt a contact in or out. Raises Conflict when re-subscribing someone who said STOP."""
         with self.db.atomic():
             contact = self._active(contact_id)
-            row = ContactRow(phone=contact.phone, opted_in=opted_in)
-            state = store.find_by_phones(self.db, [contact.phone], lock=True)[contact.phone]
+            row = ContactRow(phone=contact.phone, opted_in=opted_in, wa_user_id=contact.wa_user_id)
+            state = store.find_by_id(self.db, contact_id, lock=True)
+            assert state is not None  # contacts are never deleted, only marked so
             reason = _refusal(state, row, restore_deleted=False, self_service=source in SELF_OPT_OUTS)
             if reason:
                 raise Conflict(reason, field="opted_in")
@@ -226,9 +251,15 @@ class Contacts:
         return self._view(self._get(contact_id).id)
 
     def find(self, ref: str | int) -> dict[str, Any]:
-        """A contact by id or by phone (any accepted format)."""
+        """A contact by id, by business-scoped user id (``US.1349…``) or by phone (any accepted
+        format)."""
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
             return self.get(int(ref))
+        if is_user_id(str(ref)):
+            found = Contact.get_or_none(Contact.wa_user_id == str(ref).strip())
+            if found is None:
+                raise NotFound(f"no contact with user id {mask_user_id(str(ref))}.", field="contact")
+            return self._view(found.id)
         phone = normalize_phone(str(ref), field="contact")
         contact = Contact.get_or_none(Contact.phone == phone)
         if contact is None:
@@ -311,10 +342,64 @@ def _refusal(
     if state is None:
         return None
     if state.status == DELETED and not restore_deleted:
-        return f"{mask_phone(row.phone)} was deleted; restore it with POST /api/contacts first."
+        return f"{row.who} was deleted; restore it with POST /api/contacts first."
     if row.opted_in and not state.opted_in and state.opt_out_source in SELF_OPT_OUTS and not self_service:
-        return f"{mask_phone(row.phone)} opted out themselves; only they can opt back in (by sending START)."
+        return f"{row.who} opted out themselves; only they can opt back in (by sending START)."
     return None
+
+
+class _Known:
+    """The existing contacts a batch of rows names, by phone and by user id (rows locked)."""
+
+    def __init__(self) -> None:
+        self.by_phone: dict[str, store.ContactState] = {}
+        self.by_user_id: dict[str, store.ContactState] = {}
+
+    @classmethod
+    def look_up(cls, database: peewee.Database, rows: Sequence[ContactRow]) -> _Known:
+        known = cls()
+        known.add(database, rows)
+        return known
+
+    def add(self, database: peewee.Database, rows: Sequence[ContactRow]) -> None:
+        phones = [r.phone for r in rows if r.phone]
+        user_ids = [r.wa_user_id for r in rows if r.wa_user_id]
+        if phones:
+            self.by_phone.update(store.find_by_phones(database, phones, lock=True))
+        if user_ids:
+            self.by_user_id.update(store.find_by_user_ids(database, user_ids, lock=True))
+
+    def resolve(self, row: ContactRow) -> tuple[str, store.ContactState | None, str | None]:
+        """(identity key, the existing contact or None, why the row is refused or None). An
+        existing contact's key is ``#<id>``; a new one's its phone, else ``id:<user id>``."""
+        by_phone = self.by_phone.get(row.phone) if row.phone else None
+        by_user_id = self.by_user_id.get(row.wa_user_id) if row.wa_user_id else None
+        if by_phone and by_user_id and by_phone.id != by_user_id.id:
+            return "", None, f"{row.who}'s user id belongs to another contact (#{by_user_id.id})."
+        if by_phone and row.wa_user_id and by_phone.wa_user_id not in (None, row.wa_user_id):
+            return "", None, f"{row.who} has another user id already."
+        if by_user_id and row.phone and by_user_id.phone not in (None, row.phone):
+            return "", None, f"that user id belongs to a contact with another phone (#{by_user_id.id})."
+        state = by_phone or by_user_id
+        if state is not None:
+            return f"#{state.id}", state, None
+        return (row.phone or f"id:{row.wa_user_id}"), None, None
+
+    def existing(self, key: str, row: ContactRow) -> store.ContactState:
+        if key.startswith("#"):
+            for state in (*self.by_phone.values(), *self.by_user_id.values()):
+                if f"#{state.id}" == key:
+                    return state
+        found = (self.by_phone.get(row.phone) if row.phone else None) or self.by_user_id.get(
+            row.wa_user_id or ""
+        )
+        assert found is not None, key
+        return found
+
+
+def _new(row: ContactRow) -> tuple[str | None, str, bool, dict[str, Any], str | None, str | None]:
+    opted_in = row.opted_in if row.opted_in is not None else True
+    return (row.phone, row.name or "", opted_in, row.attributes or {}, row.wa_user_id, row.username)
 
 
 def _merge(first: ContactRow, second: ContactRow) -> ContactRow:
@@ -324,11 +409,13 @@ def _merge(first: ContactRow, second: ContactRow) -> ContactRow:
         else None
     )
     return ContactRow(
-        phone=first.phone,
+        phone=first.phone or second.phone,
         name=second.name if second.name is not None else first.name,
         tags=tuple(dict.fromkeys((*first.tags, *second.tags))),
         opted_in=second.opted_in if second.opted_in is not None else first.opted_in,
         attributes=attrs,
+        wa_user_id=first.wa_user_id or second.wa_user_id,
+        username=second.username or first.username,
     )
 
 
@@ -341,17 +428,24 @@ def _apply(
     opted_in = state.opted_in if row.opted_in is None else row.opted_in
     status = ACTIVE
     left = state.opted_in and not opted_in
+    phone = state.phone or row.phone  # a user-id contact learns its number; a number stays
+    user_id = state.wa_user_id or row.wa_user_id
+    username = row.username or state.username
     unchanged = (
         name == state.name
         and attributes == state.attributes
         and opted_in == state.opted_in
         and status == state.status
+        and (phone, user_id, username) == (state.phone, state.wa_user_id, state.username)
     )
     if unchanged:
         return None, False
     return (
         store.ContactChange(
             id=state.id,
+            phone=phone,
+            wa_user_id=user_id,
+            username=username,
             name=name,
             opted_in=opted_in,
             status=status,

@@ -2,9 +2,11 @@
 
 A million-row file is never held in memory: the reader yields rows, and each
 chunk of ``CHUNK_ROWS`` is one transaction through the same set-based writer
-the API uses. The header names the columns; ``phone`` is required, ``name``,
-``tags`` (separated by ``,`` ``;`` or ``|``) and ``opted_in`` are optional, and
-any other column becomes a contact attribute (a template variable).
+the API uses. The header names the columns; ``phone`` is required (or
+``wa_user_id``, the business-scoped user id of a WhatsApp username user whose
+number is withheld; a line may give either or both), ``name``, ``tags``
+(separated by ``,`` ``;`` or ``|``) and ``opted_in`` are optional, and any
+other column becomes a contact attribute (a template variable).
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from typing import Any
 
 from engine.contacts import ContactRow, Contacts
 from engine.errors import Invalid
-from engine.phones import normalize_phone
+from engine.phones import normalize_phone, normalize_user_id
 from engine.tags import split_tags
 from storage.sql import sqlite_cache
 
 CHUNK_ROWS = 2000
 SQLITE_CACHE_KIB = 16384  # the page cache while importing: memory stays flat under 150 MB
 MAX_REPORTED = 1000  # rejected rows listed in the report; the total is always exact
-KNOWN = ("phone", "name", "tags", "opted_in")
+KNOWN = ("phone", "name", "tags", "opted_in", "wa_user_id")
 HEADER_HINT = "The first line must name the columns, like: phone,name,tags,opted_in"
 _TRUE = frozenset({"true", "yes", "y", "1", "t", "on", "opted_in", "opt-in"})
 _FALSE = frozenset({"false", "no", "n", "0", "f", "off", "opted_out", "opt-out"})
@@ -59,7 +61,8 @@ class ImportReport:
 def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
     """Yield (line number, row or the reason it is refused) for each record.
 
-    Raises Invalid before yielding anything when the header has no ``phone``.
+    Raises Invalid before yielding anything when the header has neither ``phone`` nor
+    ``wa_user_id`` (the business-scoped user id of a WhatsApp username user).
     """
     reader = csv.reader(_strip_bom(lines))
     try:
@@ -71,7 +74,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
     columns = [c.strip().lower() for c in header]
     if any("\x00" in c for c in columns):
         raise Invalid("the CSV header contains a NUL character.", field="body", hint=HEADER_HINT)
-    if "phone" not in columns:
+    if "phone" not in columns and "wa_user_id" not in columns:
         raise Invalid("the CSV header has no phone column.", field="body", hint=HEADER_HINT)
     duplicated = {c for c in columns if columns.count(c) > 1 and c}
     if duplicated:
@@ -104,7 +107,8 @@ class _Layout:
 
     def __init__(self, columns: list[str]) -> None:
         self.width = len(columns)
-        self.phone = columns.index("phone")
+        self.phone = columns.index("phone") if "phone" in columns else None
+        self.user_id = columns.index("wa_user_id") if "wa_user_id" in columns else None
         self.name = columns.index("name") if "name" in columns else None
         self.tags = columns.index("tags") if "tags" in columns else None
         self.opted_in = columns.index("opted_in") if "opted_in" in columns else None
@@ -118,8 +122,12 @@ class _Layout:
             return "the line is not valid UTF-8 text."
         if "\x00" in text:
             return "the line contains a NUL character."
+        raw_phone = record[self.phone].strip() if self.phone is not None else ""
+        raw_user_id = record[self.user_id].strip() if self.user_id is not None else ""
         try:
-            phone = normalize_phone(record[self.phone])
+            # a username user whose number is withheld has only a business-scoped user id
+            phone = normalize_phone(raw_phone) if raw_phone or not raw_user_id else None
+            user_id = normalize_user_id(raw_user_id) if raw_user_id else None
             tags = _tags(record[self.tags]) if self.tags is not None else ()
         except Invalid as exc:
             return exc.render()
@@ -140,7 +148,12 @@ class _Layout:
             if value:
                 attributes[column] = value
         return ContactRow(
-            phone=phone, name=name or None, tags=tags, opted_in=opted_in, attributes=attributes or None
+            phone=phone,
+            name=name or None,
+            tags=tags,
+            opted_in=opted_in,
+            attributes=attributes or None,
+            wa_user_id=user_id,
         )
 
 

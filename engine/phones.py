@@ -201,3 +201,44 @@ def mask_phone(phone: str) -> str:
     hidden = max(3, len(digits) - 6)
     tail = len(digits) - 2 - hidden
     return f"+{digits[:2]}{'•' * hidden}{digits[-tail:]}"
+
+
+# A business-scoped user id (WhatsApp usernames, 2026): a user's ISO 3166 country code, a period,
+# then up to 128 letters and digits; a parent id has ``ENT.`` after the country code.
+_USER_ID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+USER_ID_EXAMPLE = "US.13491208655302741918"
+
+
+def is_user_id(text: str) -> bool:
+    return isinstance(text, str) and _USER_ID.fullmatch(text.strip()) is not None
+
+
+def normalize_user_id(raw: str, *, field: str = "wa_user_id") -> str:
+    """A business-scoped user id as Meta writes it. Raises Invalid saying what is wrong."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid(
+            "the user id is empty.", field=field, hint=f"Write it as Meta sends it: {USER_ID_EXAMPLE}."
+        )
+    text = raw.strip()
+    if not is_user_id(text):
+        raise Invalid(
+            f"{text[:40]!r} is not a WhatsApp business-scoped user id.",
+            field=field,
+            hint=f"It is a country code, a period and an id, as in {USER_ID_EXAMPLE}.",
+        )
+    return text
+
+
+def mask_user_id(user_id: str) -> str:
+    """``US.13491208655302741918`` → ``US.13…1918``."""
+    country, _, rest = (user_id or "").partition(".")
+    if len(rest) <= 6:
+        return f"{country}.{'•' * len(rest)}"
+    return f"{country}.{rest[:2]}…{rest[-4:]}"
+
+
+def mask_identity(value: str | None) -> str:
+    """A phone or a business-scoped user id, masked for people and logs."""
+    if not value:
+        return ""
+    return mask_user_id(value) if is_user_id(value) else mask_phone(value)

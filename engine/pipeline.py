@@ -48,6 +48,7 @@ from storage.models import Broadcast, Template
 log = logging.getLogger("herald.pipeline")
 
 MAX_ATTEMPTS = 8
+NO_PHONE = "no_phone"  # skip reason: a username user, and a message Meta sends only to numbers
 SUB_BATCH = 25  # rows sent between two checks that their broadcast is still sending
 RETRY_LATER = timedelta(hours=24)
 
@@ -229,6 +230,10 @@ class SendPipeline:
                 out.skipped.append((row.id, "deleted"))
             elif not person.opted_in:
                 out.skipped.append((row.id, "opted_out"))
+            elif person.phone is None and template.category == "AUTHENTICATION":
+                # Meta takes a business-scoped user id for every message but authentication
+                # templates (131062): a username user with no number cannot get a code
+                out.skipped.append((row.id, NO_PHONE))
             elif template.status != "APPROVED":
                 held.append(row.id)
                 if broadcast is not None:
@@ -285,6 +290,7 @@ class SendPipeline:
                     language=template.language,
                     components=components,
                     callback=str(row.id),
+                    recipient=None if person.phone else person.wa_user_id,
                 )
             )
             plan.append(row)

@@ -59,6 +59,7 @@ def merge(d: Delivery, event: StatusEvent) -> Delivery:
         delivered = _earliest(delivered, event.at)
     if event.status == "read":
         read = _earliest(read, event.at)
+    pricing = d.pricing or event.pricing  # sent once (with sent, and delivered or read)
     settled = d.state in SETTLED
     state = d.state if settled else "sent"
     code, title, detail = (d.error_code, d.error_title, d.error_detail) if settled else (None, None, None)
@@ -81,6 +82,7 @@ def merge(d: Delivery, event: StatusEvent) -> Delivery:
         error_code=code,
         error_title=title,
         error_detail=detail,
+        pricing=pricing,
     )
 
 
@@ -163,7 +165,7 @@ def apply_pending(database: peewee.Database, wamids: Iterable[str]) -> int:
 
 def _pending(event: StatusEvent) -> Pending:
     errors = [{"code": e.code, "title": e.title, "details": e.details} for e in event.errors]
-    return Pending(event.wamid, event.callback, event.status, event.at, errors)
+    return Pending(event.wamid, event.callback, event.status, event.at, errors, event.pricing)
 
 
 def _event(p: Pending) -> StatusEvent:
@@ -171,7 +173,8 @@ def _event(p: Pending) -> StatusEvent:
         wamid=p.wamid,
         status=p.status,  # type: ignore[arg-type]
         at=p.at,
-        recipient="",
+        recipient=None,
         callback=p.callback,
         errors=tuple(StatusError(**e) for e in p.errors),
+        pricing=p.pricing,
     )

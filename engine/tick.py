@@ -98,6 +98,7 @@ class Tick:
                 report.statuses += applied.statuses
                 if not applied.bodies:
                     break
+            report.statuses += self.ingest.retry_failed().statuses
         except Exception:  # a deadlock, say: the pass goes on; the watchdog waits for those bodies
             log.exception("applying webhook bodies failed; they stay in the inbox for the next pass")
         self.watchdog(report)

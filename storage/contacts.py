@@ -12,23 +12,34 @@ import peewee
 
 from storage.database import is_postgres
 from storage.fields import from_db_time, to_db_time
-from storage.sql import array_literal, bind_time, chunks, fetchall, in_list, insert_rows, update_rows
+from storage.sql import (
+    array_literal,
+    bind_time,
+    chunks,
+    fetchall,
+    in_list,
+    insert_rows,
+    update_from,
+    update_rows,
+)
 
 _LOOKUP_CHUNK = 5000
 
 
 class ContactState(NamedTuple):
     id: int
-    phone: str
+    phone: str | None
     name: str
     opted_in: bool
     status: str
     attributes: dict[str, Any]
     opt_out_source: str | None
     opted_out_at: datetime | None
+    wa_user_id: str | None = None
+    username: str | None = None
 
 
-_STATE = "id, phone, name, opted_in, status, attributes, opt_out_source, opted_out_at"
+_STATE = "id, phone, name, opted_in, status, attributes, opt_out_source, opted_out_at, wa_user_id, username"
 
 # PostgreSQL: one index probe per phone, whatever the table's size or statistics. Given
 # "phone = ANY(array)", the planner turned to a sequential scan with a hashed filter once the
@@ -58,45 +69,124 @@ def find_by_phones(
             pred, params = in_list(database, part)
             sql = f"SELECT {_STATE} FROM contact WHERE phone {pred}"
         for row in fetchall(database, sql, params):
-            found[row[1]] = ContactState(
-                row[0],
-                row[1],
-                row[2],
-                bool(row[3]),
-                row[4],
-                orjson.loads(row[5]),
-                row[6],
-                from_db_time(row[7]),
-            )
+            found[row[1]] = _state(row)
     return found
 
 
-def insert_contacts(
-    database: peewee.Database, rows: Sequence[tuple[str, str, bool, dict[str, Any]]], now: datetime
-) -> dict[str, int]:
-    """Insert ``(phone, name, opted_in, attributes)`` rows; a phone that already
-    exists (a concurrent insert) is skipped. Returns phone → id for rows inserted.
+def _state(row: Sequence[Any]) -> ContactState:
+    return ContactState(
+        row[0],
+        row[1],
+        row[2],
+        bool(row[3]),
+        row[4],
+        orjson.loads(row[5]),
+        row[6],
+        from_db_time(row[7]),
+        row[8],
+        row[9],
+    )
 
-    The caller has just looked the phones up in this transaction, so a plain
+
+def find_by_user_ids(
+    database: peewee.Database, user_ids: Sequence[str], *, lock: bool = False
+) -> dict[str, ContactState]:
+    """The contacts with these business-scoped user ids (``lock``: as ``find_by_phones``)."""
+    found: dict[str, ContactState] = {}
+    tail = " ORDER BY wa_user_id FOR UPDATE" if lock and is_postgres(database) else ""
+    for part in chunks(sorted(set(user_ids)), _LOOKUP_CHUNK):
+        pred, params = in_list(database, part, pg_type="text")
+        for row in fetchall(database, f"SELECT {_STATE} FROM contact WHERE wa_user_id {pred}{tail}", params):
+            found[row[8]] = _state(row)
+    return found
+
+
+def find_by_id(database: peewee.Database, contact_id: int, *, lock: bool = False) -> ContactState | None:
+    tail = " FOR UPDATE" if lock and is_postgres(database) else ""
+    rows = fetchall(database, f"SELECT {_STATE} FROM contact WHERE id = ?{tail}", [contact_id])
+    return _state(rows[0]) if rows else None
+
+
+def learn_user_ids(database: peewee.Database, pairs: Sequence[tuple[str | None, str, str | None]]) -> int:
+    """A webhook named a user's phone and business-scoped user id (and username): the contact
+    known by that phone learns the id (unless it has one, or another contact has it), and a
+    contact known by the id takes a new username. One statement each. Returns contacts changed."""
+    if not pairs:
+        return 0
+    rows = sorted({(p or "", u, n or "") for p, u, n in pairs})
+    values = (("phone", "text"), ("user_id", "text"), ("username", "text"))
+    learned = update_from(
+        database,
+        "contact",
+        values,
+        [(p, u, n or None) for p, u, n in rows if p],
+        sets="wa_user_id = v.user_id, username = COALESCE(v.username, contact.username)",
+        where="contact.phone = v.phone AND contact.wa_user_id IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM contact other WHERE other.wa_user_id = v.user_id)",
+        returning="contact.id",
+    )
+    named = update_from(
+        database,
+        "contact",
+        (("user_id", "text"), ("phone", "text"), ("username", "text")),
+        sorted((user_id, phone or None, username) for phone, user_id, username in rows if username),
+        key="wa_user_id",
+        sets="username = v.username",
+        where="contact.wa_user_id = v.user_id"
+        " AND (contact.username IS NULL OR contact.username <> v.username)",
+        returning="contact.id",
+    )
+    return len({r[0] for r in learned} | {r[0] for r in named})
+
+
+def move_identity(database: peewee.Database, column: str, old: str, new: str, now: datetime) -> int | None:
+    """The user changed number (``column`` phone) or user id (``wa_user_id``): the contact that
+    had ``old`` has ``new`` now, unless another contact already has ``new`` (then nothing moves:
+    merging two contacts is a person's decision). Returns the contact moved, or None."""
+    assert column in ("phone", "wa_user_id")
+    rows = fetchall(
+        database,
+        f"UPDATE contact SET {column} = ?, updated_at = ? WHERE {column} = ?"
+        f" AND NOT EXISTS (SELECT 1 FROM contact other WHERE other.{column} = ?) RETURNING id",
+        [new, to_db_time(now), old, new],
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def insert_contacts(
+    database: peewee.Database,
+    rows: Sequence[tuple[str | None, str, bool, dict[str, Any], str | None, str | None]],
+    now: datetime,
+    *,
+    identity: str = "phone",
+) -> dict[str, int]:
+    """Insert ``(phone, name, opted_in, attributes, wa_user_id, username)`` rows; a contact that
+    already exists (a concurrent insert) is skipped. Returns ``identity`` (the phone, or the
+    user id of contacts without one) → id for rows inserted.
+
+    The caller has just looked the contacts up in this transaction, so a plain
     insert is tried first, under a savepoint: ``ON CONFLICT`` makes
     PostgreSQL insert speculatively (a check, then a confirmation record a
     row: ~1.5 of its ~5 µs). Only when another writer got there in between
-    is the chunk inserted again with ``ON CONFLICT (phone) DO NOTHING``.
+    is the chunk inserted again with ``ON CONFLICT DO NOTHING``.
     """
     if not rows:
         return {}
     ts = bind_time(database, now)
-    values = [(phone, name, opted_in, orjson.dumps(attrs).decode()) for phone, name, opted_in, attrs in rows]
+    values = [
+        (phone, name, opted_in, orjson.dumps(attrs).decode(), user_id, username)
+        for phone, name, opted_in, attrs, user_id, username in rows
+    ]
 
     def insert(conflict: str) -> list[tuple]:
         return insert_rows(
             database,
             "contact",
-            ("phone", "name", "opted_in", "attributes"),
+            ("phone", "name", "opted_in", "attributes", "wa_user_id", "username"),
             values,
             conflict=conflict,
-            returning="id, phone",
-            types=("text", "text", "boolean", "text"),
+            returning=f"id, {identity}",
+            types=("text", "text", "boolean", "text", "text", "text"),
             constants={"created_at": ts, "updated_at": ts},
         )
 
@@ -104,8 +194,20 @@ def insert_contacts(
         with database.atomic():  # a savepoint: a conflict rolls back this insert alone
             inserted = insert("")
     except peewee.IntegrityError:
-        inserted = insert("ON CONFLICT (phone) DO NOTHING")
-    return {phone: cid for cid, phone in inserted}
+        inserted = insert("ON CONFLICT DO NOTHING")
+    return {key: cid for cid, key in inserted}
+
+
+def mark_opted_out(database: peewee.Database, ids: Sequence[int], source: str, now: datetime) -> None:
+    """Record where an opt-out came from on contacts just created opted out."""
+    if not ids:
+        return
+    pred, params = in_list(database, sorted(ids))
+    fetchall(
+        database,
+        f"UPDATE contact SET opt_out_source = ?, opted_out_at = ? WHERE id {pred} RETURNING id",
+        [source, to_db_time(now), *params],
+    )
 
 
 class ContactChange(NamedTuple):
@@ -116,6 +218,9 @@ class ContactChange(NamedTuple):
     attributes: dict[str, Any]
     opted_out_at: datetime | None
     opt_out_source: str | None
+    phone: str | None = None
+    wa_user_id: str | None = None
+    username: str | None = None
 
 
 def update_contacts(database: peewee.Database, changes: Sequence[ContactChange], now: datetime) -> None:
@@ -130,8 +235,11 @@ def update_contacts(database: peewee.Database, changes: Sequence[ContactChange],
             to_db_time(c.opted_out_at) if c.opted_out_at else None,
             c.opt_out_source,
             ts,
+            c.phone,
+            c.wa_user_id,
+            c.username,
         )
-        for c in changes
+        for c in sorted(changes)  # in id order, as every other writer locks them
     ]
     update_rows(
         database,
@@ -145,9 +253,24 @@ def update_contacts(database: peewee.Database, changes: Sequence[ContactChange],
             "opted_out_at",
             "opt_out_source",
             "updated_at",
+            "phone",
+            "wa_user_id",
+            "username",
         ),
         rows,
-        casts=("bigint", "text", "boolean", "text", "text", "timestamp", "text", "timestamp"),
+        casts=(
+            "bigint",
+            "text",
+            "boolean",
+            "text",
+            "text",
+            "timestamp",
+            "text",
+            "timestamp",
+            "text",
+            "text",
+            "text",
+        ),
     )
 
 

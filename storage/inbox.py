@@ -46,6 +46,9 @@ def take(
     (``claimed_at`` set) is left to it until ``lease_until``. On PostgreSQL
     concurrent processors skip each other's rows instead of waiting.
 
+    Without ``ids``, bodies that failed to apply before are left out: they are
+    retried alone (``failed``), so one poison body never holds back a group.
+
     ``ids`` (bodies this process just stored) finds them by primary key. The
     scan for the oldest bodies instead passes every body deleted since the
     table was last vacuumed, which under a steady stream of webhooks costs
@@ -53,7 +56,7 @@ def take(
     """
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres(database) else ""
     params: list[object] = []
-    which = "processed_at IS NULL"
+    which = "processed_at IS NULL AND attempts = 0"  # a body that failed is retried alone
     if ids is not None:
         if not ids:
             return []
@@ -84,3 +87,49 @@ def oldest(database: peewee.Database) -> datetime | None:
         database, "SELECT received_at FROM webhook_inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1"
     ).fetchone()
     return from_db_time(row[0]) if row else None
+
+
+QUARANTINE_AFTER = 5  # failed applies before a body is set aside
+
+
+def failed(database: peewee.Database, limit: int) -> list[int]:
+    """Bodies whose apply failed before, oldest first: each is retried alone."""
+    rows = fetchall(
+        database,
+        "SELECT id FROM webhook_inbox WHERE attempts > 0 AND processed_at IS NULL ORDER BY id LIMIT ?",
+        [limit],
+    )
+    return [r[0] for r in rows]
+
+
+def fail(database: peewee.Database, body_id: int, error: str, now: datetime) -> bool:
+    """Count a failed apply of one body; on the fifth, move it to the quarantine (kept whole,
+    with the error as its reason). Returns whether it was quarantined."""
+    rows = fetchall(
+        database,
+        "UPDATE webhook_inbox SET attempts = attempts + 1, last_error = ? WHERE id = ? RETURNING attempts",
+        [error[:2000], body_id],
+    )
+    if not rows or int(rows[0][0]) < QUARANTINE_AFTER:
+        return False
+    quarantine(database, [body_id], error, now)
+    return True
+
+
+def quarantine(database: peewee.Database, ids: Sequence[int], reason: str, now: datetime) -> None:
+    """Set these bodies aside at once (a body no parser can read is not retried)."""
+    if not ids:
+        return
+    pred, params = in_list(database, list(ids))
+    execute(
+        database,
+        "INSERT INTO webhook_quarantine (inbox_id, received_at, quarantined_at, attempts, reason, body)"
+        f" SELECT id, received_at, ?, attempts, ?, body FROM webhook_inbox WHERE id {pred}",
+        [to_db_time(now), reason[:2000], *params],
+    )
+    execute(database, f"DELETE FROM webhook_inbox WHERE id {pred}", params)
+
+
+def quarantined(database: peewee.Database) -> int:
+    row = execute(database, "SELECT COUNT(*) FROM webhook_quarantine").fetchone()
+    return int(row[0])

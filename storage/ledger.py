@@ -40,11 +40,12 @@ class Claimed(NamedTuple):
 
 class Recipient(NamedTuple):
     id: int
-    phone: str
+    phone: str | None  # None for a username user known by business-scoped user id only
     name: str
     attributes: dict[str, Any]
     opted_in: bool
     status: str
+    wa_user_id: str | None = None
 
 
 def _still(state: str) -> str:
@@ -155,10 +156,10 @@ def recipients(database: peewee.Database, contact_ids: Sequence[int]) -> dict[in
         return {}
     pred, params = in_list(database, sorted(set(contact_ids)))
     return {
-        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5])
+        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5], r[6])
         for r in fetchall(
             database,
-            f"SELECT id, phone, name, attributes, opted_in, status FROM contact WHERE id {pred}",
+            f"SELECT id, phone, name, attributes, opted_in, status, wa_user_id FROM contact WHERE id {pred}",
             params,
         )
     }

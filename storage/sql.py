@@ -268,6 +268,7 @@ def update_from(
     sets: str,
     where: str,
     returning: str = "",
+    key: str = "",
 ) -> list[tuple]:
     """``UPDATE table SET <sets> FROM v WHERE <where>`` with ``v`` the given rows.
 
@@ -275,8 +276,10 @@ def update_from(
     and ``where`` are SQL over ``v.<column>`` and the table's own columns, so a
     SET can merge the new value with the stored one as the update finds it
     (``CASE WHEN v.at < t.at ...``): what no read-then-write can do safely
-    with another writer at work. The first column is the table's key, and the
-    rows should come sorted by it: PostgreSQL then locks them in that order.
+    with another writer at work. The first column holds values of the
+    table's column ``key`` (default: the same name), which PostgreSQL looks
+    up through its index; the rows should come sorted by it, so PostgreSQL
+    locks them in that order.
     On PostgreSQL the rows go as one array per column (one statement); on
     SQLite as a VALUES list in a common table expression. Returns the
     ``returning`` rows (columns of the table only, on SQLite).
@@ -285,7 +288,7 @@ def update_from(
         return []
     names = ", ".join(name for name, _ in values)
     tail = f" RETURNING {returning}" if returning else ""
-    key = values[0][0]
+    key = key or values[0][0]
     if is_postgres(database):
         columns = list(zip(*rows, strict=True))
         unnest = ", ".join(f"%s::{pg_type}[]" for _, pg_type in values)

@@ -15,8 +15,18 @@ from storage.sql import fetchall, in_list, insert_rows, update_from
 
 _COLUMNS = (
     "id, broadcast_id, enrollment_id, contact_id, cap_claimed_at, state, wamid, accepted_at,"
-    " delivered_at, read_at, failed_at, error_code, error_title, error_detail"
+    " delivered_at, read_at, failed_at, error_code, error_title, error_detail,"
+    " pricing_model, pricing_category, pricing_type, billable"
 )
+
+
+class Pricing(NamedTuple):
+    """A status's ``pricing`` object: how Meta bills the message (per-message pricing, 2025)."""
+
+    model: str | None  # PMP (per message) or CBP (per conversation, before July 2025)
+    category: str | None  # marketing, utility, authentication, service, ...
+    type: str | None  # regular, free_customer_service, free_entry_point
+    billable: bool | None  # deprecated by Meta; kept when sent
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,7 @@ class Delivery:
     error_code: int | None = None
     error_title: str | None = None
     error_detail: str | None = None
+    pricing: Pricing | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,9 @@ def _row(r: tuple) -> Row:
             error_code=r[11],
             error_title=r[12],
             error_detail=r[13],
+            pricing=Pricing(r[14], r[15], r[16], None if r[17] is None else bool(r[17]))
+            if any(v is not None for v in r[14:18])
+            else None,
         ),
     )
 
@@ -97,6 +111,7 @@ def _earliest(column: str) -> str:
     )
 
 
+_PRICING = ("pricing_model", "pricing_category", "pricing_type", "billable")
 _MERGE_SET = ", ".join(
     [
         f"state = CASE WHEN v.state = 'failed' THEN 'failed' WHEN {_SETTLED} THEN {_M}.state ELSE 'sent' END",
@@ -107,6 +122,8 @@ _MERGE_SET = ", ".join(
         f" WHEN {_M}.error_code IS NULL THEN COALESCE({_M}.error_title, v.error_title)"
         f" ELSE {_M}.error_title END",
         f"error_detail = CASE WHEN NOT {_SETTLED} OR {_WINS} THEN v.error_detail ELSE {_M}.error_detail END",
+        # the pricing object comes once (with sent, and with delivered or read): the first stays
+        *(f"{c} = COALESCE({_M}.{c}, v.{c})" for c in _PRICING),
         "batch = NULL",
     ]
 )
@@ -121,6 +138,10 @@ _DELTA = (
     ("error_code", "integer"),
     ("error_title", "text"),
     ("error_detail", "text"),
+    ("pricing_model", "text"),
+    ("pricing_category", "text"),
+    ("pricing_type", "text"),
+    ("billable", "boolean"),
 )
 # only a row whose wamid is this message's (or not recorded yet) takes its statuses
 _SAME_MESSAGE = f"{_M}.id = v.id AND ({_M}.wamid IS NULL OR {_M}.wamid = v.wamid)"
@@ -142,6 +163,9 @@ class Written(NamedTuple):
     error_code: int | None
 
 
+_NO_PRICING = Pricing(None, None, None, None)
+
+
 def merge(database: peewee.Database, deltas: Sequence[tuple[int, Delivery]]) -> list[Written]:
     """Merge each ``(row id, delta)`` into its stored row; returns the rows written.
 
@@ -161,6 +185,7 @@ def merge(database: peewee.Database, deltas: Sequence[tuple[int, Delivery]]) -> 
             d.error_code,
             d.error_title,
             d.error_detail,
+            *(d.pricing or _NO_PRICING),
         )
         for row_id, d in sorted(deltas, key=lambda pair: pair[0])
     ]
@@ -182,13 +207,14 @@ class Pending(NamedTuple):
     status: str
     at: datetime
     errors: list[dict[str, Any]]
+    pricing: Pricing | None = None
 
 
 def keep_pending(database: peewee.Database, pending: Sequence[Pending], now: datetime) -> None:
     insert_rows(
         database,
         "pending_status",
-        ("wamid", "callback", "status", "at", "errors", "received_at"),
+        ("wamid", "callback", "status", "at", "errors", "received_at", "pricing"),
         [
             (
                 p.wamid,
@@ -197,6 +223,7 @@ def keep_pending(database: peewee.Database, pending: Sequence[Pending], now: dat
                 to_db_time(p.at),
                 orjson.dumps(p.errors).decode(),
                 to_db_time(now),
+                orjson.dumps(p.pricing).decode() if p.pricing else None,
             )
             for p in pending
         ],
@@ -210,10 +237,14 @@ def take_pending(database: peewee.Database, wamids: Sequence[str]) -> list[Pendi
     pred, params = in_list(database, list(wamids))
     rows = fetchall(
         database,
-        f"DELETE FROM pending_status WHERE wamid {pred} RETURNING wamid, callback, status, at, errors",
+        f"DELETE FROM pending_status WHERE wamid {pred}"
+        " RETURNING wamid, callback, status, at, errors, pricing",
         params,
     )
-    return [Pending(w, c, s, _when(at), orjson.loads(e)) for w, c, s, at, e in rows]
+    return [
+        Pending(w, c, s, _when(at), orjson.loads(e), Pricing(*orjson.loads(p)) if p else None)
+        for w, c, s, at, e, p in rows
+    ]
 
 
 def pending_recorded(database: peewee.Database, limit: int) -> list[str]:

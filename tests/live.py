@@ -18,6 +18,7 @@ from bot.web.app import create_app
 from engine.clock import ManualClock
 from engine.notify import RecordingNotifier
 from engine.tick import TickReport
+from storage import inbox
 from tests.conftest import Api, make_settings
 from tests.fakes.cloud_api import (
     API_VERSION,
@@ -101,6 +102,12 @@ class Live:
             if idle and not self.herald.dispatcher.busy:
                 return
         raise AssertionError("the tick never settled")
+
+    async def webhooks_applied(self) -> None:
+        """The receiver applies what it stores on its own thread: wait until the inbox is empty
+        (its transaction committed), then tick until idle."""
+        await self.eventually(lambda: inbox.backlog(self.herald.database) == 0)
+        await self.settle()
 
     async def eventually(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Poll ``check`` (run on a database thread) until it returns something truthy."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
-from storage.models import Contact, InboundMessage, OutboundMessage, WebhookInbox
+from storage import counters
+from storage.models import Contact, InboundMessage, OutboundMessage, WebhookInbox, WebhookQuarantine
 from tests.helpers import phones, seed_contacts
 from tests.live import Live
 
@@ -49,16 +52,22 @@ async def test_bad_or_missing_signatures_are_refused_and_nothing_is_stored(live:
         assert InboundMessage.select().count() == 0
 
 
-async def test_malformed_bodies_get_400_and_nothing_is_stored(live: Live) -> None:
-    for body in (
-        b"{not json",
-        b'{"object": "page", "entry": []}',
-        b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}',
-    ):
+async def test_only_bodies_that_are_not_whatsapp_notifications_get_400_and_nothing_is_stored(
+    live: Live,
+) -> None:
+    for body in (b"{not json", b'{"object": "page", "entry": []}', b"[]"):
         status = await live.cloud.webhooks.post_webhook(live.webhook_url, body)
         assert status == 400
     with live.herald.database.connection_context():
         assert WebhookInbox.select().count() == 0
+    # a notification whose insides Herald cannot read is still Meta's: stored, answered 200,
+    # its items counted as ignored (a 4xx would make Meta redeliver it for days)
+    odd = b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}'
+    assert await live.cloud.webhooks.post_webhook(live.webhook_url, odd) == 200
+    await live.settle()
+    assert live.herald.in_db(counters.read, live.herald.database, counters.IGNORED_WEBHOOK_ITEMS) == {
+        "change without a field": 1
+    }
 
 
 async def test_a_status_arriving_before_the_send_is_recorded_finds_it_by_callback(live: Live) -> None:
@@ -154,10 +163,7 @@ _ALLOW_UPDATES = {
 }
 
 
-async def test_bodies_whose_apply_fails_are_handed_back_for_the_next_pass(live: Live) -> None:
-    import peewee
-    import pytest
-
+async def test_a_body_whose_apply_fails_is_retried_alone_and_applied_once_it_can_be(live: Live) -> None:
     from storage import inbox
     from storage.database import is_postgres
 
@@ -177,17 +183,74 @@ async def test_bodies_whose_apply_fails_are_handed_back_for_the_next_pass(live: 
 
     live.herald.in_db(run, _FAIL_UPDATES[engine])
     live.herald.in_db(lambda: inbox.put(database, [body], live.clock.now()))
-    with pytest.raises(peewee.DatabaseError):
-        live.herald.in_db(live.herald.ingest.process_inbox)
+    result = live.herald.in_db(live.herald.ingest.process_inbox)
+    assert (result.bodies, result.quarantined) == (0, 0)
     with database.connection_context():
         row = WebhookInbox.get()
-        assert row.claimed_at is None  # handed back: the next pass takes it, not one after the lease
+        assert (row.attempts, row.claimed_at) == (1, None)  # counted, and retried at the next pass
+        assert "refused" in row.last_error
         assert OutboundMessage.get().delivered_at is None
     live.herald.in_db(run, _ALLOW_UPDATES[engine])
-    assert live.herald.in_db(live.herald.ingest.process_inbox).bodies == 1
+    assert live.herald.in_db(live.herald.ingest.process_inbox).bodies == 0  # groups leave it out
+    assert live.herald.in_db(live.herald.ingest.retry_failed).bodies == 1
     with database.connection_context():
         assert OutboundMessage.get().delivered_at is not None
         assert WebhookInbox.select().count() == 0
+
+
+_REFUSE_ONE = {  # a database that refuses the updates of one ledger row: a poison body's only
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message WHEN OLD.id = {row}"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgres": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF OLD.id = {row} THEN"
+        " RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+async def test_a_poison_body_is_quarantined_after_five_tries_and_never_holds_back_the_others(
+    live: Live,
+) -> None:
+    """Meta delivers three bodies; the middle one can never be applied. The other two apply at
+    once; the poison one is retried alone on each pass and set aside on the fifth failure,
+    with an alert, and the inbox drains."""
+    from storage.database import is_postgres
+
+    numbers = phones(3)
+    seed_contacts(live.herald, [(n, ["vip"]) for n in numbers])
+    await live.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
+    await live.settle()
+    database = live.herald.database
+    by_to = {m.to: m for m in live.cloud.accepted}
+    poison_row = live.herald.in_db(
+        lambda: OutboundMessage.get(OutboundMessage.wamid == by_to[numbers[1]].wamid).id
+    )
+    engine = "postgres" if is_postgres(database) else "sqlite"
+
+    def run(statements: list[str]) -> None:
+        with database.atomic():
+            for sql in statements:
+                database.execute_sql(sql.format(row=poison_row))
+
+    live.herald.in_db(run, _REFUSE_ONE[engine])
+    for number in numbers:
+        statuses = live.cloud.webhooks.lifecycle(by_to[number], until="read")
+        assert await live.cloud.webhooks.post_statuses(live.webhook_url, statuses, per_body=3) == [200]
+    for _ in range(6):
+        await live.tick()
+    with database.connection_context():
+        read = {m.contact.phone: m.read_at is not None for m in OutboundMessage.select().join(Contact)}
+        assert read == {numbers[0]: True, numbers[1]: False, numbers[2]: True}
+        assert WebhookInbox.select().count() == 0
+        (kept,) = list(WebhookQuarantine.select())
+        assert kept.attempts == 5
+        assert "refused" in kept.reason
+        assert by_to[numbers[1]].wamid in kept.body
+    assert [a["kind"] for a in live.notes.of("alert")] == ["webhook_quarantined"]
+    live.herald.in_db(run, _ALLOW_UPDATES[engine])
 
 
 async def test_on_postgresql_a_delivery_is_answered_while_an_apply_waits_for_a_ledger_lock(
@@ -233,3 +296,42 @@ async def test_on_postgresql_a_delivery_is_answered_while_an_apply_waits_for_a_l
     with live.herald.database.connection_context():
         row = OutboundMessage.get()
         assert row.delivered_at is not None
+
+
+async def test_text_no_database_can_store_is_cleaned_and_the_stop_beside_it_applies(live: Live) -> None:
+    """A NUL in an inbound message (PostgreSQL refuses it; SQLite cut the text at it) is
+    removed before anything is written, the same on both engines; the STOP in the same body
+    takes effect."""
+    numbers = phones(2)
+    ids = seed_contacts(live.herald, [(n, ["vip"]) for n in numbers])
+    webhooks = live.cloud.webhooks
+    now = live.clock.now()
+    from engine.whatsapp.simulate import inbound_object
+
+    items = [
+        inbound_object("wamid.NUL", numbers[0], now, text="x\x00y"),
+        inbound_object("wamid.STOP", numbers[1], now, text="STOP"),
+    ]
+    body = webhooks.body(messages=items)
+    assert b"\\u0000" in body
+    assert await webhooks.post_webhook(live.webhook_url, body) == 200
+    await live.webhooks_applied()
+    with live.herald.database.connection_context():
+        assert InboundMessage.get(InboundMessage.wamid == "wamid.NUL").body == "xy"
+        assert not Contact.get_by_id(ids[1]).opted_in
+
+
+async def test_an_ignored_reason_is_logged_once_and_counted_every_time(
+    live: Live, caplog: pytest.LogCaptureFixture
+) -> None:
+    played = {"id": "wamid.V", "status": "played", "timestamp": "1", "recipient_id": "16505551234"}
+    caplog.set_level(logging.INFO, logger="herald.ingest")
+    for _ in range(3):
+        body = live.cloud.webhooks.body(statuses=[played])
+        assert await live.cloud.webhooks.post_webhook(live.webhook_url, body) == 200
+        await live.webhooks_applied()
+    said = [r.getMessage() for r in caplog.records if "ignored webhook item" in r.getMessage()]
+    assert len([s for s in said if "logged once" in s]) == 1
+    assert live.herald.in_db(counters.read, live.herald.database, counters.IGNORED_WEBHOOK_ITEMS) == {
+        "status played": 3
+    }

@@ -78,7 +78,7 @@ class WhatsAppAdmin:
 
     def __call__(self, event: InboundEvent, contact_id: int | None) -> list[TextMessage] | None:
         """Replies to an admin's message; None when the sender is not an admin."""
-        if event.phone not in self.zones:
+        if event.phone is None or event.phone not in self.zones:
             return None
         request = self._request(event.phone)
         body = normalize(event.text or event.payload or "").strip()

@@ -14,7 +14,8 @@ from bot.web.keys import HERALD
 from bot.web.schemas import ContactIn, TagsIn
 from bot.web.streams import StreamLines
 from engine.contacts import ContactRow
-from engine.phones import mask_phone, normalize_phone
+from engine.errors import Invalid
+from engine.phones import mask_identity, normalize_phone, normalize_user_id
 from engine.tags import normalize_tags
 
 routes = web.RouteTableDef()
@@ -22,8 +23,17 @@ FACE = "api"
 
 
 def _row(body: ContactIn) -> ContactRow:
+    if body.phone is None and body.wa_user_id is None:
+        raise Invalid(
+            "a contact needs a phone or a wa_user_id.",
+            field="phone",
+            hint='Send {"phone": "+919812345678"}, or {"wa_user_id": "US.13491208655302741918"} for a'
+            " WhatsApp username user whose number you do not have.",
+        )
     return ContactRow(
-        phone=normalize_phone(body.phone),
+        phone=normalize_phone(body.phone) if body.phone is not None else None,
+        wa_user_id=normalize_user_id(body.wa_user_id) if body.wa_user_id is not None else None,
+        username=body.username.strip().lstrip("@") or None if body.username is not None else None,
         name=body.name.strip() if body.name is not None else None,
         tags=tuple(normalize_tags(body.tags)),
         opted_in=body.opted_in,
@@ -44,7 +54,7 @@ async def upsert_contact(request: web.Request) -> web.Response:
                 actor="api",
                 action="contact.create" if created else "contact.update",
                 target=str(contact["id"]),
-                phone=mask_phone(row.phone),
+                phone=mask_identity(row.phone or row.wa_user_id),
             )
             return contact, created
 

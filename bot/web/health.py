@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
+import peewee
 from aiohttp import web
 
 from bot.container import Herald, describe_database
+from bot.metrics import Figures
 from bot.web.http import json_response
 from bot.web.keys import HERALD, METRICS
+from storage import counters, inbox
 
 routes = web.RouteTableDef()
 
@@ -39,6 +43,15 @@ async def component_status(herald: Herald) -> dict[str, Any]:
     }
 
 
+def _figures(herald: Herald) -> Figures:
+    database = herald.database
+    return Figures(
+        ignored=counters.read(database, counters.IGNORED_WEBHOOK_ITEMS),
+        quarantined=inbox.quarantined(database),
+        backlog=inbox.backlog(database),
+    )
+
+
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
@@ -51,6 +64,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
+    herald = request.app[HERALD]
+    figures = request.app[METRICS].stored
+    with contextlib.suppress(peewee.DatabaseError):  # down: /healthz says so; the rest still renders
+        figures.figures = await herald.db(_figures, herald)
     body = request.app[METRICS].render()
     return web.Response(
         body=body,

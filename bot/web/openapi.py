@@ -33,10 +33,12 @@ ERROR = {
 TAG_NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_\-.:/]{0,63}$"}
 CONTACT = {
     "type": "object",
-    "required": ["id", "phone", "name", "tags", "opted_in", "status", "attributes"],
+    "required": ["id", "phone", "wa_user_id", "username", "name", "tags", "opted_in", "status", "attributes"],
     "properties": {
         "id": {"type": "integer"},
-        "phone": {"type": "string", "pattern": r"^\+[1-9]\d{6,14}$"},
+        "phone": {"type": ["string", "null"], "pattern": r"^\+[1-9]\d{6,14}$"},
+        "wa_user_id": {"type": ["string", "null"], "description": "business-scoped user id (US.1349...)"},
+        "username": {"type": ["string", "null"]},
         "name": {"type": "string"},
         "tags": {"type": "array", "items": TAG_NAME},
         "opted_in": {"type": "boolean"},

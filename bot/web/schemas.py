@@ -45,7 +45,12 @@ class Body(BaseModel):
 
 
 class ContactIn(Body):
-    phone: str = Field(min_length=1, max_length=64)
+    """A contact by phone, or by ``wa_user_id`` (the business-scoped user id of a WhatsApp
+    username user whose number is withheld), or both."""
+
+    phone: str | None = Field(None, min_length=1, max_length=64)
+    wa_user_id: str | None = Field(None, min_length=1, max_length=140)
+    username: str | None = Field(None, min_length=1, max_length=64)
     name: str | None = Field(None, max_length=200)
     tags: list[str] = Field(default_factory=list, max_length=100)
     opted_in: StrictBool | None = None

@@ -19,7 +19,7 @@ from engine.audit import Audit
 from engine.clock import Clock
 from engine.errors import Conflict, Invalid, NotFound
 from engine.events import ContactCreated, ContactDeleted, ContactOptedOut, EventBus, TagAdded
-from engine.phones import mask_phone, normalize_phone
+from engine.phones import is_user_id, mask_identity, normalize_phone
 from engine.sequences.definition import Definition, check_templates, read_definition
 from engine.suggest import closest
 from engine.templates import Templates
@@ -183,7 +183,7 @@ class Sequences:
                 )
             if contact.status != "active" or not contact.opted_in:
                 why = "was deleted" if contact.status != "active" else "opted out"
-                raise Conflict(f"{mask_phone(contact.phone)} {why}; only opted-in contacts are enrolled.")
+                raise Conflict(f"{_who(contact)} {why}; only opted-in contacts are enrolled.")
             existing = Enrollment.get_or_none(
                 (Enrollment.sequence == sequence.id) & (Enrollment.contact == contact.id)
             )
@@ -200,13 +200,13 @@ class Sequences:
                 actor=by.id,
                 action="sequence.enroll",
                 target=sequence.name,
-                contact=mask_phone(contact.phone),
+                contact=_who(contact),
             )
             return self.enrollment_view(Enrollment.get_by_id(rows[0][0]))
 
     def _already(self, sequence: Sequence, contact: Contact, existing: Enrollment) -> str:
         return (
-            f"{mask_phone(contact.phone)} is already enrolled in {sequence.name!r} "
+            f"{_who(contact)} is already enrolled in {sequence.name!r} "
             f"(since {existing.enrolled_at:%d %b %Y}, {existing.status}); "
             "a contact joins a sequence at most once."
         )
@@ -354,10 +354,12 @@ class Sequences:
             return found
         if _is_id(text) and len(text) < 7:
             found = Contact.get_or_none(Contact.id == int(text))
+        elif is_user_id(text):
+            found = Contact.get_or_none(Contact.wa_user_id == text)
         else:
             found = Contact.get_or_none(Contact.phone == normalize_phone(text, field="contact"))
         if found is None:
-            raise NotFound(f"no contact {mask_phone(text) if len(text) > 6 else text!r}.", field="contact")
+            raise NotFound(f"no contact {mask_identity(text) if len(text) > 6 else text!r}.", field="contact")
         return found
 
 
@@ -365,6 +367,10 @@ def definition_of(raw: Any) -> Definition:
     """A stored version's definition (already validated when it was saved)."""
     data = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
     return Definition.model_validate(data)
+
+
+def _who(contact: Contact) -> str:
+    return mask_identity(contact.phone or contact.wa_user_id)
 
 
 def _is_id(text: str) -> bool:

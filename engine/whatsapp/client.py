@@ -29,7 +29,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from engine.phones import mask_phone
+from engine.phones import mask_identity
 from engine.whatsapp.errors import (
     Ambiguous,
     DeliveryError,
@@ -112,13 +112,13 @@ class CloudApiClient:
         payload: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": message.to,
+            **message.address,
             "type": "template",
             "template": template,
         }
         if message.callback:
             payload["biz_opaque_callback_data"] = message.callback
-        return await self._send(payload, message.to)
+        return await self._send(payload, message.to or message.recipient)
 
     async def send_text(self, message: TextMessage) -> str:
         """Send free-form text (inside the 24 h window); returns the wamid.
@@ -128,11 +128,11 @@ class CloudApiClient:
         payload = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": message.to,
+            **message.address,
             "type": "text",
             "text": {"body": message.body, "preview_url": False},
         }
-        return await self._send(payload, message.to)
+        return await self._send(payload, message.to or message.recipient)
 
     async def templates(self) -> list[dict[str, Any]]:
         """Every message template of the business account, across all pages.
@@ -187,7 +187,8 @@ class CloudApiClient:
             )
         return self._session
 
-    async def _send(self, payload: dict[str, Any], to: str) -> str:
+    async def _send(self, payload: dict[str, Any], who: str | None) -> str:
+        """POST one message; ``who`` is its recipient (masked in the debug log)."""
         body = orjson.dumps(payload)
         try:
             async with self._open().post(self._messages_url, data=body) as response:
@@ -196,7 +197,7 @@ class CloudApiClient:
                 retry_after = response.headers.get("Retry-After")
         except (TimeoutError, aiohttp.ClientError) as exc:
             error = self._transport_error(exc)
-            log.debug("send to %s: %s", mask_phone(to), error.reason)
+            log.debug("send to %s: %s", mask_identity(who), error.reason)
             raise error from exc
         if 200 <= status < 300:
             wamid = _wamid(raw)
@@ -204,7 +205,7 @@ class CloudApiClient:
                 raise Ambiguous("the Cloud API answered without a message id.", http_status=status)
             return wamid
         error = _graph_error(status, raw, retry_after)
-        log.debug("send to %s: %s (HTTP %s)", mask_phone(to), error.reason, status)
+        log.debug("send to %s: %s (HTTP %s)", mask_identity(who), error.reason, status)
         raise error
 
     async def _get(self, url: URL, query: dict[str, str]) -> dict[str, Any]:

@@ -67,6 +67,7 @@ TITLES: dict[int, str] = {
     131053: "Media upload error",
     131056: "Pair rate limit",
     131057: "Account in maintenance mode",
+    131062: "Username users not supported for this message",
     131063: "Marketing disabled on Cloud API",
     131064: "Messaging limit for template misuse",
     132000: "Parameter count mismatch",

@@ -39,7 +39,7 @@ import orjson
 
 from engine.clock import Clock
 from engine.errors import Invalid
-from engine.phones import normalize_phone
+from engine.phones import is_user_id, normalize_phone
 from engine.whatsapp.errors import DeliveryError, classify
 from engine.whatsapp.messages import TemplateMessage, TextMessage
 from engine.whatsapp.samples import SAMPLE_TEMPLATES
@@ -141,7 +141,7 @@ class Sandbox:
 
     async def send_template(self, message: TemplateMessage) -> str:
         """Accept like Meta and queue the statuses; returns the wamid. Raises Permanent."""
-        self._check_recipient(message.to)
+        to = self._check_recipient(message.to, message.recipient)
         refusal = self.catalogue.check(
             {
                 "name": message.template,
@@ -153,9 +153,11 @@ class Sandbox:
             raise _refused(refusal.code, refusal.message)
         template = self.catalogue.get(message.template, message.language) or {}
         category = str(template.get("category", "MARKETING")).upper()
-        wamid = new_wamid(message.to, self._rng)
+        if message.to is None and category == "AUTHENTICATION":
+            raise _refused(131062, "Business-scoped User ID recipients are not supported for this message.")
+        wamid = new_wamid(to, self._rng)
         self.accepted += 1
-        self._plan(wamid, message.to, message.callback or None, category)
+        self._plan(wamid, to, message.callback or None, category)
         return wamid
 
     async def send_text(self, message: TextMessage) -> str:
@@ -163,15 +165,15 @@ class Sandbox:
 
         Raises Permanent (131047 outside the window, as on WhatsApp).
         """
-        self._check_recipient(message.to)
+        to = self._check_recipient(message.to, message.recipient)
         if not message.body.strip():
             raise _refused(131008, "The parameter text.body is required.")
-        opened = self._window_opened.get(message.to)
+        opened = self._window_opened.get(to)
         if self.enforce_window and (opened is None or self.clock.now() - opened > WINDOW):
             raise _refused(131047, "Re-engagement message")
-        wamid = new_wamid(message.to, self._rng)
+        wamid = new_wamid(to, self._rng)
         self.accepted += 1
-        self._plan(wamid, message.to, None, "SERVICE")
+        self._plan(wamid, to, None, "SERVICE")
         return wamid
 
     async def templates(self) -> list[dict[str, Any]]:
@@ -261,13 +263,19 @@ class Sandbox:
 
     # -- inside -------------------------------------------------------------
 
-    def _check_recipient(self, to: str) -> None:
+    def _check_recipient(self, to: str | None, recipient: str | None) -> str:
+        """The phone (``to``) or, for a username user, the business-scoped user id."""
+        if to is None:
+            if recipient is None or not is_user_id(recipient):
+                raise _refused(100, "Invalid parameter: 'recipient' must be a business-scoped user id")
+            return recipient
         if not _E164.fullmatch(to or ""):
             raise _refused(100, "Invalid parameter: 'to' must be E.164 with a leading +")
         try:
             normalize_phone(to)
         except Invalid as exc:
             raise _refused(131026, "Message undeliverable") from exc
+        return to
 
     def _plan(self, wamid: str, to: str, callback: str | None, category: str) -> None:
         rng, timing = self._rng, self.timing

@@ -104,13 +104,13 @@ def status_object(
     code: int | None = None,
     category: str | None = None,
 ) -> dict[str, Any]:
-    """One ``statuses[]`` entry. ``recipient`` may carry a ``+``; Meta sends digits only."""
-    item: dict[str, Any] = {
-        "id": wamid,
-        "status": status,
-        "timestamp": str(int(at.timestamp())),
-        "recipient_id": recipient.lstrip("+"),
-    }
+    """One ``statuses[]`` entry. ``recipient`` may carry a ``+``; Meta sends digits only. A
+    business-scoped user id (a send to a username user) comes as ``recipient_user_id``."""
+    item: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(at.timestamp()))}
+    if "." in recipient:
+        item["recipient_user_id"] = recipient
+    else:
+        item["recipient_id"] = recipient.lstrip("+")
     if callback:
         item["biz_opaque_callback_data"] = callback
     if status == "sent" and category:

@@ -3,7 +3,9 @@
 Each migration module holds ``STATEMENTS``, a list of SQL strings where
 ``$pk``, ``$id``, ``$ts``, ``$json``, ``$bool``, ``$true``, ``$false`` and
 ``$norowid`` are filled in per engine. A statement written as a pair
-``("postgresql", sql)`` or ``("sqlite", sql)`` runs on that engine only.
+``("postgresql", sql)`` or ``("sqlite", sql)`` runs on that engine only; a
+pair whose second part is a function ``(database) -> None`` runs that
+function instead (a change SQL alone cannot make on that engine).
 Migrations are applied in order, each in its own transaction together with
 its row in ``schema_version``, under a lock so that several processes
 starting at once apply each step exactly once.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from string import Template
 from types import ModuleType
@@ -50,11 +53,15 @@ _DIALECTS = {
 }
 
 
+Step = Callable[[peewee.Database], None]
+Statement = str | tuple[str, str] | tuple[str, Step]
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
-    statements: tuple[str | tuple[str, str], ...]
+    statements: tuple[Statement, ...]
 
 
 def _load() -> tuple[Migration, ...]:
@@ -76,15 +83,20 @@ MIGRATIONS = _load()
 LATEST = MIGRATIONS[-1].version if MIGRATIONS else 0
 
 
-def render(statement: str | tuple[str, str], database: peewee.Database) -> str | None:
-    """The statement in this engine's dialect; None when it is for the other engine."""
+def render(statement: Statement, database: peewee.Database) -> str | Step | None:
+    """The statement in this engine's dialect (or its function); None when it is for the other
+    engine."""
     dialect = "postgresql" if is_postgres(database) else "sqlite"
     if isinstance(statement, tuple):
-        engine, statement = statement
+        engine, body = statement
         if engine not in _DIALECTS:
             raise MigrationError(f"unknown engine {engine!r}: write 'postgresql' or 'sqlite'")
         if engine != dialect:
             return None
+        if callable(body):
+            return body
+        statement = body
+    assert isinstance(statement, str)
     return Template(statement).substitute(_DIALECTS[dialect])
 
 
@@ -137,7 +149,9 @@ def _apply(database: peewee.Database, migration: Migration) -> bool:
                 return False
             for statement in migration.statements:
                 sql = render(statement, database)
-                if sql is not None:
+                if callable(sql):
+                    sql(database)
+                elif sql is not None:
                     database.execute_sql(sql)
             database.execute_sql(
                 f"INSERT INTO schema_version (version, name) VALUES ({param}, {param})",

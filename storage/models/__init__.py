@@ -10,6 +10,7 @@ from storage.models.messages import (
     OutboundMessage,
     PendingStatus,
     WebhookInbox,
+    WebhookQuarantine,
 )
 from storage.models.templates import Template
 
@@ -26,6 +27,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     OutboundMessage,
     InboundMessage,
     WebhookInbox,
+    WebhookQuarantine,
     PendingStatus,
     AdminPending,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "Tag",
     "Template",
     "WebhookInbox",
+    "WebhookQuarantine",
     "bind",
     "proxy",
 ]

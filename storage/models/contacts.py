@@ -13,7 +13,9 @@ DELETED = "deleted"
 
 class Contact(BaseModel):
     id = peewee.AutoField()
-    phone = peewee.TextField(unique=True)  # E.164
+    phone = peewee.TextField(unique=True, null=True)  # E.164; None for a username user
+    wa_user_id = peewee.TextField(unique=True, null=True)  # business-scoped user id (US.1349...)
+    username = peewee.TextField(null=True)
     name = peewee.TextField(default="")
     opted_in = peewee.BooleanField(default=True)
     status = peewee.TextField(default=ACTIVE)

@@ -39,6 +39,11 @@ class OutboundMessage(BaseModel):
     error_detail = peewee.TextField(null=True)
     skip_reason = peewee.TextField(null=True)
     created_at = UTCDateTimeField()
+    # the ``pricing`` object of its statuses: how Meta bills it
+    pricing_model = peewee.TextField(null=True)
+    pricing_category = peewee.TextField(null=True)
+    pricing_type = peewee.TextField(null=True)
+    billable = peewee.BooleanField(null=True)
 
     class Meta:
         indexes = (
@@ -51,7 +56,8 @@ class InboundMessage(BaseModel):
     id = peewee.AutoField()
     wamid = peewee.TextField(unique=True)
     contact = peewee.ForeignKeyField(Contact, null=True)
-    phone = peewee.TextField()
+    phone = peewee.TextField(null=True)
+    user_id = peewee.TextField(null=True)  # the sender's business-scoped user id
     kind = peewee.TextField()
     body = peewee.TextField(default="")
     sent_at = UTCDateTimeField()
@@ -66,6 +72,20 @@ class WebhookInbox(BaseModel):
     body = peewee.TextField()
     claimed_at = UTCDateTimeField(null=True)
     processed_at = UTCDateTimeField(null=True)
+    attempts = peewee.IntegerField(default=0)  # failed applies; five and it is quarantined
+    last_error = peewee.TextField(null=True)
+
+
+class WebhookQuarantine(BaseModel):
+    """A webhook body that failed to apply five times, set aside whole with the reason."""
+
+    id = peewee.AutoField()
+    inbox_id = peewee.BigIntegerField()
+    received_at = UTCDateTimeField()
+    quarantined_at = UTCDateTimeField()
+    attempts = peewee.IntegerField()
+    reason = peewee.TextField()
+    body = peewee.TextField()
 
 
 class PendingStatus(BaseModel):
@@ -78,6 +98,7 @@ class PendingStatus(BaseModel):
     at = UTCDateTimeField()
     errors = JSONTextField(default=list)
     received_at = UTCDateTimeField()
+    pricing = JSONTextField(null=True)
 
 
 class AdminPending(BaseModel):

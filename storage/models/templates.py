@@ -21,6 +21,9 @@ class Template(BaseModel):
     reason = peewee.TextField(null=True)
     source = peewee.TextField(default="local")  # local | cloud | sandbox
     updated_at = UTCDateTimeField()
+    quality = peewee.TextField(null=True)  # GREEN | YELLOW | RED | UNKNOWN, as Meta rates it
+    status_at = UTCDateTimeField(null=True)  # when Meta changed the status (webhook time)
+    other_info = peewee.TextField(null=True)  # Meta's note on a pause: FIRST_PAUSE, SECOND_PAUSE...
 
     class Meta:
         indexes = ((("name", "language"), True),)

@@ -67,6 +67,7 @@ APP_SECRET = "fake-app-secret"
 API_VERSION = "v25.0"
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
+_USER_ID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 
 
 class FakeCloudApi:
@@ -272,20 +273,17 @@ class FakeCloudApi:
 
     def _accept(self, payload: dict[str, Any]) -> bytes:
         """Record the message and build Meta's answer to it."""
-        wamid = new_wamid(payload["to"], self._rng)
+        to = payload.get("to") or payload["recipient"]  # a phone, or a business-scoped user id
+        wamid = new_wamid(to, self._rng)
         if self.record:
-            message = Accepted(wamid, payload["to"], payload["type"], payload, self.now())
+            message = Accepted(wamid, to, payload["type"], payload, self.now())
             self.accepted.append(message)
         answer: dict[str, Any] = {"id": wamid}
         if payload["type"] == "template":
             answer["message_status"] = "accepted"
-        return orjson.dumps(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": payload["to"], "wa_id": payload["to"].lstrip("+")}],
-                "messages": [answer],
-            }
-        )
+        # Meta: wa_id for a send to a phone number, user_id for a send to a BSUID
+        contact = {"input": to, "wa_id": to.lstrip("+")} if "to" in payload else {"input": to, "user_id": to}
+        return orjson.dumps({"messaging_product": "whatsapp", "contacts": [contact], "messages": [answer]})
 
     def _gate(self, request: web.Request, key: str, expected: str) -> Refusal | None:
         """Meta checks the token first, then that the object in the path exists."""
@@ -344,6 +342,16 @@ class FakeCloudApi:
                 )
             )
 
+    def _check_template(self, payload: dict[str, Any], template: Any) -> Refusal | None:
+        refusal = self.catalogue.check(template)
+        if refusal is not None or "recipient" not in payload:
+            return refusal
+        found = self.catalogue.get(template["name"], template["language"]["code"])  # checked above
+        if found is not None and str(found.get("category")).upper() == "AUTHENTICATION":
+            # one-tap, zero-tap and copy-code authentication still need a phone number (Meta)
+            return Refusal(131062, "Business-scoped User ID recipients are not supported for this message.")
+        return None
+
     def _check_message(self, payload: Any) -> Refusal | None:
         """What Meta refuses in a messages POST, checked in Meta's order."""
         if not isinstance(payload, dict):
@@ -353,7 +361,7 @@ class FakeCloudApi:
             return refusal
         kind = payload.get("type")
         if kind == "template":
-            return self.catalogue.check(payload.get("template"))
+            return self._check_template(payload, payload.get("template"))
         if kind == "text":
             text = payload.get("text")
             body = text.get("body") if isinstance(text, dict) else None
@@ -366,14 +374,18 @@ class FakeCloudApi:
 
 def _envelope_problem(payload: dict[str, Any]) -> Refusal | None:
     to = payload.get("to")
+    recipient = payload.get("recipient")  # a business-scoped user id, when there is no "to"
+    by_user_id = to is None and recipient is not None
     callback = payload.get("biz_opaque_callback_data")
     checks = (
         (payload.get("messaging_product") != "whatsapp", 100, "messaging_product is required"),
         (payload.get("recipient_type", "individual") != "individual", 100, "bad recipient_type"),
-        (not isinstance(to, str) or not to, 131008, "The parameter to is required."),
+        (to is not None and recipient is not None, 100, "send either to or recipient (to wins), not both"),
+        (by_user_id and not _USER_ID.fullmatch(str(recipient)), 100, "recipient must be a BSUID"),
+        (not by_user_id and (not isinstance(to, str) or not to), 131008, "The parameter to is required."),
         # Stricter than Meta, which prepends the sender's own country code to a
         # number without "+" and may reach a stranger: Herald must always send it.
-        (not _E164.fullmatch(str(to or "")), 100, "to must be E.164 with a leading +"),
+        (not by_user_id and not _E164.fullmatch(str(to or "")), 100, "to must be E.164 with a leading +"),
         (
             callback is not None and (not isinstance(callback, str) or len(callback) > 512),
             100,

@@ -45,7 +45,7 @@ def _seed(slack: SlackWorld) -> None:
 
     def write() -> None:
         with herald.database.atomic():
-            rows = [(p, f"Person {i}", True, {}) for i, p in enumerate(phones(RECIPIENTS))]
+            rows = [(p, f"Person {i}", True, {}, None, None) for i, p in enumerate(phones(RECIPIENTS))]
             contact_store.insert_contacts(herald.database, rows, now)
             tag = contact_store.ensure_tags(herald.database, ["vip"], now)["vip"]
             execute(

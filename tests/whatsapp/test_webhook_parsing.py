@@ -10,13 +10,14 @@ import pytest
 
 from engine.whatsapp.errors import MalformedWebhook
 from engine.whatsapp.webhook import (
+    AccountEvent,
+    Ignored,
     InboundEvent,
     MarketingPreferenceEvent,
     StatusError,
     StatusEvent,
     SystemErrorEvent,
     TemplateStatusEvent,
-    UnknownEvent,
     describe_failure,
     parse,
 )
@@ -94,7 +95,9 @@ def test_statuses_keep_body_order_and_read_may_come_without_delivered() -> None:
 def test_a_status_herald_does_not_track_is_unknown_not_an_error() -> None:
     played = {"id": "wamid.V", "status": "played", "timestamp": "1", "recipient_id": "1650"}
 
-    assert parse(messages(statuses=[played])) == [UnknownEvent("messages", "status played")]
+    assert parse(messages(statuses=[played])) == [
+        Ignored("status played", "messages", "entry[0].changes[0].value.statuses[0]")
+    ]
 
 
 def test_a_thousand_statuses_in_one_body_are_all_read() -> None:
@@ -269,8 +272,11 @@ def test_system_errors_outside_any_message_are_reported() -> None:
     ]
 
 
-def test_an_unknown_field_is_returned_for_a_debug_log_line() -> None:
-    assert parse(body("account_update", {"event": "VERIFIED_ACCOUNT"})) == [UnknownEvent("account_update")]
+def test_an_unknown_field_is_ignored_with_its_name_as_the_reason() -> None:
+    assert parse(body("security", {"event": "PIN_CHANGED"})) == [Ignored("field security", "security")]
+    [event] = parse(body("account_update", {"event": "VERIFIED_ACCOUNT"}))
+    assert isinstance(event, AccountEvent)
+    assert event.event == "VERIFIED_ACCOUNT"
 
 
 def test_every_entry_and_change_of_a_batched_body_is_read() -> None:
@@ -286,7 +292,7 @@ def test_every_entry_and_change_of_a_batched_body_is_read() -> None:
 
     events = parse(orjson.dumps(document))
 
-    assert [type(e).__name__ for e in events] == ["StatusEvent", "StatusEvent", "UnknownEvent"]
+    assert [type(e).__name__ for e in events] == ["StatusEvent", "StatusEvent", "Ignored"]
 
 
 @pytest.mark.parametrize(
@@ -295,40 +301,50 @@ def test_every_entry_and_change_of_a_batched_body_is_read() -> None:
         (b"{not json", "not JSON"),
         (b"[]", "body is not an object"),
         (orjson.dumps({"object": "page", "entry": []}), "object is 'page'"),
-        (orjson.dumps({"object": "whatsapp_business_account"}), "entry is not a list"),
-        (
-            orjson.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1"}]}),
-            "entry[0].changes is not a list",
-        ),
-        (
-            orjson.dumps({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}),
-            "entry[0].changes[0].field is missing",
-        ),
-        (body("messages", []), "changes[0].value is not an object"),  # type: ignore[arg-type]
-        (messages(statuses={"id": "x"}), "value.statuses is not a list"),
-        (messages(statuses=[{**STATUS, "id": None}]), "statuses[0].id is missing"),
-        (messages(statuses=[STATUS, {**STATUS, "status": None}]), "statuses[1].status is missing"),
-        (messages(statuses=[{**STATUS, "timestamp": "soon"}]), "statuses[0].timestamp"),
-        (messages(statuses=[{**STATUS, "recipient_id": "abc"}]), "statuses[0].recipient_id"),
-        (
-            messages(statuses=[{**STATUS, "status": "failed", "errors": [{"code": "x"}]}]),
-            "statuses[0].errors[0].code is not a number",
-        ),
-        (messages(messages=[{"id": "wamid.X", "type": "text"}]), "messages[0].from is missing"),
-        (
-            messages(messages=[{"from": "1650", "id": "w", "timestamp": "1", "type": "text"}]),
-            "messages[0].text is not an object",
-        ),
-        (
-            body("message_template_status_update", {"event": "APPROVED"}),
-            "message_template_name is missing",
-        ),
     ],
 )
-def test_a_malformed_body_is_refused_saying_where(raw: bytes, where: str) -> None:
+def test_only_a_body_that_is_not_a_whatsapp_notification_is_refused(raw: bytes, where: str) -> None:
     with pytest.raises(MalformedWebhook) as caught:
         parse(raw)
     assert where in str(caught.value)
+
+
+GOOD = {"id": "wamid.GOOD", "status": "delivered", "timestamp": "1751142801", "recipient_id": "16505551234"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (orjson.dumps({"object": "whatsapp_business_account"}), "entry is not a list"),
+        (
+            orjson.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1"}]}),
+            "entry without changes",
+        ),
+        (
+            orjson.dumps({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}),
+            "change without a field",
+        ),
+        (body("messages", []), "change without a value object"),  # type: ignore[arg-type]
+        (messages(statuses={"id": "x"}), "statuses is not a list"),
+        (messages(statuses=[{**STATUS, "id": None}, GOOD]), "id is missing"),
+        (messages(statuses=[{**STATUS, "status": None}, GOOD]), "status without a status"),
+        (messages(statuses=[{**STATUS, "timestamp": "soon"}, GOOD]), "timestamp is not a Unix time"),
+        (
+            messages(statuses=[{**STATUS, "status": "failed", "errors": [{"code": "x"}]}, GOOD]),
+            "error code is not a number",
+        ),
+        (messages(messages=[{"id": "wamid.X", "type": "text"}], statuses=[GOOD]), "message without a sender"),
+        (body("message_template_status_update", {"event": "APPROVED"}), "message_template_name is missing"),
+    ],
+)
+def test_a_malformed_item_is_ignored_with_its_reason_and_its_neighbours_are_read(
+    raw: bytes, reason: str
+) -> None:
+    events = parse(raw)
+
+    assert reason in [e.reason for e in events if isinstance(e, Ignored)]
+    if b"wamid.GOOD" in raw:
+        assert [e.wamid for e in events if isinstance(e, StatusEvent)] == ["wamid.GOOD"]
 
 
 @pytest.mark.parametrize(
