@@ -26,6 +26,7 @@ from engine.dispatch import Dispatcher
 from engine.events import EventBus
 from engine.importer import Importer
 from engine.ingest import Ingest
+from engine.lifecycle import Lifecycle
 from engine.notify import FanOut
 from engine.pipeline import SendPipeline
 from engine.progress import Progress
@@ -104,12 +105,14 @@ def build(
     audit = Audit(clock)
     templates = Templates(database, clock)
     notifier = FanOut()
+    lifecycle = Lifecycle(database, clock, audit)
     broadcasts = Broadcasts(
         database,
         clock,
         templates,
         audit,
         notifier,
+        lifecycle=lifecycle,
         timezone=settings.timezone,
         mps=settings.whatsapp_mps,
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
@@ -140,6 +143,7 @@ def build(
         clock,
         sender,
         notifier,
+        lifecycle,
         on_broadcast_touched=progress.touch,
         on_enrollments_touched=runner.wake,
     )
@@ -166,6 +170,7 @@ def build(
         reply=reply,
         on_broadcasts=progress.touch,
         on_enrollments=runner.wake,
+        lifecycle=lifecycle,
     )
     tick = Tick(
         database,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Actor:
     face: str  # slack | whatsapp | shell | api | system
-    id: str  # a Slack user id, a masked phone, "api", "scheduler"
+    id: str  # a Slack user id, a masked phone, "api", "scheduler", "meta"
 
 
 SYSTEM = Actor("system", "scheduler")
+META = Actor("system", "meta")  # what WhatsApp said made the change: a paused template, a refused token

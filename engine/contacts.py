@@ -28,7 +28,8 @@ from engine.phones import mask_phone, normalize_phone
 from engine.tags import normalize_tag
 from storage import audience
 from storage import contacts as store
-from storage.models import ACTIVE, DELETED, Contact, Tag
+from storage.models import Contact, Tag
+from storage.states import ContactStatus
 
 # Opt-outs the contact made themselves; only the contact can reverse them.
 SELF_OPT_OUTS = frozenset({"keyword", "button", "user_preferences", "meta_131050"})
@@ -214,9 +215,11 @@ class Contacts:
         """Soft delete: the contact stays for the ledger's history, and is never messaged."""
         with self.db.atomic():
             contact = self._get(contact_id)
-            if contact.status != DELETED:
+            if contact.status != ContactStatus.DELETED:
                 now = self.clock.now()
-                Contact.update(status=DELETED, updated_at=now).where(Contact.id == contact_id).execute()
+                Contact.update(status=ContactStatus.DELETED, updated_at=now).where(
+                    Contact.id == contact_id
+                ).execute()
                 self.bus.publish(ContactDeleted((contact_id,), now))
             return self._view(contact_id)
 
@@ -290,7 +293,7 @@ class Contacts:
 
     def _active(self, contact_id: int) -> Contact:
         contact = self._get(contact_id)
-        if contact.status == DELETED:
+        if contact.status == ContactStatus.DELETED:
             raise Conflict(
                 f"contact {contact_id} was deleted.",
                 hint="POST it to /api/contacts again to restore it.",
@@ -310,7 +313,7 @@ def _refusal(
 ) -> str | None:
     if state is None:
         return None
-    if state.status == DELETED and not restore_deleted:
+    if state.status == ContactStatus.DELETED and not restore_deleted:
         return f"{mask_phone(row.phone)} was deleted; restore it with POST /api/contacts first."
     if row.opted_in and not state.opted_in and state.opt_out_source in SELF_OPT_OUTS and not self_service:
         return f"{mask_phone(row.phone)} opted out themselves; only they can opt back in (by sending START)."
@@ -339,7 +342,7 @@ def _apply(
     name = row.name if row.name is not None else state.name
     attributes = {**state.attributes, **row.attributes} if row.attributes else state.attributes
     opted_in = state.opted_in if row.opted_in is None else row.opted_in
-    status = ACTIVE
+    status = ContactStatus.ACTIVE
     left = state.opted_in and not opted_in
     unchanged = (
         name == state.name

@@ -17,10 +17,12 @@ from typing import Any
 
 import peewee
 
-from engine import lifecycle as lc
+from engine.actor import META
+from engine.audit import Audit
 from engine.clock import Clock
 from engine.contacts import ContactRow, Contacts
 from engine.errors import Conflict
+from engine.lifecycle import Lifecycle
 from engine.notify import Notifier
 from engine.phones import mask_phone
 from engine.statuses import apply_statuses
@@ -40,6 +42,7 @@ from storage import inbox as inbox_store
 from storage.fields import to_db_time
 from storage.models import Broadcast, Contact, Template
 from storage.sql import execute, fetchall
+from storage.states import BroadcastStatus, ContactStatus, TemplateStatus
 
 log = logging.getLogger("herald.ingest")
 
@@ -87,6 +90,7 @@ class Ingest:
         reply: Callable[[TextMessage], None],
         on_broadcasts: Callable[[set[int]], None] | None = None,
         on_enrollments: Callable[[set[int]], None] | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -95,6 +99,7 @@ class Ingest:
         self.reply = reply
         self.on_broadcasts = on_broadcasts
         self.on_enrollments = on_enrollments
+        self.lifecycle = lifecycle or Lifecycle(database, clock, Audit(clock))
         self.inbound_hooks: list[InboundHook] = []
 
     def process_inbox(self, limit: int = 100, *, ids: Sequence[int] | None = None) -> IngestResult:
@@ -228,14 +233,14 @@ class Ingest:
 
     def _opt_out_id(self, contact_id: int, source: str) -> None:
         contact = Contact.get_or_none(Contact.id == contact_id)
-        if contact is not None and contact.opted_in and contact.status == "active":
+        if contact is not None and contact.opted_in and contact.status == ContactStatus.ACTIVE:
             self.contacts.set_opt_in(contact_id, False, source=source)
 
     def _preference(self, event: MarketingPreferenceEvent) -> None:
         contact = Contact.get_or_none(Contact.phone == event.phone)
         if event.value == "stop":
             self._opt_out_phone(event.phone, "user_preferences")
-        elif contact is not None and not contact.opted_in and contact.status == "active":
+        elif contact is not None and not contact.opted_in and contact.status == ContactStatus.ACTIVE:
             try:
                 self.contacts.set_opt_in(contact.id, True, source="user_preferences")
             except Conflict:
@@ -252,7 +257,7 @@ class Ingest:
         Template.update(status=event.status, reason=event.reason, updated_at=self.clock.now()).where(
             Template.id == template.id
         ).execute()
-        if event.status == "APPROVED":
+        if event.status == TemplateStatus.APPROVED:
             result.alerts.append(
                 (
                     "template_approved",
@@ -262,14 +267,13 @@ class Ingest:
             )
             return
         why = f"template {event.name} is {event.status}" + (f" ({event.reason})" if event.reason else "")
-        affected = list(
-            Broadcast.select().where((Broadcast.template == template.id) & (Broadcast.status == lc.SENDING))
+        sending = list(
+            Broadcast.select().where(
+                (Broadcast.template == template.id) & (Broadcast.status == BroadcastStatus.SENDING)
+            )
         )
-        for b in affected:
-            Broadcast.update(status=lc.PAUSED, status_reason=why, updated_at=self.clock.now()).where(
-                (Broadcast.id == b.id) & (Broadcast.status == lc.SENDING)
-            ).execute()
-            result.broadcasts.add(b.id)
+        affected = [b for b in sending if self.lifecycle.move(b.id, "pause", by=META, status_reason=why)]
+        result.broadcasts |= {b.id for b in affected}
         text = f"{why[0].upper()}{why[1:]}"
         if not affected:
             result.alerts.append(("template_paused", f"{text}: no broadcast was sending.", None))

@@ -23,9 +23,10 @@ from typing import Any
 
 import peewee
 
-from engine import lifecycle as lc
+from engine.actor import META
 from engine.cap import CAP_WINDOW, clears_at, is_capped_category
 from engine.clock import Clock
+from engine.lifecycle import Lifecycle
 from engine.notify import Notifier
 from engine.sender import Outcome, Sender
 from engine.whatsapp.errors import (
@@ -44,6 +45,15 @@ from engine.whatsapp.parameters import ParameterPlan, compile_parameters
 from storage import cap as cap_store
 from storage import ledger
 from storage.models import Broadcast, Template
+from storage.states import (
+    BroadcastStatus,
+    ContactStatus,
+    EnrollmentStatus,
+    Reason,
+    SequenceStatus,
+    TemplateStatus,
+    missing_parameter,
+)
 
 log = logging.getLogger("herald.pipeline")
 
@@ -116,6 +126,7 @@ class SendPipeline:
         clock: Clock,
         sender: Sender,
         notifier: Notifier,
+        lifecycle: Lifecycle,
         *,
         on_broadcast_touched: Callable[[set[int]], None] | None = None,
         on_enrollments_touched: Callable[[set[int]], None] | None = None,
@@ -124,6 +135,7 @@ class SendPipeline:
         self.clock = clock
         self.sender = sender
         self.notifier = notifier
+        self.lifecycle = lifecycle
         self.on_broadcast_touched = on_broadcast_touched
         self.on_enrollments_touched = on_enrollments_touched
 
@@ -158,7 +170,8 @@ class SendPipeline:
         if not ids:
             return True
         return all(
-            b.status == lc.SENDING for b in Broadcast.select(Broadcast.status).where(Broadcast.id.in_(ids))
+            b.status == BroadcastStatus.SENDING
+            for b in Broadcast.select(Broadcast.status).where(Broadcast.id.in_(ids))
         )
 
     def _hold_back(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:
@@ -174,12 +187,12 @@ class SendPipeline:
                 b.id
                 for b in Broadcast.select().where(
                     Broadcast.id.in_({r.broadcast_id for r in rows if r.broadcast_id})
-                    & (Broadcast.status == lc.CANCELLED)
+                    & (Broadcast.status == BroadcastStatus.CANCELLED)
                 )
             }
             cancelled = [r.id for r in rows if r.broadcast_id in stopped]
             if cancelled:
-                ledger.skip_queued(self.db, cancelled, "cancelled")
+                ledger.skip_queued(self.db, cancelled, Reason.CANCELLED)
             claims = dict(out.cap_claims)
             cap_store.release(self.db, [(r.contact_id, claims[r.id]) for r in rows if r.id in claims])
             out.cap_claims[:] = [c for c in out.cap_claims if c[0] not in held]
@@ -217,19 +230,19 @@ class SendPipeline:
             person = ctx.people[row.contact_id]
             template = ctx.templates[row.template_id]
             step = ctx.steps.get(row.enrollment_id or 0)
-            if broadcast is not None and broadcast.status == lc.CANCELLED:
-                out.skipped.append((row.id, "cancelled"))
-            elif broadcast is not None and broadcast.status != lc.SENDING:
+            if broadcast is not None and broadcast.status == BroadcastStatus.CANCELLED:
+                out.skipped.append((row.id, Reason.CANCELLED))
+            elif broadcast is not None and broadcast.status != BroadcastStatus.SENDING:
                 held.append(row.id)
-            elif step is not None and step.enrollment_status != "active":
-                out.skipped.append((row.id, step.exit_reason or "exited"))
-            elif step is not None and step.sequence_status != "active":
+            elif step is not None and step.enrollment_status != EnrollmentStatus.ACTIVE:
+                out.skipped.append((row.id, step.exit_reason or Reason.EXITED))
+            elif step is not None and step.sequence_status != SequenceStatus.ACTIVE:
                 held.append(row.id)
-            elif person.status != "active":
-                out.skipped.append((row.id, "deleted"))
+            elif person.status != ContactStatus.ACTIVE:
+                out.skipped.append((row.id, Reason.DELETED))
             elif not person.opted_in:
-                out.skipped.append((row.id, "opted_out"))
-            elif template.status != "APPROVED":
+                out.skipped.append((row.id, Reason.OPTED_OUT))
+            elif template.status != TemplateStatus.APPROVED:
                 held.append(row.id)
                 if broadcast is not None:
                     self._pause_for_template(broadcast, template)
@@ -273,7 +286,7 @@ class SendPipeline:
             try:
                 components = ctx.plan(row, template).fill(person.name, person.attributes)
             except MissingParameter as exc:
-                out.skipped.append((row.id, f"missing_parameter:{exc.name}"))
+                out.skipped.append((row.id, missing_parameter(exc.name)))
                 continue
             except ParameterError as exc:
                 out.failed.append((row.id, None, "template parameters do not fit", exc.render(), now))
@@ -292,7 +305,7 @@ class SendPipeline:
 
     def _capped(self, row: ledger.Claimed, person: ledger.Recipient, out: ledger.Outcomes) -> None:
         if row.broadcast_id is not None:
-            out.skipped.append((row.id, "frequency_cap"))
+            out.skipped.append((row.id, Reason.FREQUENCY_CAP))
             return
         # a sequence step waits for the cap to clear instead of being skipped
         last = self._last_marketing(person.id)
@@ -301,7 +314,7 @@ class SendPipeline:
                 row.id,
                 clears_at(last) if last else self.clock.now() + CAP_WINDOW,
                 None,
-                "frequency_cap",
+                Reason.FREQUENCY_CAP,
             )
         )
 
@@ -313,13 +326,7 @@ class SendPipeline:
 
     def _pause_for_template(self, broadcast: Broadcast, template: Template) -> None:
         reason = f"template {template.name} is {template.status}"
-        with self.db.atomic():
-            changed = (
-                Broadcast.update(status=lc.PAUSED, status_reason=reason, updated_at=self.clock.now())
-                .where((Broadcast.id == broadcast.id) & (Broadcast.status == lc.SENDING))
-                .execute()
-            )
-        if changed:
+        if self.lifecycle.move(broadcast.id, "pause", by=META, status_reason=reason):
             where = {"id": broadcast.id, "name": broadcast.name, "notify": broadcast.notify}
             self.notifier.alert("template_paused", f"Broadcast “{broadcast.name}” paused: {reason}.", where)
 
@@ -360,11 +367,8 @@ class SendPipeline:
 
     def _stop_for_credentials(self, plan: list[ledger.Claimed], err: CredentialsError) -> None:
         reason = f"WhatsApp refused the access token ({err.reason}); fix WHATSAPP_TOKEN, then resume"
-        ids = {r.broadcast_id for r in plan if r.broadcast_id}
-        with self.db.atomic():
-            Broadcast.update(status=lc.PAUSED, status_reason=reason, updated_at=self.clock.now()).where(
-                Broadcast.id.in_(ids) & (Broadcast.status == lc.SENDING)
-            ).execute()
+        for broadcast_id in sorted({r.broadcast_id for r in plan if r.broadcast_id}):
+            self.lifecycle.move(broadcast_id, "pause", by=META, status_reason=reason)
         self.notifier.alert("credentials", reason, None)
 
     def _finish(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:

@@ -17,9 +17,9 @@ from engine.clock import Clock
 from engine.errors import Invalid
 from engine.suggest import closest
 from storage.models import Template
+from storage.states import TemplateStatus
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
-APPROVED = "APPROVED"
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -149,7 +149,7 @@ class Templates:
 
 
 def ensure_sendable(template: Template) -> None:
-    if template.status != APPROVED:
+    if template.status != TemplateStatus.APPROVED:
         raise Invalid(
             f"template {template.name!r} ({template.language}) is {template.status}; "
             "only APPROVED templates can be sent.",

@@ -22,8 +22,7 @@ import peewee
 
 from storage.fields import from_db_time, to_db_time
 from storage.sql import execute, fetchall, in_list, update_rows
-
-PENDING = ("queued", "dispatched", "sending")
+from storage.states import BroadcastStatus, EnrollmentStatus, RowState, SequenceStatus, TemplateStatus, sql_in
 
 
 class Claimed(NamedTuple):
@@ -47,7 +46,7 @@ class Recipient(NamedTuple):
     status: str
 
 
-def _still(state: str) -> str:
+def _still(state: RowState) -> str:
     """The guard of a statement on rows named by id: only rows still in ``state`` move.
 
     Written ``state || ''`` so that PostgreSQL finds the rows by primary key and checks
@@ -67,12 +66,13 @@ def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
         for r in fetchall(
             database,
             "SELECT m.id FROM outbound_message m"
-            " JOIN template t ON t.id = m.template_id AND t.status = 'APPROVED'"
+            f" JOIN template t ON t.id = m.template_id AND t.status = '{TemplateStatus.APPROVED}'"
             " LEFT JOIN broadcast b ON b.id = m.broadcast_id"
             " LEFT JOIN enrollment e ON e.id = m.enrollment_id"
             " LEFT JOIN sequence s ON s.id = e.sequence_id"
-            " WHERE m.state = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)"
-            " AND (b.status = 'sending' OR (e.status = 'active' AND s.status = 'active'))"
+            f" WHERE m.state = '{RowState.QUEUED}' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)"
+            f" AND (b.status = '{BroadcastStatus.SENDING}'"
+            f" OR (e.status = '{EnrollmentStatus.ACTIVE}' AND s.status = '{SequenceStatus.ACTIVE}'))"
             " ORDER BY m.id LIMIT ?",
             [to_db_time(now), limit],
         )
@@ -81,7 +81,9 @@ def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
 
 def in_flight(database: peewee.Database) -> int:
     row = execute(
-        database, "SELECT COUNT(*) FROM outbound_message WHERE state IN ('dispatched', 'sending')"
+        database,
+        "SELECT COUNT(*) FROM outbound_message"
+        f" WHERE state IN {sql_in((RowState.DISPATCHED, RowState.SENDING))}",
     ).fetchone()
     return int(row[0])
 
@@ -91,8 +93,8 @@ def mark_dispatched(database: peewee.Database, ids: Sequence[int], token: str, n
     pred, params = in_list(database, list(ids))
     rows = fetchall(
         database,
-        "UPDATE outbound_message SET state = 'dispatched', batch = ?, dispatched_at = ?"
-        f" WHERE id {pred} AND {_still('queued')} RETURNING id",
+        f"UPDATE outbound_message SET state = '{RowState.DISPATCHED}', batch = ?, dispatched_at = ?"
+        f" WHERE id {pred} AND {_still(RowState.QUEUED)} RETURNING id",
         [token, to_db_time(now), *params],
     )
     return sorted(r[0] for r in rows)
@@ -103,8 +105,8 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
     pred, params = in_list(database, list(ids))
     rows = fetchall(
         database,
-        "UPDATE outbound_message SET state = 'sending', claimed_at = ?, attempts = attempts + 1"
-        f" WHERE id {pred} AND {_still('dispatched')} AND batch = ?"
+        f"UPDATE outbound_message SET state = '{RowState.SENDING}', claimed_at = ?, attempts = attempts + 1"
+        f" WHERE id {pred} AND {_still(RowState.DISPATCHED)} AND batch = ?"
         " RETURNING id, broadcast_id, enrollment_id, step_id, contact_id, template_id,"
         " error_code, attempts, cap_claimed_at",
         [to_db_time(now), *params, token],
@@ -191,7 +193,7 @@ def set_cap_claims(database: peewee.Database, claims: Sequence[tuple[int, dateti
     )
 
 
-_CLAIMED = _still("sending")
+_CLAIMED = _still(RowState.SENDING)
 
 
 def record(database: peewee.Database, outcomes: Outcomes) -> None:
@@ -211,7 +213,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         sorted((i, w, to_db_time(at)) for i, w, at in outcomes.sent),
         casts=("bigint", "text", "timestamp"),
         literals={
-            "state": "'sent'",
+            "state": f"'{RowState.SENT}'",
             "batch": "NULL",
             "error_code": "NULL",
             "error_title": "NULL",
@@ -227,7 +229,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("error_code", "error_title", "error_detail", "failed_at"),
         sorted((i, code, title, detail, to_db_time(at)) for i, code, title, detail, at in outcomes.failed),
         casts=("bigint", "integer", "text", "text", "timestamp"),
-        literals={"state": "'failed'", "batch": "NULL"},
+        literals={"state": f"'{RowState.FAILED}'", "batch": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -238,7 +240,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("skip_reason",),
         sorted(outcomes.skipped),
         casts=("bigint", "text"),
-        literals={"state": "'skipped'", "batch": "NULL"},
+        literals={"state": f"'{RowState.SKIPPED}'", "batch": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -249,7 +251,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("next_attempt_at", "error_code", "error_title"),
         sorted((i, to_db_time(at) if at else None, code, title) for i, at, code, title in outcomes.requeued),
         casts=("bigint", "timestamp", "integer", "text"),
-        literals={"state": "'queued'", "batch": "NULL", "cap_claimed_at": "NULL"},
+        literals={"state": f"'{RowState.QUEUED}'", "batch": "NULL", "cap_claimed_at": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -273,8 +275,8 @@ def release_to_queue(database: peewee.Database, ids: Sequence[int], *, undo_atte
     attempts = "attempts - 1" if undo_attempt else "attempts"
     execute(
         database,
-        f"UPDATE outbound_message SET state = 'queued', batch = NULL, attempts = {attempts},"
-        f" cap_claimed_at = NULL WHERE id {pred} AND {_still('sending')}",
+        f"UPDATE outbound_message SET state = '{RowState.QUEUED}', batch = NULL, attempts = {attempts},"
+        f" cap_claimed_at = NULL WHERE id {pred} AND {_still(RowState.SENDING)}",
         params,
     )
 
@@ -286,8 +288,8 @@ def skip_queued(database: peewee.Database, ids: Sequence[int], reason: str) -> N
     pred, params = in_list(database, list(ids))
     execute(
         database,
-        f"UPDATE outbound_message SET state = 'skipped', skip_reason = ?, batch = NULL"
-        f" WHERE id {pred} AND {_still('queued')}",
+        f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
+        f" WHERE id {pred} AND {_still(RowState.QUEUED)}",
         [reason, *params],
     )
 
@@ -296,8 +298,8 @@ def requeue_stale_dispatches(database: peewee.Database, before: datetime) -> int
     """Dispatched rows whose queue message never came (a lost message, a dead worker)."""
     cursor = execute(
         database,
-        "UPDATE outbound_message SET state = 'queued', batch = NULL"
-        " WHERE state = 'dispatched' AND dispatched_at < ?",
+        f"UPDATE outbound_message SET state = '{RowState.QUEUED}', batch = NULL"
+        f" WHERE state = '{RowState.DISPATCHED}' AND dispatched_at < ?",
         [to_db_time(before)],
     )
     return int(cursor.rowcount or 0)
@@ -316,7 +318,7 @@ def requeue_unconfirmed(
     rows = fetchall(
         database,
         "SELECT id, contact_id, cap_claimed_at FROM outbound_message"
-        " WHERE state = 'sending' AND accepted_at IS NULL AND wamid IS NULL AND claimed_at < ?",
+        f" WHERE state = '{RowState.SENDING}' AND accepted_at IS NULL AND wamid IS NULL AND claimed_at < ?",
         [to_db_time(before)],
     )
     if not rows:
@@ -326,8 +328,8 @@ def requeue_unconfirmed(
         r[0]
         for r in fetchall(
             database,
-            "UPDATE outbound_message SET state = 'queued', batch = NULL, next_attempt_at = NULL,"
-            f" cap_claimed_at = NULL WHERE id {pred} AND {_still('sending')} AND wamid IS NULL"
+            f"UPDATE outbound_message SET state = '{RowState.QUEUED}', batch = NULL, next_attempt_at = NULL,"
+            f" cap_claimed_at = NULL WHERE id {pred} AND {_still(RowState.SENDING)} AND wamid IS NULL"
             " RETURNING id",
             params,
         )
@@ -338,4 +340,5 @@ def requeue_unconfirmed(
 
 def pending_broadcasts(database: peewee.Database) -> list[int]:
     """Sending broadcasts; the tick checks each for completion."""
-    return [r[0] for r in fetchall(database, "SELECT id FROM broadcast WHERE status = 'sending'")]
+    sql = f"SELECT id FROM broadcast WHERE status = '{BroadcastStatus.SENDING}'"
+    return [r[0] for r in fetchall(database, sql)]

@@ -12,6 +12,7 @@ import peewee
 
 from storage.fields import from_db_time, to_db_time
 from storage.sql import fetchall, in_list, insert_rows, update_from
+from storage.states import SETTLED, RowState, sql_in
 
 _COLUMNS = (
     "id, broadcast_id, enrollment_id, contact_id, cap_claimed_at, state, wamid, accepted_at,"
@@ -86,7 +87,7 @@ def rows_for(database: peewee.Database, *, wamids: Sequence[str], ids: Sequence[
 # is not settled takes the delta's error (an earlier attempt's is superseded), else the smallest
 # code wins: the same rules as ``engine.statuses.merge``, which the tests hold it to.
 _M = "outbound_message"
-_SETTLED = f"{_M}.state IN ('failed', 'skipped')"
+_SETTLED = f"{_M}.state IN {sql_in(SETTLED)}"
 _WINS = f"(v.error_code IS NOT NULL AND ({_M}.error_code IS NULL OR v.error_code < {_M}.error_code))"
 
 
@@ -99,7 +100,8 @@ def _earliest(column: str) -> str:
 
 _MERGE_SET = ", ".join(
     [
-        f"state = CASE WHEN v.state = 'failed' THEN 'failed' WHEN {_SETTLED} THEN {_M}.state ELSE 'sent' END",
+        f"state = CASE WHEN v.state = '{RowState.FAILED}' THEN '{RowState.FAILED}'"
+        f" WHEN {_SETTLED} THEN {_M}.state ELSE '{RowState.SENT}' END",
         f"wamid = COALESCE({_M}.wamid, v.wamid)",
         *(_earliest(c) for c in ("accepted_at", "delivered_at", "read_at", "failed_at")),
         f"error_code = CASE WHEN NOT {_SETTLED} OR {_WINS} THEN v.error_code ELSE {_M}.error_code END",

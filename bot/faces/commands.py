@@ -62,6 +62,7 @@ from engine.broadcasts import BroadcastSpec
 from engine.errors import Conflict, HeraldError, Unavailable
 from engine.template_sync import sync
 from engine.templates import template_view
+from storage.states import BroadcastStatus
 
 LIST_LIMIT = 10
 
@@ -118,7 +119,7 @@ class CommandHandler:
             return BroadcastDone(broadcasts.get(broadcast_id), Outcome.ALREADY_CONFIRMED, request.actor)
         except HeraldError as exc:
             return refusal(exc)
-        outcome = Outcome.SCHEDULED if view["status"] == lifecycle.SCHEDULED else Outcome.STARTED
+        outcome = Outcome.SCHEDULED if view["status"] == BroadcastStatus.SCHEDULED else Outcome.STARTED
         return BroadcastDone(view, outcome, request.actor)
 
     def discard(self, broadcast_id: int, request: Request) -> Answer:

@@ -24,8 +24,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.views.funnel import FINISHED, funnel_message
+from bot.slack.views.funnel import funnel_message
 from engine.clock import Clock
+from storage.states import FINISHED
 
 log = logging.getLogger("herald.slack")
 EDIT_SECONDS = 3.0

@@ -25,9 +25,15 @@ from engine.suggest import closest
 from engine.templates import Templates
 from storage import sequences as store
 from storage.models import Contact, Enrollment, Sequence, SequenceVersion
+from storage.states import ContactStatus, EnrollmentStatus, Reason, SequenceStatus
 
-DRAFT, ACTIVE, PAUSED, ARCHIVED = "draft", "active", "paused", "archived"
-MOVES: dict[str, tuple[frozenset[str], str]] = {
+DRAFT, ACTIVE, PAUSED, ARCHIVED = (
+    SequenceStatus.DRAFT,
+    SequenceStatus.ACTIVE,
+    SequenceStatus.PAUSED,
+    SequenceStatus.ARCHIVED,
+)
+MOVES: dict[str, tuple[frozenset[SequenceStatus], SequenceStatus]] = {
     "activate": (frozenset({DRAFT, PAUSED}), ACTIVE),
     "pause": (frozenset({ACTIVE}), PAUSED),
     "archive": (frozenset({DRAFT, ACTIVE, PAUSED}), ARCHIVED),
@@ -111,7 +117,9 @@ class Sequences:
                 Sequence.update(version=version, **trigger).where(Sequence.id == sequence.id).execute()
                 continuing = (
                     Enrollment.select()
-                    .where((Enrollment.sequence == sequence.id) & (Enrollment.status == "active"))
+                    .where(
+                        (Enrollment.sequence == sequence.id) & (Enrollment.status == EnrollmentStatus.ACTIVE)
+                    )
                     .count()
                 )
             self.audit.record(face=by.face, actor=by.id, action="sequence.edit", target=sequence.name)
@@ -159,7 +167,7 @@ class Sequences:
                     hint=f"{action} works when it is {' or '.join(sorted(allowed))}.",
                 )
             if target == ARCHIVED:
-                store.exit_sequence(self.db, sequence.id, "archived", now)
+                store.exit_sequence(self.db, sequence.id, Reason.ARCHIVED, now)
             self.audit.record(face=by.face, actor=by.id, action=f"sequence.{action}", target=sequence.name)
         return self.get(sequence.id)
 
@@ -181,8 +189,8 @@ class Sequences:
                     f"sequence {sequence.name!r} is {sequence.status}; contacts join active sequences.",
                     hint=f"Activate it first: sequence activate {sequence.name}.",
                 )
-            if contact.status != "active" or not contact.opted_in:
-                why = "was deleted" if contact.status != "active" else "opted out"
+            if contact.status != ContactStatus.ACTIVE or not contact.opted_in:
+                why = "was deleted" if contact.status != ContactStatus.ACTIVE else "opted out"
                 raise Conflict(f"{mask_phone(contact.phone)} {why}; only opted-in contacts are enrolled.")
             existing = Enrollment.get_or_none(
                 (Enrollment.sequence == sequence.id) & (Enrollment.contact == contact.id)
@@ -233,10 +241,10 @@ class Sequences:
             self._enroll(sequence, list(event.contact_ids), "trigger")
 
     def _on_opted_out(self, event: ContactOptedOut) -> None:
-        store.exit_contacts(self.db, event.contact_ids, "opted_out", event.at)
+        store.exit_contacts(self.db, event.contact_ids, Reason.OPTED_OUT, event.at)
 
     def _on_deleted(self, event: ContactDeleted) -> None:
-        store.exit_contacts(self.db, event.contact_ids, "deleted", event.at)
+        store.exit_contacts(self.db, event.contact_ids, Reason.DELETED, event.at)
 
     def _on_contact_created(self, event: ContactCreated) -> None:
         for sequence in Sequence.select().where(
@@ -263,7 +271,7 @@ class Sequences:
             entry = versions.setdefault(
                 version, {"version": version, "active": 0, "completed": 0, "exited": {}}
             )
-            if status == "exited":
+            if status == EnrollmentStatus.EXITED:
                 entry["exited"][reason or "unknown"] = entry["exited"].get(reason or "unknown", 0) + n
                 exits[reason or "unknown"] = exits.get(reason or "unknown", 0) + n
             else:

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bot.faces import messages
 from bot.slack.views.blocks import Block, clip, context, escape, fields, message, section
+from storage.states import EDITABLE, FINISHED, BroadcastStatus
 
-FINISHED = ("completed", "cancelled", "missed")
 TAGS_TEXT = 600
 
 
@@ -37,10 +37,10 @@ def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list
     title = escape(messages.broadcast_title(b["id"], b["name"]))
     tags = clip(messages.tags_line(b["tags"]), TAGS_TEXT)
     headline = f"*{title}* · {escape(_status(b))}\n`{clip(b['template'], TAGS_TEXT)}` → {tags}"
-    if b.get("scheduled_for") and b["status"] in ("draft", "scheduled"):
+    if b.get("scheduled_for") and b["status"] in EDITABLE:
         headline += f"\n{b['scheduled_for']}"
     bar = f"`{messages.progress(done, total)}` · {messages.sent_of(done, total)}"
-    if b["status"] == "sending" and pending:
+    if b["status"] == BroadcastStatus.SENDING and pending:
         bar += f" · {messages.eta(pending / mps if mps else 0)}"
     stages = [
         messages.stage(label, funnel[key], sent)
@@ -74,7 +74,7 @@ def _status(broadcast: dict[str, Any]) -> str:
         if started and ended:
             minutes = (_parse(ended) - _parse(started)).total_seconds() / 60
         text = messages.finished(status, minutes)
-        return f"✅ {text}" if status == "completed" else text
+        return f"✅ {text}" if status == BroadcastStatus.COMPLETED else text
     return messages.status_line(status, broadcast.get("status_reason"))
 
 
