@@ -13,7 +13,7 @@ so a redelivered or stale queue message moves nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -44,6 +44,7 @@ class Recipient(NamedTuple):
     attributes: dict[str, Any]
     opted_in: bool
     status: str
+    last_marketing_at: datetime | None  # the contact's last frequency-cap claim
 
 
 def _still(state: RowState) -> str:
@@ -157,32 +158,71 @@ def recipients(database: peewee.Database, contact_ids: Sequence[int]) -> dict[in
         return {}
     pred, params = in_list(database, sorted(set(contact_ids)))
     return {
-        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5])
+        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5], from_db_time(r[6]))
         for r in fetchall(
             database,
-            f"SELECT id, phone, name, attributes, opted_in, status FROM contact WHERE id {pred}",
+            "SELECT id, phone, name, attributes, opted_in, status, last_marketing_at"
+            f" FROM contact WHERE id {pred}",
             params,
         )
     }
+
+
+class Sent(NamedTuple):
+    id: int
+    wamid: str
+    accepted_at: datetime
+
+
+class Failed(NamedTuple):
+    id: int
+    code: int | None
+    title: str
+    detail: str
+    at: datetime
+
+
+class Skipped(NamedTuple):
+    id: int
+    reason: str
+
+
+class Requeued(NamedTuple):
+    id: int
+    next_at: datetime | None  # None: as soon as the row is dispatched again
+    code: int | None
+    title: str | None
+
+
+class Unconfirmed(NamedTuple):
+    """Meta may have accepted it; the row stays ``sending`` until reconciled."""
+
+    id: int
+    what: str
+
+
+class CapClaim(NamedTuple):
+    id: int  # the ledger row that holds its contact's frequency-cap claim
+    claimed_at: datetime
 
 
 @dataclass
 class Outcomes:
     """What happened to each claimed row, gathered for one write."""
 
-    sent: list[tuple[int, str, datetime]]  # (id, wamid, accepted_at)
-    failed: list[tuple[int, int | None, str, str, datetime]]  # (id, code, title, detail, at)
-    skipped: list[tuple[int, str]]  # (id, reason)
-    requeued: list[tuple[int, datetime | None, int | None, str | None]]  # (id, next_at, code, title)
-    ambiguous: list[tuple[int, str]]  # (id, what happened)
-    cap_claims: list[tuple[int, datetime]]  # (id, claimed_at) for rows whose cap was claimed
+    sent: list[Sent] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    requeued: list[Requeued] = field(default_factory=list)
+    ambiguous: list[Unconfirmed] = field(default_factory=list)
+    cap_claims: list[CapClaim] = field(default_factory=list)
 
-    @classmethod
-    def empty(cls) -> Outcomes:
-        return cls([], [], [], [], [], [])
+    def not_sent(self) -> set[int]:
+        """Rows that will not be sent by this batch: failed, skipped or back in the queue."""
+        return {r[0] for r in self.failed} | {r[0] for r in self.requeued} | {r[0] for r in self.skipped}
 
 
-def set_cap_claims(database: peewee.Database, claims: Sequence[tuple[int, datetime]]) -> None:
+def set_cap_claims(database: peewee.Database, claims: Sequence[CapClaim]) -> None:
     update_rows(
         database,
         "outbound_message",
@@ -342,3 +382,11 @@ def pending_broadcasts(database: peewee.Database) -> list[int]:
     """Sending broadcasts; the tick checks each for completion."""
     sql = f"SELECT id FROM broadcast WHERE status = '{BroadcastStatus.SENDING}'"
     return [r[0] for r in fetchall(database, sql)]
+
+
+def broadcast_statuses(database: peewee.Database, ids: Sequence[int]) -> dict[int, str]:
+    """The status of each of these broadcasts, by id."""
+    if not ids:
+        return {}
+    pred, params = in_list(database, sorted(set(ids)))
+    return dict(fetchall(database, f"SELECT id, status FROM broadcast WHERE id {pred}", params))
