@@ -142,6 +142,7 @@ def child(url: str, csv_path: Path, chunk_rows: int, profile: bool) -> None:
     """Import the file into ``url``; print one JSON line of figures."""
     from bot.container import build
     from bot.settings import load_settings
+    from engine.actor import API
     from engine.clock import ManualClock
     from engine.importer import Importer
     from storage.sql import execute
@@ -155,7 +156,7 @@ def child(url: str, csv_path: Path, chunk_rows: int, profile: bool) -> None:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    report = herald.in_db(importer.run, file_lines(csv_path))
+    report = herald.in_db(importer.run, file_lines(csv_path), by=API)
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started

@@ -56,6 +56,7 @@ def main() -> None:
 
     from bot.container import build
     from bot.settings import load_settings
+    from engine.actor import SYSTEM
     from engine.clock import ManualClock
     from engine.importer import _Reader
 
@@ -70,7 +71,7 @@ def main() -> None:
                 clock=ManualClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),
                 direct_only=True,
             )
-            herald.in_db(herald.importer.run, lines[: args.rows + 1])
+            herald.in_db(herald.importer.run, lines[: args.rows + 1], by=SYSTEM)
             with _Reader(iter([lines[0], *lines[args.rows + 1 :]]), args.chunk_rows) as reader:
                 chunk = next(iter(reader)).rows
             plans: list[tuple[str, dict[str, Any]]] = []

@@ -71,12 +71,9 @@ def setup(url: str) -> tuple[Herald, ManualClock]:
     clock = ManualClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
     settings = load_settings(database_url=url, log_level="WARNING", worker_threads=8)
     herald = build(settings, clock=clock, direct_only=True)
-    catalogue = herald.sender.call(herald.sender.api.templates())
-    from engine.template_sync import sync
+    herald.in_db(herald.template_sync.run, by=SYSTEM)
 
     def prepare() -> None:
-        with herald.database.atomic():
-            sync(herald.templates, catalogue, source="sandbox")
         herald.sequences.create(DEFINITION, by=SYSTEM)
         herald.sequences.activate("bench", by=SYSTEM)
 

@@ -34,6 +34,7 @@ from engine.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from engine.sender import Sender
 from engine.sequences.runner import RUN_STEPS, SequenceRunner
 from engine.sequences.service import Sequences
+from engine.template_sync import TemplateSync
 from engine.templates import Templates
 from engine.tick import SEND_BATCH, Tick
 from engine.whatsapp.client import CloudApiClient
@@ -54,6 +55,7 @@ class Herald:
     bus: EventBus
     contacts: Contacts
     templates: Templates
+    template_sync: TemplateSync
     importer: Importer
     audit: Audit
     notifier: FanOut
@@ -100,9 +102,9 @@ def build(
         migrate(database)
     clock = clock or SystemClock()
     bus = EventBus()
-    contacts = Contacts(database, bus, clock)
-    db_runner = DbRunner(database)
     audit = Audit(clock)
+    contacts = Contacts(database, bus, clock, audit)
+    db_runner = DbRunner(database)
     templates = Templates(database, clock)
     notifier = FanOut()
     lifecycle = Lifecycle(database, clock, audit)
@@ -189,6 +191,13 @@ def build(
         bus=bus,
         contacts=contacts,
         templates=templates,
+        template_sync=TemplateSync(
+            database,
+            templates,
+            audit,
+            sender,
+            source="cloud" if settings.whatsapp_live else "sandbox",
+        ),
         importer=Importer(contacts),
         audit=audit,
         notifier=notifier,

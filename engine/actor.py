@@ -12,4 +12,5 @@ class Actor:
 
 
 SYSTEM = Actor("system", "scheduler")
+API = Actor("api", "api")  # the REST API's caller: one bearer token, no person known
 META = Actor("system", "meta")  # what WhatsApp said made the change: a paused template, a refused token

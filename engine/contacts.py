@@ -10,6 +10,10 @@ messaged:
   an API call or an import cannot re-subscribe them.
 - A deleted contact is never messaged; an import does not bring it back, an
   explicit API upsert does.
+
+Each change a person asks for (``upsert``, ``add_tags``, ``remove_tags``,
+``set_opt_in``, ``delete``) takes the acting person and records itself in the
+audit log, phones masked; ``write`` is the unaudited set-based writer under them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 import peewee
 
+from engine.actor import Actor
+from engine.audit import Audit
 from engine.clock import Clock
 from engine.errors import Conflict, Invalid, NotFound
 from engine.events import ContactCreated, ContactDeleted, ContactOptedOut, EventBus, TagAdded
@@ -76,10 +82,11 @@ def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
 
 
 class Contacts:
-    def __init__(self, database: peewee.Database, bus: EventBus, clock: Clock) -> None:
+    def __init__(self, database: peewee.Database, bus: EventBus, clock: Clock, audit: Audit) -> None:
         self.db = database
         self.bus = bus
         self.clock = clock
+        self.audit = audit
 
     # -- writing -------------------------------------------------------------
 
@@ -163,39 +170,55 @@ class Contacts:
             self.bus.publish(TagAdded(tag, tuple(sorted(cids)), now))
         return by_tag
 
-    def upsert(self, row: ContactRow, *, source: str) -> tuple[dict[str, Any], bool]:
+    def upsert(self, row: ContactRow, *, by: Actor) -> tuple[dict[str, Any], bool]:
         """Create or update one contact. Returns (contact, created).
 
         Raises Conflict when the contact opted themselves out and the row asks
         to opt them back in.
         """
         with self.db.atomic():
-            result = self._write([row], source=source, restore_deleted=True)
+            result = self._write([row], source=by.face, restore_deleted=True)
             if result.rejected:
                 raise Conflict(result.rejected[0][1], field="opted_in")
             contact_id = result.ids[0]
-            return self._view(contact_id), contact_id in result.created
+            created = contact_id in result.created
+            view = self._view(contact_id)
+            self._audit(by, "contact.create" if created else "contact.update", view)
+            return view, created
 
-    def add_tags(self, contact_id: int, tags: Sequence[str], *, source: str) -> dict[str, Any]:
+    def add_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> dict[str, Any]:
+        """Tag a contact (``tag_added`` sequences start). Raises Invalid with no tags."""
         names = [normalize_tag(t) for t in tags]
         if not names:
             raise Invalid("no tags given.", field="tags", hint='Send {"tags": ["vip"]}.')
         with self.db.atomic():
             self._active(contact_id)
             self._tag([(contact_id, t) for t in names], self.clock.now())
-            return self._view(contact_id)
+            view = self._view(contact_id)
+            self._audit(by, "contact.tag", view, tags=names)
+            return view
 
-    def remove_tag(self, contact_id: int, tag: str) -> dict[str, Any]:
-        name = normalize_tag(tag, field="tag")
+    def remove_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> dict[str, Any]:
+        """Untag a contact. Raises NotFound (changing nothing) for a tag it does not have."""
+        names = [normalize_tag(t, field="tag") for t in tags]
         with self.db.atomic():
             self._get(contact_id)
-            found = Tag.get_or_none(Tag.name == name)
-            if found is None or not store.unlink_tag(self.db, contact_id, found.id):
-                raise NotFound(f"contact {contact_id} has no tag {name!r}.", field="tag")
-            return self._view(contact_id)
+            for name in names:
+                found = Tag.get_or_none(Tag.name == name)
+                if found is None or not store.unlink_tag(self.db, contact_id, found.id):
+                    raise NotFound(f"contact {contact_id} has no tag {name!r}.", field="tag")
+            view = self._view(contact_id)
+            self._audit(by, "contact.untag", view, tags=names)
+            return view
 
-    def set_opt_in(self, contact_id: int, opted_in: bool, *, source: str) -> dict[str, Any]:
-        """Opt a contact in or out. Raises Conflict when re-subscribing someone who said STOP."""
+    def set_opt_in(
+        self, contact_id: int, opted_in: bool, *, by: Actor, source: str | None = None
+    ) -> dict[str, Any]:
+        """Opt a contact in or out. Raises Conflict when re-subscribing someone who said STOP.
+
+        ``source`` says how (``keyword``, ``button``...) when it is not the actor's face.
+        """
+        source = source or by.face
         with self.db.atomic():
             contact = self._active(contact_id)
             row = ContactRow(phone=contact.phone, opted_in=opted_in)
@@ -209,9 +232,11 @@ class Contacts:
                 store.update_contacts(self.db, [change], now)
             if left:
                 self.bus.publish(ContactOptedOut((contact_id,), source, now))
-            return self._view(contact_id)
+            view = self._view(contact_id)
+            self._audit(by, "contact.optin" if opted_in else "contact.optout", view, source=source)
+            return view
 
-    def delete(self, contact_id: int) -> dict[str, Any]:
+    def delete(self, contact_id: int, *, by: Actor) -> dict[str, Any]:
         """Soft delete: the contact stays for the ledger's history, and is never messaged."""
         with self.db.atomic():
             contact = self._get(contact_id)
@@ -221,7 +246,19 @@ class Contacts:
                     Contact.id == contact_id
                 ).execute()
                 self.bus.publish(ContactDeleted((contact_id,), now))
-            return self._view(contact_id)
+            view = self._view(contact_id)
+            self._audit(by, "contact.delete", view)
+            return view
+
+    def _audit(self, by: Actor, action: str, view: dict[str, Any], **detail: Any) -> None:
+        self.audit.record(
+            face=by.face,
+            actor=by.id,
+            action=action,
+            target=str(view["id"]),
+            phone=mask_phone(view["phone"]),
+            **detail,
+        )
 
     # -- reading -------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.actor import Actor
 from engine.contacts import ContactRow, Contacts
 from engine.errors import Invalid
 from engine.phones import normalize_phone
@@ -254,8 +255,9 @@ class Importer:
         self.contacts = contacts
         self.chunk_rows = chunk_rows
 
-    def run(self, lines: Iterable[str]) -> ImportReport:
-        """Import every record; one transaction per chunk. Raises Invalid for a bad header.
+    def run(self, lines: Iterable[str], *, by: Actor) -> ImportReport:
+        """Import every record; one transaction per chunk, then the audit record of who did.
+        Raises Invalid for a bad header.
 
         The next chunk is read and checked (CSV, phone numbers, tags) on
         another thread while this one writes the last, so parsing overlaps
@@ -269,6 +271,15 @@ class Importer:
         ):
             for chunk in chunks:
                 self._flush(chunk, report)
+        with self.contacts.db.atomic():
+            self.contacts.audit.record(
+                face=by.face,
+                actor=by.id,
+                action="contact.import",
+                accepted=report.accepted,
+                updated=report.updated,
+                rejected=report.rejected_total,
+            )
         return report
 
     def _flush(self, chunk: _Chunk, report: ImportReport) -> None:

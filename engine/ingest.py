@@ -17,7 +17,7 @@ from typing import Any
 
 import peewee
 
-from engine.actor import META
+from engine.actor import META, Actor
 from engine.audit import Audit
 from engine.clock import Clock
 from engine.contacts import ContactRow, Contacts
@@ -57,6 +57,11 @@ STARTED_REPLY = "You are subscribed again. Reply STOP at any time to stop promot
 # A face that reads some inbound messages as its own (an admin's command): given the message and
 # the sender's contact id, it returns its replies, or None when the message is not for it.
 InboundHook = Callable[[InboundEvent, int | None], list[TextMessage] | None]
+
+
+def _themselves(phone: str) -> Actor:
+    """The contact, acting over WhatsApp (STOP, START, the marketing preference)."""
+    return Actor("whatsapp", mask_phone(phone))
 
 
 def _folded(text: str) -> str:
@@ -215,7 +220,7 @@ class Ingest:
                 result.replies.append(TextMessage(to=event.phone, body=STOPPED_REPLY))
         elif words & START_WORDS and contact is not None and not contact.opted_in:
             try:
-                self.contacts.set_opt_in(contact.id, True, source="keyword")
+                self.contacts.set_opt_in(contact.id, True, by=_themselves(contact.phone), source="keyword")
             except Conflict:
                 return
             result.replies.append(TextMessage(to=event.phone, body=STARTED_REPLY))
@@ -228,13 +233,13 @@ class Ingest:
             return True
         if not contact.opted_in:
             return False
-        self.contacts.set_opt_in(contact.id, False, source=source)
+        self.contacts.set_opt_in(contact.id, False, by=_themselves(phone), source=source)
         return True
 
     def _opt_out_id(self, contact_id: int, source: str) -> None:
         contact = Contact.get_or_none(Contact.id == contact_id)
         if contact is not None and contact.opted_in and contact.status == ContactStatus.ACTIVE:
-            self.contacts.set_opt_in(contact_id, False, source=source)
+            self.contacts.set_opt_in(contact_id, False, by=_themselves(contact.phone), source=source)
 
     def _preference(self, event: MarketingPreferenceEvent) -> None:
         contact = Contact.get_or_none(Contact.phone == event.phone)
@@ -242,7 +247,9 @@ class Ingest:
             self._opt_out_phone(event.phone, "user_preferences")
         elif contact is not None and not contact.opted_in and contact.status == ContactStatus.ACTIVE:
             try:
-                self.contacts.set_opt_in(contact.id, True, source="user_preferences")
+                self.contacts.set_opt_in(
+                    contact.id, True, by=_themselves(contact.phone), source="user_preferences"
+                )
             except Conflict:
                 log.info("resume from %s ignored: opted out by other means", mask_phone(event.phone))
 

@@ -59,8 +59,7 @@ from bot.grammar import (
 from bot.grammar import messages as grammar_messages
 from engine import lifecycle, stats
 from engine.broadcasts import BroadcastSpec
-from engine.errors import Conflict, HeraldError, Unavailable
-from engine.template_sync import sync
+from engine.errors import Conflict, HeraldError
 from engine.templates import template_view
 from storage.states import BroadcastStatus
 
@@ -233,23 +232,7 @@ class CommandHandler:
         return TemplateListing([_template_row(t) for t in self.herald.templates.listed()])
 
     def _sync(self, command: TemplateSync, request: Request) -> Answer:
-        herald = self.herald
-        try:
-            items = herald.sender.call(herald.sender.api.templates(), timeout=60)
-        except HeraldError:
-            raise
-        except Exception as exc:
-            raise Unavailable(
-                f"WhatsApp did not return the template list ({type(exc).__name__}).",
-                hint="Try again shortly.",
-            ) from exc
-        with herald.database.atomic():
-            report = sync(
-                herald.templates, items, source="cloud" if herald.settings.whatsapp_live else "sandbox"
-            )
-            herald.audit.record(
-                face=request.actor.face, actor=request.actor.id, action="templates.sync", synced=report.synced
-            )
+        report = self.herald.template_sync.run(by=request.actor)
         return Said(messages.synced(report.synced, report.approved, report.skipped))
 
     def _stats(self, command: Stats, request: Request) -> Answer:

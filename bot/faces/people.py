@@ -57,11 +57,8 @@ class PeopleCommands:
     # -- contacts ------------------------------------------------------------------------
 
     def _add(self, command: ContactAdd, request: Request) -> Answer:
-        contacts = self.herald.contacts
-        with self.herald.database.atomic():
-            row = ContactRow(phone=command.phone, name=command.name, tags=command.tags)
-            view, created = contacts.upsert(row, source=request.actor.face)
-            self._audit(request, "contact.upsert", view["id"], command.phone, created=created)
+        row = ContactRow(phone=command.phone, name=command.name, tags=command.tags)
+        view, created = self.herald.contacts.upsert(row, by=request.actor)
         return Said(
             messages.contact_saved(mask_phone(view["phone"]), command.name, list(command.tags), created)
         )
@@ -70,25 +67,21 @@ class PeopleCommands:
         contacts = self.herald.contacts
         with self.herald.database.atomic():
             contact = contacts.find(command.phone)
-            contacts.add_tags(contact["id"], list(command.tags), source=request.actor.face)
-            self._audit(request, "contact.tag", contact["id"], command.phone, tags=list(command.tags))
+            contacts.add_tags(contact["id"], list(command.tags), by=request.actor)
         return Said(messages.tagged(mask_phone(command.phone), list(command.tags)))
 
     def _untag(self, command: ContactUntag, request: Request) -> Answer:
         contacts = self.herald.contacts
         with self.herald.database.atomic():
             contact = contacts.find(command.phone)
-            for tag in command.tags:
-                contacts.remove_tag(contact["id"], tag)
-            self._audit(request, "contact.untag", contact["id"], command.phone, tags=list(command.tags))
+            contacts.remove_tags(contact["id"], list(command.tags), by=request.actor)
         return Said(messages.untagged(mask_phone(command.phone), list(command.tags)))
 
     def _opt_out(self, command: ContactOptOut, request: Request) -> Answer:
         contacts = self.herald.contacts
         with self.herald.database.atomic():
             contact = contacts.find(command.phone)
-            contacts.set_opt_in(contact["id"], False, source=request.actor.face)
-            self._audit(request, "contact.optout", contact["id"], command.phone)
+            contacts.set_opt_in(contact["id"], False, by=request.actor)
         return Said(messages.opted_out(mask_phone(command.phone)))
 
     def _count(self, command: ContactCount, request: Request) -> Answer:
@@ -97,17 +90,6 @@ class PeopleCommands:
             messages.counted(
                 list(command.tags), reach.reachable, reach.matched, reach.opted_out, reach.deleted
             )
-        )
-
-    def _audit(self, request: Request, action: str, contact_id: int, phone: str, **detail: Any) -> None:
-        actor = request.actor
-        self.herald.audit.record(
-            face=actor.face,
-            actor=actor.id,
-            action=action,
-            target=str(contact_id),
-            phone=mask_phone(phone),
-            **detail,
         )
 
     # -- sequences -----------------------------------------------------------------------

@@ -7,11 +7,10 @@ from aiohttp import web
 from bot.web.http import int_param, json_response, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import BroadcastIn
-from engine.actor import Actor
+from engine.actor import API
 from engine.broadcasts import BroadcastSpec
 
 routes = web.RouteTableDef()
-API = Actor("api", "api")
 
 
 def _spec(body: BroadcastIn) -> BroadcastSpec:

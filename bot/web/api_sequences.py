@@ -9,11 +9,10 @@ from aiohttp import web
 from bot.web.http import json_response, load_json, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import EnrollIn
-from engine.actor import Actor
+from engine.actor import API
 from engine.errors import Invalid
 
 routes = web.RouteTableDef()
-API = Actor("api", "api")
 
 
 async def _document(request: web.Request) -> dict[str, Any]:
