@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
+from engine import views
 from engine.actor import SYSTEM, Actor
 from engine.audit import Audit
 from engine.cap import CAP_WINDOW, is_capped_category
@@ -65,10 +66,10 @@ class Preview:
     deleted: int
     capped: int
     will_send: int
-    sample: list[dict[str, Any]]
+    sample: list[views.Contact]
     seconds: float  # estimated sending time at the configured rate
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> views.Preview:
         return {
             "total": self.total,
             "capped": self.capped,
@@ -112,7 +113,7 @@ class Broadcasts:
 
     # -- creating and editing ------------------------------------------------------
 
-    def create(self, spec: BroadcastSpec, *, by: Actor) -> dict[str, Any]:
+    def create(self, spec: BroadcastSpec, *, by: Actor) -> views.Broadcast:
         """Create a broadcast; "now" also starts it. Raises Invalid naming the bad input."""
         now = self.clock.now()
         template, tags, tz, params = self._checked(spec)
@@ -146,7 +147,7 @@ class Broadcasts:
             return self.start(broadcast.id, by=by)
         return self.get(broadcast.id)
 
-    def edit(self, broadcast_id: int, spec: BroadcastSpec, *, by: Actor) -> dict[str, Any]:
+    def edit(self, broadcast_id: int, spec: BroadcastSpec, *, by: Actor) -> views.Broadcast:
         """Replace what a draft or scheduled broadcast will send, to whom and when."""
         now = self.clock.now()
         template, tags, tz, params = self._checked(spec)
@@ -210,19 +211,19 @@ class Broadcasts:
 
     # -- reading -------------------------------------------------------------------
 
-    def get(self, broadcast_id: int) -> dict[str, Any]:
+    def get(self, broadcast_id: int) -> views.Broadcast:
         return self.view(self._get(broadcast_id))
 
-    def view(self, b: Broadcast) -> dict[str, Any]:
+    def view(self, b: Broadcast) -> views.Broadcast:
         template = b.template
         return {
             "id": b.id,
             "name": b.name,
             "template": template.name,
             "language": template.language,
-            "category": template.category,
+            "category": cast(views.Category, template.category),
             "tags": b.tags,
-            "status": b.status,
+            "status": BroadcastStatus(b.status),
             "status_reason": b.status_reason,
             "scheduled_at": b.scheduled_at.isoformat().replace("+00:00", "Z") if b.scheduled_at else None,
             "timezone": b.timezone,
@@ -236,7 +237,7 @@ class Broadcasts:
             "funnel": funnel_view(broadcast_counts(self.db, b.id)),
         }
 
-    def recent(self, *, limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
+    def recent(self, *, limit: int = 20, status: str | None = None) -> list[views.Broadcast]:
         query = Broadcast.select().order_by(Broadcast.id.desc()).limit(limit)
         if status:
             query = query.where(Broadcast.status == status)
@@ -244,7 +245,7 @@ class Broadcasts:
 
     def find(
         self, text: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 10
-    ) -> list[dict[str, Any]]:
+    ) -> list[views.Broadcast]:
         """Broadcasts whose template or name is ``text`` (any case), newest first; with a window,
         only those started within ``[since, until)``.
         """
@@ -294,7 +295,7 @@ class Broadcasts:
 
     # -- moving through the lifecycle ---------------------------------------------------
 
-    def start(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def start(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """Start sending now: the ledger is built in the same transaction as the move.
 
         Raises Conflict when the broadcast is not in a startable state, and
@@ -302,7 +303,7 @@ class Broadcasts:
         """
         return self._start(broadcast_id, by, "start")
 
-    def _start(self, broadcast_id: int, by: Actor, action: str) -> dict[str, Any]:
+    def _start(self, broadcast_id: int, by: Actor, action: str) -> views.Broadcast:
         now = self.clock.now()
         total = 0
 
@@ -326,7 +327,7 @@ class Broadcasts:
             view = self.get(broadcast_id)
         return view
 
-    def confirm(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def confirm(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """What a chat Confirm button does: schedule a held draft that has a time, else start it.
 
         Only a draft can be confirmed, so a second click (or a second admin) gets
@@ -339,10 +340,10 @@ class Broadcasts:
             return self._schedule(broadcast_id, by, "confirm_schedule")
         return self._start(broadcast_id, by, "confirm_start")
 
-    def schedule(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def schedule(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         return self._schedule(broadcast_id, by, "schedule")
 
-    def _schedule(self, broadcast_id: int, by: Actor, action: str) -> dict[str, Any]:
+    def _schedule(self, broadcast_id: int, by: Actor, action: str) -> views.Broadcast:
         now = self.clock.now()
         with self.db.atomic():
             b = self._get(broadcast_id)
@@ -355,19 +356,19 @@ class Broadcasts:
             self.lifecycle.make(b.id, action, by=by)
         return self.get(broadcast_id)
 
-    def pause(self, broadcast_id: int, *, by: Actor, reason: str | None = None) -> dict[str, Any]:
+    def pause(self, broadcast_id: int, *, by: Actor, reason: str | None = None) -> views.Broadcast:
         with self.db.atomic():
             self.lifecycle.make(self._get(broadcast_id).id, "pause", by=by, status_reason=reason)
         return self.get(broadcast_id)
 
-    def resume(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def resume(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         with self.db.atomic():
             b = self._get(broadcast_id)
             ensure_sendable(b.template)
             self.lifecycle.make(b.id, "resume", by=by, status_reason=None)
         return self.get(broadcast_id)
 
-    def cancel(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def cancel(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """Stop for good: recipients not yet handed to WhatsApp end as skipped (cancelled)."""
         now = self.clock.now()
         with self.db.atomic():
@@ -381,7 +382,7 @@ class Broadcasts:
             )
         return self.get(broadcast_id)
 
-    def discard(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def discard(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """Drop a draft nobody confirmed (a preview's Cancel). Raises Conflict for anything else:
         a broadcast that is already scheduled or sending is stopped with ``cancel``, deliberately.
         """

@@ -25,6 +25,7 @@ from typing import Any
 
 import peewee
 
+from engine import views
 from engine.actor import Actor
 from engine.audit import Audit
 from engine.clock import Clock
@@ -68,7 +69,7 @@ class Reach:
     reachable: int  # opted in and active: who a broadcast to these tags would reach
 
 
-def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
+def contact_view(contact: Contact, tags: Sequence[str]) -> views.Contact:
     """The contract shape of a contact."""
     return {
         "id": contact.id,
@@ -76,7 +77,7 @@ def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
         "name": contact.name,
         "tags": sorted(tags),
         "opted_in": bool(contact.opted_in),
-        "status": contact.status,
+        "status": ContactStatus(contact.status),
         "attributes": contact.attributes or {},
     }
 
@@ -170,7 +171,7 @@ class Contacts:
             self.bus.publish(TagAdded(tag, tuple(sorted(cids)), now))
         return by_tag
 
-    def upsert(self, row: ContactRow, *, by: Actor) -> tuple[dict[str, Any], bool]:
+    def upsert(self, row: ContactRow, *, by: Actor) -> tuple[views.Contact, bool]:
         """Create or update one contact. Returns (contact, created).
 
         Raises Conflict when the contact opted themselves out and the row asks
@@ -186,7 +187,7 @@ class Contacts:
             self._audit(by, "contact.create" if created else "contact.update", view)
             return view, created
 
-    def add_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> dict[str, Any]:
+    def add_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> views.Contact:
         """Tag a contact (``tag_added`` sequences start). Raises Invalid with no tags."""
         names = [normalize_tag(t) for t in tags]
         if not names:
@@ -198,7 +199,7 @@ class Contacts:
             self._audit(by, "contact.tag", view, tags=names)
             return view
 
-    def remove_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> dict[str, Any]:
+    def remove_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> views.Contact:
         """Untag a contact. Raises NotFound (changing nothing) for a tag it does not have."""
         names = [normalize_tag(t, field="tag") for t in tags]
         with self.db.atomic():
@@ -213,7 +214,7 @@ class Contacts:
 
     def set_opt_in(
         self, contact_id: int, opted_in: bool, *, by: Actor, source: str | None = None
-    ) -> dict[str, Any]:
+    ) -> views.Contact:
         """Opt a contact in or out. Raises Conflict when re-subscribing someone who said STOP.
 
         ``source`` says how (``keyword``, ``button``...) when it is not the actor's face.
@@ -236,7 +237,7 @@ class Contacts:
             self._audit(by, "contact.optin" if opted_in else "contact.optout", view, source=source)
             return view
 
-    def delete(self, contact_id: int, *, by: Actor) -> dict[str, Any]:
+    def delete(self, contact_id: int, *, by: Actor) -> views.Contact:
         """Soft delete: the contact stays for the ledger's history, and is never messaged."""
         with self.db.atomic():
             contact = self._get(contact_id)
@@ -250,7 +251,7 @@ class Contacts:
             self._audit(by, "contact.delete", view)
             return view
 
-    def _audit(self, by: Actor, action: str, view: dict[str, Any], **detail: Any) -> None:
+    def _audit(self, by: Actor, action: str, view: views.Contact, **detail: Any) -> None:
         self.audit.record(
             face=by.face,
             actor=by.id,
@@ -262,10 +263,10 @@ class Contacts:
 
     # -- reading -------------------------------------------------------------
 
-    def get(self, contact_id: int) -> dict[str, Any]:
+    def get(self, contact_id: int) -> views.Contact:
         return self._view(self._get(contact_id).id)
 
-    def find(self, ref: str | int) -> dict[str, Any]:
+    def find(self, ref: str | int) -> views.Contact:
         """A contact by id or by phone (any accepted format)."""
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
             return self.get(int(ref))
@@ -277,7 +278,7 @@ class Contacts:
 
     def page(
         self, tags: Sequence[str] = (), *, after: int = 0, limit: int = 100
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[views.Contact], int | None]:
         """Contacts (any status) having ANY of ``tags``, by id, keyset-paged.
 
         Returns (page, next cursor or None).
@@ -337,7 +338,7 @@ class Contacts:
             )
         return contact
 
-    def _view(self, contact_id: int) -> dict[str, Any]:
+    def _view(self, contact_id: int) -> views.Contact:
         contact = self._get(contact_id)
         return contact_view(contact, store.tags_for(self.db, [contact_id]).get(contact_id, []))
 

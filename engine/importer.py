@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import views
 from engine.actor import Actor
 from engine.contacts import ContactRow, Contacts
 from engine.errors import Invalid
@@ -40,7 +41,7 @@ _FALSE = frozenset({"false", "no", "n", "0", "f", "off", "opted_out", "opt-out"}
 class ImportReport:
     accepted: int = 0  # new contacts
     updated: int = 0  # rows that updated an existing contact
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[views.Rejected] = field(default_factory=list)
     rejected_total: int = 0
 
     def reject(self, line: int, reason: str) -> None:
@@ -48,7 +49,7 @@ class ImportReport:
         if len(self.rejected) < MAX_REPORTED:
             self.rejected.append({"line": line, "reason": reason})
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> views.ImportReport:
         return {
             "accepted": self.accepted,
             "updated": self.updated,

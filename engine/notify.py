@@ -8,21 +8,24 @@ Implementations must return quickly (hand work to their own loop or queue).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any, Protocol
+
+from engine import views
 
 
 class Notifier(Protocol):
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None: ...
+    def broadcast_started(self, broadcast: views.Broadcast) -> None: ...
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         """The funnel moved (sends recorded or statuses arrived)."""
         ...
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         """Every recipient is sent, failed or skipped; called once per broadcast."""
         ...
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         """Something people must act on: a paused template, bad credentials, a missed schedule.
 
         ``broadcast`` is the broadcast concerned (at least its ``id``, ``name`` and
@@ -49,16 +52,16 @@ class FanOut:
             except Exception:
                 logging.getLogger("herald.notify").exception("notifier %s failed", method)
 
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_started(self, broadcast: views.Broadcast) -> None:
         self._each("broadcast_started", broadcast)
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         self._each("broadcast_progress", broadcast)
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         self._each("broadcast_completed", broadcast)
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         self._each("alert", kind, message, broadcast)
 
 
@@ -73,16 +76,16 @@ class RecordingNotifier:
         with self._lock:
             self.calls.append((kind, payload))
 
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_started(self, broadcast: views.Broadcast) -> None:
         self._keep("started", broadcast)
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         self._keep("progress", broadcast)
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         self._keep("completed", broadcast)
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         self._keep("alert", {"kind": kind, "message": message, "broadcast": broadcast})
 
     def of(self, kind: str) -> list[Any]:

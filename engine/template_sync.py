@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from engine import views
 from engine.actor import Actor
 from engine.audit import Audit
 from engine.errors import HeraldError, Invalid, Unavailable
@@ -29,7 +30,7 @@ class SyncReport:
     approved: int = 0
     skipped: list[str] = field(default_factory=list)  # "name (language): why"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> views.SyncReport:
         return {"synced": self.synced, "approved": self.approved, "skipped": self.skipped}
 
 

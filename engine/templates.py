@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
+from engine import views
 from engine.clock import Clock
 from engine.errors import Invalid
 from engine.suggest import closest
@@ -42,14 +43,14 @@ def parameters_of(components: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return params
 
 
-def template_view(t: Template) -> dict[str, Any]:
+def template_view(t: Template) -> views.Template:
     return {
         "id": t.id,
         "name": t.name,
         "language": t.language,
-        "category": t.category,
+        "category": cast(views.Category, t.category),
         "status": t.status,
-        "parameter_format": t.parameter_format,
+        "parameter_format": cast(views.ParameterFormat, t.parameter_format),
         "parameters": t.parameters,
         "components": t.components,
     }

@@ -100,7 +100,7 @@ class PeopleCommands:
     def _sequence(self, command: SequenceAction, request: Request) -> Answer:
         sequences = self.herald.sequences
         if command.action == "show":
-            return SequenceReport(dict(sequences.get(command.sequence)))
+            return SequenceReport(sequences.get(command.sequence))
         move = sequences.activate if command.action == "activate" else sequences.pause
         view = move(command.sequence, by=request.actor)
         return Said(messages.sequence_moved(view.get("name", command.sequence), view.get("status", "")))

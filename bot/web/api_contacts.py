@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from bot.errors import BodyTooLarge
+from bot.web import views as api
 from bot.web.http import int_param, json_response, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import ContactIn, TagsIn
@@ -45,7 +46,7 @@ async def list_contacts(request: web.Request) -> web.Response:
     after = int_param(request, "after", default=0, low=0, high=2**62)
     limit = int_param(request, "limit", default=100, low=1, high=1000)
     page, cursor = await herald.db(herald.contacts.page, tags, after=after, limit=limit)
-    return json_response({"contacts": page, "next": cursor})
+    return json_response(api.ContactPage(contacts=page, next=cursor))
 
 
 @routes.get("/api/contacts/{id}")

@@ -6,8 +6,10 @@ import asyncio
 
 from aiohttp import web
 
+from bot.web import views as api
 from bot.web.http import json_response
 from bot.web.keys import HERALD
+from engine import views
 from engine.actor import API
 from engine.templates import template_view
 
@@ -19,10 +21,10 @@ async def list_templates(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     status = request.query.get("status")
 
-    def work() -> list[dict]:
+    def work() -> list[views.Template]:
         return [template_view(t) for t in herald.templates.listed(status=status)]
 
-    return json_response({"templates": await herald.db(work)})
+    return json_response(api.TemplateList(templates=await herald.db(work)))
 
 
 @routes.post("/api/templates/sync")

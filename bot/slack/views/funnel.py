@@ -11,6 +11,7 @@ moment "updated" and the send rate (for the ETA) are passed in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,14 +23,14 @@ from storage.states import EDITABLE, FINISHED, BroadcastStatus
 TAGS_TEXT = 600
 
 
-def funnel_message(broadcast: dict[str, Any], *, now: datetime, mps: int) -> dict[str, Any]:
+def funnel_message(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> dict[str, Any]:
     """The live funnel message for ``broadcast`` (a broadcast view) at ``now``."""
     title = messages.broadcast_title(broadcast["id"], broadcast["name"])
     status = messages.status_line(broadcast["status"], broadcast.get("status_reason"))
     return message(escape(f"{title}: {status}"), funnel_blocks(broadcast, now=now, mps=mps))
 
 
-def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list[Block]:
+def funnel_blocks(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> list[Block]:
     b = broadcast
     funnel = b["funnel"]
     total, pending, sent = funnel["total"], funnel.get("pending", 0), funnel["sent"]
@@ -66,7 +67,7 @@ def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list
     return blocks
 
 
-def _status(broadcast: dict[str, Any]) -> str:
+def _status(broadcast: Mapping[str, Any]) -> str:
     status = broadcast["status"]
     if status in FINISHED:
         started, ended = broadcast.get("started_at"), broadcast.get("completed_at")
