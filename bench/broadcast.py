@@ -62,8 +62,8 @@ import orjson
 import psutil
 import redis
 
+from bench.databases import scratch_database
 from bench.load import wait_http
-from bench.scratch import scratch_database
 from bench.whatsapp import fake_process, machine
 from bot.container import Herald, build
 from bot.settings import load_settings
@@ -476,7 +476,7 @@ def send_run(
     return run
 
 
-def limiter_ahead(client: redis.Redis, key: str) -> float:
+def limiter_ahead(client: redis.Redis[bytes], key: str) -> float:
     """Seconds the GCRA's next free slot is ahead of Redis's clock (<= 0: nobody is waiting on it)."""
     tat = client.get(key)
     seconds, micros = client.time()

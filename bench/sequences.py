@@ -22,7 +22,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.scratch import scratch_database
+from bench.databases import scratch_database
 from bench.whatsapp import machine
 from bot.container import Herald, build
 from bot.settings import load_settings

@@ -1,4 +1,4 @@
-"""``python -m bot <command>``: serve, migrate, and the other processes as they land."""
+"""``python -m bot <command>``: serve, worker, scheduler, shell, demo, templates, migrate."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Audience queries: contacts having ANY of a set of tags, set-based, for 1,000,000 contacts.
 
-Forms are chosen per job (see the perf notes): ``EXISTS`` walks contacts in id
-order, so it is right for "the first N"; the ``IN (subquery)`` form is right
-for counts and for ``INSERT ... SELECT``. Each function is one statement.
+Forms are chosen per job: ``EXISTS`` walks contacts in id order, so it is
+right for "the first N"; the ``IN (subquery)`` form is right for counts and
+for ``INSERT ... SELECT``. Each function is one statement.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def insert_contacts(
     ts = bind_time(database, now)
     values = [(phone, name, opted_in, orjson.dumps(attrs).decode()) for phone, name, opted_in, attrs in rows]
 
-    def insert(conflict: str) -> list[tuple]:
+    def insert(conflict: str) -> list[tuple[Any, ...]]:
         return insert_rows(
             database,
             "contact",

@@ -45,7 +45,7 @@ class Row:
     delivery: Delivery
 
 
-def _row(r: tuple) -> Row:
+def _row(r: tuple[Any, ...]) -> Row:
     return Row(
         id=r[0],
         broadcast_id=r[1],

@@ -16,7 +16,6 @@ from bot.container import Herald, build
 from bot.web.app import create_app
 from engine.actor import SYSTEM
 from engine.clock import ManualClock
-from engine.notify import RecordingNotifier
 from engine.template_sync import SyncReport
 from engine.tick import TickReport
 from tests.conftest import Api, make_settings
@@ -28,6 +27,7 @@ from tests.fakes.cloud_api import (
     TOKEN,
     FakeCloudApi,
 )
+from tests.fakes.notifier import RecordingNotifier
 
 
 async def sync_templates(herald: Herald) -> SyncReport:

@@ -9,7 +9,8 @@ Methods are synchronous and talk to the database: a face calls them on a
 database thread (``await herald.db(handler.run, ...)``). Every broadcast is
 created as a held draft with a preview; nothing is sent or scheduled until an
 admin confirms. Engine refusals come back as ``Refused`` answers, never as
-exceptions; every change is recorded in the audit log with the face's name.
+exceptions. The engine records every change in the audit log with the acting
+person and face (``request.actor``); only a refused admin command is recorded here.
 """
 
 from __future__ import annotations

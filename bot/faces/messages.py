@@ -39,10 +39,6 @@ def dropped() -> str:
     return "OK, dropped; nothing was sent."
 
 
-def working() -> str:
-    return "Working on it…"
-
-
 # --- broadcasts -----------------------------------------------------------------------
 
 

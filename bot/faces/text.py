@@ -1,4 +1,4 @@
-"""Answers as plain text: the shell prints these (and a WhatsApp-admin face could send them).
+"""Answers as plain text: the shell prints these, and the WhatsApp-admin face sends them.
 
 The same content as the Slack views, in the same words (``bot.faces.messages``),
 laid out as lines.

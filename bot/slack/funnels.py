@@ -75,7 +75,7 @@ class LiveFunnels:
             state.task = asyncio.get_running_loop().create_task(self._follow(broadcast_id, state))
 
     async def idle(self) -> None:
-        """Wait until no message is being posted or edited (tests, shutdown)."""
+        """Wait until no message is being posted or edited (the Slack tests wait on it)."""
         while tasks := [s.task for s in self._live.values() if s.task is not None]:
             await asyncio.gather(*tasks, return_exceptions=True)
 

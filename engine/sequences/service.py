@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-import orjson
 import peewee
 
 from engine import views
@@ -372,12 +371,6 @@ class Sequences:
         if found is None:
             raise NotFound(f"no contact {mask_phone(text) if len(text) > 6 else text!r}.", field="contact")
         return found
-
-
-def definition_of(raw: Any) -> Definition:
-    """A stored version's definition (already validated when it was saved)."""
-    data = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
-    return Definition.model_validate(data)
 
 
 def _is_id(text: str) -> bool:
