@@ -62,8 +62,8 @@ import orjson
 import psutil
 import redis
 
+from bench.databases import scratch_database
 from bench.load import wait_http
-from bench.scratch import scratch_database
 from bench.whatsapp import fake_process, machine
 from bot.container import Herald, build
 from bot.settings import load_settings
@@ -152,14 +152,7 @@ def tag_first(herald: Herald, name: str, count: int) -> None:
 def setup(url: str, contacts: int) -> Herald:
     settings = load_settings(database_url=url, log_level="WARNING", whatsapp_mps=80)
     herald = build(settings, direct_only=True)
-    catalogue = herald.sender.call(herald.sender.api.templates())  # the sandbox's = the fake's catalogue
-    from engine.template_sync import sync
-
-    def prepare() -> None:
-        with herald.database.atomic():
-            sync(herald.templates, catalogue, source="sandbox")
-
-    herald.in_db(prepare)
+    herald.in_db(herald.template_sync.run, by=SYSTEM)  # the sandbox's catalogue = the fake's
     started = time.perf_counter()
     herald.in_db(seed, herald, contacts)
     seconds = time.perf_counter() - started
@@ -483,7 +476,7 @@ def send_run(
     return run
 
 
-def limiter_ahead(client: redis.Redis, key: str) -> float:
+def limiter_ahead(client: redis.Redis[bytes], key: str) -> float:
     """Seconds the GCRA's next free slot is ahead of Redis's clock (<= 0: nobody is waiting on it)."""
     tat = client.get(key)
     seconds, micros = client.time()

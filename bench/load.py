@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 
-from bench.scratch import scratch_database
+from bench.databases import scratch_database
 from bench.whatsapp import machine
 from storage.database import open_database
 from storage.migrations import migrate

@@ -22,7 +22,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.scratch import scratch_database
+from bench.databases import scratch_database
 from bench.whatsapp import machine
 from bot.container import Herald, build
 from bot.settings import load_settings
@@ -71,12 +71,9 @@ def setup(url: str) -> tuple[Herald, ManualClock]:
     clock = ManualClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
     settings = load_settings(database_url=url, log_level="WARNING", worker_threads=8)
     herald = build(settings, clock=clock, direct_only=True)
-    catalogue = herald.sender.call(herald.sender.api.templates())
-    from engine.template_sync import sync
+    herald.in_db(herald.template_sync.run, by=SYSTEM)
 
     def prepare() -> None:
-        with herald.database.atomic():
-            sync(herald.templates, catalogue, source="sandbox")
         herald.sequences.create(DEFINITION, by=SYSTEM)
         herald.sequences.activate("bench", by=SYSTEM)
 

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import psutil
 
-from bench.scratch import scratch_database
+from bench.databases import scratch_database
 from bench.whatsapp import machine
 from storage.database import open_database
 from storage.migrations import migrate

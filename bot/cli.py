@@ -1,4 +1,4 @@
-"""``python -m bot <command>``: serve, migrate, and the other processes as they land."""
+"""``python -m bot <command>``: serve, worker, scheduler, shell, demo, templates, migrate."""
 
 from __future__ import annotations
 
@@ -117,20 +117,15 @@ def _scheduler(settings: Settings) -> int:
 
 
 def _templates(settings: Settings, action: str) -> int:
+    import getpass
+
     from bot.container import build
-    from engine.template_sync import SyncReport, sync
+    from engine.actor import Actor
 
     herald = build(settings, direct_only=True)
     try:
         if action == "sync":
-            items = herald.sender.call(herald.sender.api.templates())
-
-            def store() -> SyncReport:
-                with herald.database.atomic():
-                    source = "cloud" if settings.whatsapp_live else "sandbox"
-                    return sync(herald.templates, items, source=source)
-
-            report = herald.in_db(store)
+            report = herald.in_db(herald.template_sync.run, by=Actor("shell", getpass.getuser()))
             print(f"synced {report.synced} templates ({report.approved} approved)")
             for line in report.skipped:
                 print(f"  skipped {line}")

@@ -26,6 +26,7 @@ from engine.dispatch import Dispatcher
 from engine.events import EventBus
 from engine.importer import Importer
 from engine.ingest import Ingest
+from engine.lifecycle import Lifecycle
 from engine.notify import FanOut
 from engine.pipeline import SendPipeline
 from engine.progress import Progress
@@ -33,6 +34,7 @@ from engine.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from engine.sender import Sender
 from engine.sequences.runner import RUN_STEPS, SequenceRunner
 from engine.sequences.service import Sequences
+from engine.template_sync import TemplateSync
 from engine.templates import Templates
 from engine.tick import SEND_BATCH, Tick
 from engine.whatsapp.client import CloudApiClient
@@ -53,6 +55,7 @@ class Herald:
     bus: EventBus
     contacts: Contacts
     templates: Templates
+    template_sync: TemplateSync
     importer: Importer
     audit: Audit
     notifier: FanOut
@@ -99,17 +102,19 @@ def build(
         migrate(database)
     clock = clock or SystemClock()
     bus = EventBus()
-    contacts = Contacts(database, bus, clock)
-    db_runner = DbRunner(database)
     audit = Audit(clock)
+    contacts = Contacts(database, bus, clock, audit)
+    db_runner = DbRunner(database)
     templates = Templates(database, clock)
     notifier = FanOut()
+    lifecycle = Lifecycle(database, clock, audit)
     broadcasts = Broadcasts(
         database,
         clock,
         templates,
         audit,
         notifier,
+        lifecycle=lifecycle,
         timezone=settings.timezone,
         mps=settings.whatsapp_mps,
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
@@ -140,6 +145,7 @@ def build(
         clock,
         sender,
         notifier,
+        lifecycle,
         on_broadcast_touched=progress.touch,
         on_enrollments_touched=runner.wake,
     )
@@ -166,6 +172,7 @@ def build(
         reply=reply,
         on_broadcasts=progress.touch,
         on_enrollments=runner.wake,
+        lifecycle=lifecycle,
         # notifications for another number of the same Meta app are not Herald's to apply
         phone_number_id=settings.whatsapp_phone_number_id
         if settings.whatsapp_live
@@ -188,6 +195,13 @@ def build(
         bus=bus,
         contacts=contacts,
         templates=templates,
+        template_sync=TemplateSync(
+            database,
+            templates,
+            audit,
+            sender,
+            source="cloud" if settings.whatsapp_live else "sandbox",
+        ),
         importer=Importer(contacts),
         audit=audit,
         notifier=notifier,

@@ -21,7 +21,6 @@ from engine.actor import Actor
 from engine.broadcasts import BroadcastSpec
 from engine.clock import ManualClock
 from engine.contacts import ContactRow
-from engine.template_sync import sync
 
 DEMO = Actor("shell", "demo")
 FIRST = ("Asha", "Ravi", "Meera", "Arjun", "Priya", "Kabir", "Zoya", "Dev", "Ira", "Neel", "Tara", "Omar")
@@ -55,8 +54,7 @@ class Demo:
         self.say("\nThat was Herald on the sandbox. Run `python -m bot serve` to use it for real.")
 
     def seed(self, count: int) -> None:
-        catalogue = self.herald.sender.call(self.herald.sender.api.templates())
-        self.herald.in_db(self._sync, catalogue)
+        synced = self.herald.in_db(self.herald.template_sync.run, by=DEMO)
         rng = random.Random(7)
         rows = [
             ContactRow(
@@ -68,12 +66,8 @@ class Demo:
         ]
         result = self.herald.in_db(self.herald.contacts.write, rows, source="demo")
         self.say(
-            f"Seeded {len(result.created)} sample contacts and {len(catalogue)} approved sample templates."
+            f"Seeded {len(result.created)} sample contacts and {synced.approved} approved sample templates."
         )
-
-    def _sync(self, catalogue: list[dict[str, Any]]) -> None:
-        with self.herald.database.atomic():
-            sync(self.herald.templates, catalogue, source="sandbox")
 
     def broadcast(self) -> None:
         spec = BroadcastSpec(

@@ -30,5 +30,5 @@ def configure_logging(settings: Settings, stream: object = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    for noisy in ("aiohttp.access", "dramatiq", "slack_bolt", "slack_sdk", "urllib3", "httpx"):
+    for noisy in ("aiohttp.access", "dramatiq", "slack_bolt", "slack_sdk", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -8,7 +8,7 @@ import logging
 import threading
 
 from bot.container import Herald
-from engine.template_sync import sync
+from engine.actor import SYSTEM
 
 log = logging.getLogger("herald.loops")
 TICK_SECONDS = 1.0
@@ -33,13 +33,7 @@ def start_sandbox(herald: Herald) -> None:
     if sandbox is None:
         return
     if not herald.in_db(herald.templates.listed):
-        catalogue = herald.sender.call(sandbox.templates())
-
-        def seed() -> None:
-            with herald.database.atomic():
-                sync(herald.templates, catalogue, source="sandbox")
-
-        herald.in_db(seed)
+        herald.in_db(herald.template_sync.run, by=SYSTEM)
 
     async def begin() -> None:
         sandbox.start(0.5)

@@ -10,7 +10,7 @@ at the terminal is an admin: they already hold the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.container import Herald
@@ -19,6 +19,7 @@ from bot.faces.answers import Answer, BroadcastPreview, Intent, Said
 from bot.faces.commands import CommandHandler
 from bot.faces.conversation import Conversation, Memory
 from bot.faces.requests import Request
+from engine import views
 from engine.actor import Actor
 
 PROMPT = "herald> "
@@ -85,17 +86,17 @@ class ShellNotifier:
     def __init__(self, write: Write) -> None:
         self.write = write
 
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_started(self, broadcast: views.Broadcast) -> None:
         return None
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         return None
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         if "shell" in (broadcast.get("notify") or {}):
             title = messages.broadcast_title(broadcast["id"], broadcast["name"])
             lines = [f"{title}: {broadcast['status']}", *text.funnel_lines(broadcast["funnel"])]
             self.write("\n" + "\n".join(lines))
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         self.write("\n" + messages.alert(message))

@@ -7,8 +7,6 @@ from typing import Any
 from engine.clock import Clock
 from storage.models import AuditLog
 
-FACES = ("slack", "whatsapp", "shell", "api", "system")
-
 
 class Audit:
     def __init__(self, clock: Clock) -> None:

@@ -1,6 +1,6 @@
 """Broadcasts: create, edit, preview, schedule, start, pause, resume, cancel, complete.
 
-Every state change is one conditional UPDATE (see ``engine.lifecycle``), and
+Every state change is one conditional, audited UPDATE (``engine.lifecycle``), and
 starting a broadcast builds its whole send ledger in the same transaction:
 either the broadcast is sending with one queued row per audience member, or
 nothing happened. Sending itself belongs to the dispatcher and the send
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
-from engine import lifecycle as lc
+from engine import views
 from engine.actor import SYSTEM, Actor
 from engine.audit import Audit
 from engine.cap import CAP_WINDOW, is_capped_category
@@ -24,6 +24,7 @@ from engine.clock import Clock
 from engine.contacts import contact_view
 from engine.errors import Conflict, Invalid, NotFound
 from engine.funnel import funnel_view
+from engine.lifecycle import EDITABLE, Lifecycle
 from engine.notify import Notifier
 from engine.phones import mask_identity
 from engine.schedule import describe, future_utc, parse_local, zone
@@ -34,8 +35,9 @@ from engine.whatsapp.parameters import compile_parameters
 from storage import audience
 from storage import contacts as contact_store
 from storage.funnel import broadcast_counts
-from storage.models import Broadcast, Contact, Tag, Template
+from storage.models import Broadcast, Contact, OutboundMessage, Tag, Template
 from storage.sql import execute
+from storage.states import PENDING, BroadcastStatus, Reason, RowState, sql_in
 
 SAMPLE_SIZE = 10
 NOW, DRAFT = "now", "draft"
@@ -64,10 +66,10 @@ class Preview:
     deleted: int
     capped: int
     will_send: int
-    sample: list[dict[str, Any]]
+    sample: list[views.Contact]
     seconds: float  # estimated sending time at the configured rate
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> views.Preview:
         return {
             "total": self.total,
             "capped": self.capped,
@@ -94,6 +96,7 @@ class Broadcasts:
         audit: Audit,
         notifier: Notifier,
         *,
+        lifecycle: Lifecycle,
         timezone: str,
         mps: int,
         grace: timedelta,
@@ -102,6 +105,7 @@ class Broadcasts:
         self.clock = clock
         self.templates = templates
         self.audit = audit
+        self.lifecycle = lifecycle
         self.notifier = notifier
         self.timezone = timezone
         self.mps = mps
@@ -109,12 +113,14 @@ class Broadcasts:
 
     # -- creating and editing ------------------------------------------------------
 
-    def create(self, spec: BroadcastSpec, *, by: Actor) -> dict[str, Any]:
+    def create(self, spec: BroadcastSpec, *, by: Actor) -> views.Broadcast:
         """Create a broadcast; "now" also starts it. Raises Invalid naming the bad input."""
         now = self.clock.now()
         template, tags, tz, params = self._checked(spec)
         scheduled_at = self._moment(spec.schedule, tz, now)
-        status = lc.DRAFT if spec.hold or spec.schedule in (DRAFT, NOW) else lc.SCHEDULED
+        status = (
+            BroadcastStatus.DRAFT if spec.hold or spec.schedule in (DRAFT, NOW) else BroadcastStatus.SCHEDULED
+        )
         with self.db.atomic():
             broadcast = Broadcast.create(
                 name=spec.name or f"{template.name} → {', '.join(tags)}",
@@ -141,12 +147,12 @@ class Broadcasts:
             return self.start(broadcast.id, by=by)
         return self.get(broadcast.id)
 
-    def edit(self, broadcast_id: int, spec: BroadcastSpec, *, by: Actor) -> dict[str, Any]:
+    def edit(self, broadcast_id: int, spec: BroadcastSpec, *, by: Actor) -> views.Broadcast:
         """Replace what a draft or scheduled broadcast will send, to whom and when."""
         now = self.clock.now()
         template, tags, tz, params = self._checked(spec)
         scheduled_at = self._moment(spec.schedule, tz, now)
-        status = lc.DRAFT if spec.hold or spec.schedule == DRAFT else lc.SCHEDULED
+        status = BroadcastStatus.DRAFT if spec.hold or spec.schedule == DRAFT else BroadcastStatus.SCHEDULED
         with self.db.atomic():
             current = self._get(broadcast_id)
             changed = (
@@ -160,7 +166,7 @@ class Broadcasts:
                     status=status,
                     updated_at=now,
                 )
-                .where((Broadcast.id == broadcast_id) & Broadcast.status.in_(lc.EDITABLE))
+                .where((Broadcast.id == broadcast_id) & Broadcast.status.in_(EDITABLE))
                 .execute()
             )
             if not changed:
@@ -205,19 +211,19 @@ class Broadcasts:
 
     # -- reading -------------------------------------------------------------------
 
-    def get(self, broadcast_id: int) -> dict[str, Any]:
+    def get(self, broadcast_id: int) -> views.Broadcast:
         return self.view(self._get(broadcast_id))
 
-    def view(self, b: Broadcast) -> dict[str, Any]:
+    def view(self, b: Broadcast) -> views.Broadcast:
         template = b.template
         return {
             "id": b.id,
             "name": b.name,
             "template": template.name,
             "language": template.language,
-            "category": template.category,
+            "category": cast(views.Category, template.category),
             "tags": b.tags,
-            "status": b.status,
+            "status": BroadcastStatus(b.status),
             "status_reason": b.status_reason,
             "scheduled_at": b.scheduled_at.isoformat().replace("+00:00", "Z") if b.scheduled_at else None,
             "timezone": b.timezone,
@@ -231,7 +237,7 @@ class Broadcasts:
             "funnel": funnel_view(broadcast_counts(self.db, b.id)),
         }
 
-    def recent(self, *, limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
+    def recent(self, *, limit: int = 20, status: str | None = None) -> list[views.Broadcast]:
         query = Broadcast.select().order_by(Broadcast.id.desc()).limit(limit)
         if status:
             query = query.where(Broadcast.status == status)
@@ -239,7 +245,7 @@ class Broadcasts:
 
     def find(
         self, text: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 10
-    ) -> list[dict[str, Any]]:
+    ) -> list[views.Broadcast]:
         """Broadcasts whose template or name is ``text`` (any case), newest first; with a window,
         only those started within ``[since, until)``.
         """
@@ -289,7 +295,7 @@ class Broadcasts:
 
     # -- moving through the lifecycle ---------------------------------------------------
 
-    def start(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def start(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """Start sending now: the ledger is built in the same transaction as the move.
 
         Raises Conflict when the broadcast is not in a startable state, and
@@ -297,24 +303,23 @@ class Broadcasts:
         """
         return self._start(broadcast_id, by, "start")
 
-    def _start(self, broadcast_id: int, by: Actor, action: str) -> dict[str, Any]:
+    def _start(self, broadcast_id: int, by: Actor, action: str) -> views.Broadcast:
         now = self.clock.now()
-        with self.db.atomic():
-            b = self._get(broadcast_id)
-            ensure_sendable(b.template)
-            self._move(b, action, now, started_at=now, status_reason=None)
+        total = 0
+
+        def build_ledger() -> dict[str, Any]:
+            nonlocal total
             ids = list(contact_store.tag_ids(self.db, b.tags).values())
             total = audience.build_ledger(
                 self.db, broadcast_id=b.id, template_id=b.template_id, tag_ids=ids, now=now
             )
             Broadcast.update(audience_total=total).where(Broadcast.id == b.id).execute()
-            self.audit.record(
-                face=by.face,
-                actor=by.id,
-                action="broadcast.start",
-                target=str(b.id),
-                recipients=total,
-            )
+            return {"recipients": total}
+
+        with self.db.atomic():
+            b = self._get(broadcast_id)
+            ensure_sendable(b.template)
+            self.lifecycle.make(b.id, action, by=by, then=build_ledger, started_at=now, status_reason=None)
         view = self.get(broadcast_id)
         self.notifier.broadcast_started(view)
         if total == 0:
@@ -322,23 +327,23 @@ class Broadcasts:
             view = self.get(broadcast_id)
         return view
 
-    def confirm(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def confirm(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """What a chat Confirm button does: schedule a held draft that has a time, else start it.
 
         Only a draft can be confirmed, so a second click (or a second admin) gets
         Conflict and never starts what the first click scheduled.
         """
         b = self._get(broadcast_id)
-        if b.status != lc.DRAFT:  # said plainly here; the conditional moves below decide races
+        if b.status != BroadcastStatus.DRAFT:  # said plainly here; the conditional moves decide races
             raise Conflict(f"broadcast {broadcast_id} was already confirmed: it is {b.status}.")
         if b.scheduled_at is not None:
             return self._schedule(broadcast_id, by, "confirm_schedule")
         return self._start(broadcast_id, by, "confirm_start")
 
-    def schedule(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def schedule(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         return self._schedule(broadcast_id, by, "schedule")
 
-    def _schedule(self, broadcast_id: int, by: Actor, action: str) -> dict[str, Any]:
+    def _schedule(self, broadcast_id: int, by: Actor, action: str) -> views.Broadcast:
         now = self.clock.now()
         with self.db.atomic():
             b = self._get(broadcast_id)
@@ -348,53 +353,42 @@ class Broadcasts:
                     field="schedule",
                     hint="Edit it with a new time, or send it now.",
                 )
-            self._move(b, action, now)
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.schedule", target=str(b.id))
+            self.lifecycle.make(b.id, action, by=by)
         return self.get(broadcast_id)
 
-    def pause(self, broadcast_id: int, *, by: Actor, reason: str | None = None) -> dict[str, Any]:
-        now = self.clock.now()
+    def pause(self, broadcast_id: int, *, by: Actor, reason: str | None = None) -> views.Broadcast:
         with self.db.atomic():
-            b = self._get(broadcast_id)
-            self._move(b, "pause", now, status_reason=reason)
-            self.audit.record(
-                face=by.face, actor=by.id, action="broadcast.pause", target=str(b.id), reason=reason
-            )
+            self.lifecycle.make(self._get(broadcast_id).id, "pause", by=by, status_reason=reason)
         return self.get(broadcast_id)
 
-    def resume(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
-        now = self.clock.now()
+    def resume(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         with self.db.atomic():
             b = self._get(broadcast_id)
             ensure_sendable(b.template)
-            self._move(b, "resume", now, status_reason=None)
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.resume", target=str(b.id))
+            self.lifecycle.make(b.id, "resume", by=by, status_reason=None)
         return self.get(broadcast_id)
 
-    def cancel(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def cancel(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """Stop for good: recipients not yet handed to WhatsApp end as skipped (cancelled)."""
         now = self.clock.now()
         with self.db.atomic():
             b = self._get(broadcast_id)
-            self._move(b, "cancel", now, completed_at=now)
+            self.lifecycle.make(b.id, "cancel", by=by, completed_at=now)
             execute(
                 self.db,
-                "UPDATE outbound_message SET state = 'skipped', skip_reason = 'cancelled', batch = NULL"
-                " WHERE broadcast_id = ? AND state IN ('queued', 'dispatched')",
-                [b.id],
+                f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
+                f" WHERE broadcast_id = ? AND state IN {sql_in((RowState.QUEUED, RowState.DISPATCHED))}",
+                [Reason.CANCELLED, b.id],
             )
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.cancel", target=str(b.id))
         return self.get(broadcast_id)
 
-    def discard(self, broadcast_id: int, *, by: Actor) -> dict[str, Any]:
+    def discard(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         """Drop a draft nobody confirmed (a preview's Cancel). Raises Conflict for anything else:
         a broadcast that is already scheduled or sending is stopped with ``cancel``, deliberately.
         """
         now = self.clock.now()
         with self.db.atomic():
-            b = self._get(broadcast_id)
-            self._move(b, "discard", now, completed_at=now)
-            self.audit.record(face=by.face, actor=by.id, action="broadcast.discard", target=str(b.id))
+            self.lifecycle.make(self._get(broadcast_id).id, "discard", by=by, completed_at=now)
         return self.get(broadcast_id)
 
     def remember(self, broadcast_id: int, face: str, note: dict[str, Any]) -> dict[str, Any]:
@@ -410,17 +404,16 @@ class Broadcasts:
 
     def complete_if_done(self, broadcast_id: int) -> bool:
         """Mark a sending broadcast completed once no recipient is pending; notify once."""
-        now = self.clock.now()
-        with self.db.atomic():
-            cursor = execute(
-                self.db,
-                "UPDATE broadcast SET status = 'completed', completed_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'sending' AND audience_total IS NOT NULL AND NOT EXISTS"
-                " (SELECT 1 FROM outbound_message m WHERE m.broadcast_id = ?"
-                "  AND m.state IN ('queued', 'dispatched', 'sending'))",
-                [_db(now), _db(now), broadcast_id, broadcast_id],
-            )
-            done = bool(cursor.rowcount)
+        pending = OutboundMessage.select(OutboundMessage.id).where(
+            (OutboundMessage.broadcast == broadcast_id) & OutboundMessage.state.in_(PENDING)
+        )
+        done = self.lifecycle.move(
+            broadcast_id,
+            "complete",
+            by=SYSTEM,
+            when=Broadcast.audience_total.is_null(False) & ~peewee.fn.EXISTS(pending),
+            completed_at=self.clock.now(),
+        )
         if done:
             self.notifier.broadcast_completed(self.get(broadcast_id))
         return done
@@ -433,7 +426,7 @@ class Broadcasts:
         now = self.clock.now()
         started: list[int] = []
         for b in Broadcast.select().where(
-            (Broadcast.status == lc.SCHEDULED) & (Broadcast.scheduled_at <= now)
+            (Broadcast.status == BroadcastStatus.SCHEDULED) & (Broadcast.scheduled_at <= now)
         ):
             late = now - b.scheduled_at
             if late > self.grace:
@@ -449,27 +442,20 @@ class Broadcasts:
         return started
 
     def _miss(self, b: Broadcast, late: timedelta) -> None:
-        now = self.clock.now()
         reason = (
             f"missed: Herald was not running at {describe(b.scheduled_at, b.timezone)} and came back "
             f"{_duration(late)} late (the grace is {_duration(self.grace)}); nothing was sent"
         )
-        with self.db.atomic():
-            try:
-                self._move(b, "miss", now, status_reason=reason)
-            except Conflict:
-                return
-        self.notifier.alert("missed", f"Broadcast “{b.name}” was {reason}.", self.get(b.id))
+        if self.lifecycle.move(b.id, "miss", by=SYSTEM, status_reason=reason):
+            self.notifier.alert("missed", f"Broadcast “{b.name}” was {reason}.", self.get(b.id))
 
     def _hold(self, b: Broadcast, why: str) -> None:
         """A due broadcast that cannot start (its template was paused): keep it, and say so."""
         now = self.clock.now()
         with self.db.atomic():
-            try:
-                self._move(b, "start", now, started_at=now)
-                self._move(self._get(b.id), "pause", now, status_reason=why)
-            except Conflict:
+            if not self.lifecycle.move(b.id, "start", by=SYSTEM, started_at=now):
                 return
+            self.lifecycle.move(b.id, "pause", by=SYSTEM, status_reason=why)
         self.notifier.alert("blocked", f"Broadcast “{b.name}” could not start: {why}", self.get(b.id))
 
     # -- helpers ----------------------------------------------------------------------
@@ -480,25 +466,9 @@ class Broadcasts:
             raise NotFound(f"no broadcast with id {broadcast_id}.", field="id")
         return b
 
-    def _move(self, b: Broadcast, action: str, now: datetime, **fields: Any) -> None:
-        changed = (
-            Broadcast.update(status=lc.target(action), updated_at=now, **fields)
-            .where((Broadcast.id == b.id) & Broadcast.status.in_(lc.allowed_from(action)))
-            .execute()
-        )
-        if not changed:
-            current = Broadcast.get_by_id(b.id).status
-            raise Conflict(f"broadcast {b.id} cannot {action}: {lc.refusal(action, current)}.")
-
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _db(moment: datetime) -> datetime:
-    from storage.fields import to_db_time  # noqa: PLC0415
-
-    return to_db_time(moment)
 
 
 def _duration(delta: timedelta) -> str:

@@ -18,11 +18,6 @@ def is_capped_category(category: str) -> bool:
     return category.upper() in CAPPED_CATEGORIES
 
 
-def allows(last_sent: datetime | None, now: datetime) -> bool:
-    """True when a contact last claimed at ``last_sent`` may receive MARKETING at ``now``."""
-    return last_sent is None or last_sent <= now - CAP_WINDOW
-
-
 def clears_at(last_sent: datetime) -> datetime:
     """When the cap set at ``last_sent`` stops holding."""
     return last_sent + CAP_WINDOW

@@ -10,6 +10,10 @@ messaged:
   an API call or an import cannot re-subscribe them.
 - A deleted contact is never messaged; an import does not bring it back, an
   explicit API upsert does.
+
+Each change a person asks for (``upsert``, ``add_tags``, ``remove_tags``,
+``set_opt_in``, ``delete``) takes the acting person and records itself in the
+audit log, phones masked; ``write`` is the unaudited set-based writer under them.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ from typing import Any
 
 import peewee
 
+from engine import views
+from engine.actor import Actor
+from engine.audit import Audit
 from engine.clock import Clock
 from engine.errors import Conflict, Invalid, NotFound
 from engine.events import ContactCreated, ContactDeleted, ContactOptedOut, EventBus, TagAdded
-from engine.phones import is_user_id, mask_phone, mask_user_id, normalize_phone
+from engine.phones import is_user_id, mask_identity, mask_phone, mask_user_id, normalize_phone
 from engine.tags import normalize_tag
 from storage import audience
 from storage import contacts as store
-from storage.models import ACTIVE, DELETED, Contact, Tag
+from storage.models import Contact, Tag
+from storage.states import ContactStatus
 
 # Opt-outs the contact made themselves; only the contact can reverse them.
 SELF_OPT_OUTS = frozenset({"keyword", "button", "user_preferences", "meta_131050"})
@@ -72,7 +80,7 @@ class Reach:
     reachable: int  # opted in and active: who a broadcast to these tags would reach
 
 
-def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
+def contact_view(contact: Contact, tags: Sequence[str]) -> views.Contact:
     """The contract shape of a contact."""
     return {
         "id": contact.id,
@@ -82,16 +90,17 @@ def contact_view(contact: Contact, tags: Sequence[str]) -> dict[str, Any]:
         "name": contact.name,
         "tags": sorted(tags),
         "opted_in": bool(contact.opted_in),
-        "status": contact.status,
+        "status": ContactStatus(contact.status),
         "attributes": contact.attributes or {},
     }
 
 
 class Contacts:
-    def __init__(self, database: peewee.Database, bus: EventBus, clock: Clock) -> None:
+    def __init__(self, database: peewee.Database, bus: EventBus, clock: Clock, audit: Audit) -> None:
         self.db = database
         self.bus = bus
         self.clock = clock
+        self.audit = audit
 
     # -- writing -------------------------------------------------------------
 
@@ -186,39 +195,55 @@ class Contacts:
             self.bus.publish(TagAdded(tag, tuple(sorted(cids)), now))
         return by_tag
 
-    def upsert(self, row: ContactRow, *, source: str) -> tuple[dict[str, Any], bool]:
+    def upsert(self, row: ContactRow, *, by: Actor) -> tuple[views.Contact, bool]:
         """Create or update one contact. Returns (contact, created).
 
         Raises Conflict when the contact opted themselves out and the row asks
         to opt them back in.
         """
         with self.db.atomic():
-            result = self._write([row], source=source, restore_deleted=True)
+            result = self._write([row], source=by.face, restore_deleted=True)
             if result.rejected:
                 raise Conflict(result.rejected[0][1], field="opted_in")
             contact_id = result.ids[0]
-            return self._view(contact_id), contact_id in result.created
+            created = contact_id in result.created
+            view = self._view(contact_id)
+            self._audit(by, "contact.create" if created else "contact.update", view)
+            return view, created
 
-    def add_tags(self, contact_id: int, tags: Sequence[str], *, source: str) -> dict[str, Any]:
+    def add_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> views.Contact:
+        """Tag a contact (``tag_added`` sequences start). Raises Invalid with no tags."""
         names = [normalize_tag(t) for t in tags]
         if not names:
             raise Invalid("no tags given.", field="tags", hint='Send {"tags": ["vip"]}.')
         with self.db.atomic():
             self._active(contact_id)
             self._tag([(contact_id, t) for t in names], self.clock.now())
-            return self._view(contact_id)
+            view = self._view(contact_id)
+            self._audit(by, "contact.tag", view, tags=names)
+            return view
 
-    def remove_tag(self, contact_id: int, tag: str) -> dict[str, Any]:
-        name = normalize_tag(tag, field="tag")
+    def remove_tags(self, contact_id: int, tags: Sequence[str], *, by: Actor) -> views.Contact:
+        """Untag a contact. Raises NotFound (changing nothing) for a tag it does not have."""
+        names = [normalize_tag(t, field="tag") for t in tags]
         with self.db.atomic():
             self._get(contact_id)
-            found = Tag.get_or_none(Tag.name == name)
-            if found is None or not store.unlink_tag(self.db, contact_id, found.id):
-                raise NotFound(f"contact {contact_id} has no tag {name!r}.", field="tag")
-            return self._view(contact_id)
+            for name in names:
+                found = Tag.get_or_none(Tag.name == name)
+                if found is None or not store.unlink_tag(self.db, contact_id, found.id):
+                    raise NotFound(f"contact {contact_id} has no tag {name!r}.", field="tag")
+            view = self._view(contact_id)
+            self._audit(by, "contact.untag", view, tags=names)
+            return view
 
-    def set_opt_in(self, contact_id: int, opted_in: bool, *, source: str) -> dict[str, Any]:
-        """Opt a contact in or out. Raises Conflict when re-subscribing someone who said STOP."""
+    def set_opt_in(
+        self, contact_id: int, opted_in: bool, *, by: Actor, source: str | None = None
+    ) -> views.Contact:
+        """Opt a contact in or out. Raises Conflict when re-subscribing someone who said STOP.
+
+        ``source`` says how (``keyword``, ``button``...) when it is not the actor's face.
+        """
+        source = source or by.face
         with self.db.atomic():
             contact = self._active(contact_id)
             row = ContactRow(phone=contact.phone, opted_in=opted_in, wa_user_id=contact.wa_user_id)
@@ -233,24 +258,40 @@ class Contacts:
                 store.update_contacts(self.db, [change], now)
             if left:
                 self.bus.publish(ContactOptedOut((contact_id,), source, now))
-            return self._view(contact_id)
+            view = self._view(contact_id)
+            self._audit(by, "contact.optin" if opted_in else "contact.optout", view, source=source)
+            return view
 
-    def delete(self, contact_id: int) -> dict[str, Any]:
+    def delete(self, contact_id: int, *, by: Actor) -> views.Contact:
         """Soft delete: the contact stays for the ledger's history, and is never messaged."""
         with self.db.atomic():
             contact = self._get(contact_id)
-            if contact.status != DELETED:
+            if contact.status != ContactStatus.DELETED:
                 now = self.clock.now()
-                Contact.update(status=DELETED, updated_at=now).where(Contact.id == contact_id).execute()
+                Contact.update(status=ContactStatus.DELETED, updated_at=now).where(
+                    Contact.id == contact_id
+                ).execute()
                 self.bus.publish(ContactDeleted((contact_id,), now))
-            return self._view(contact_id)
+            view = self._view(contact_id)
+            self._audit(by, "contact.delete", view)
+            return view
+
+    def _audit(self, by: Actor, action: str, view: views.Contact, **detail: Any) -> None:
+        self.audit.record(
+            face=by.face,
+            actor=by.id,
+            action=action,
+            target=str(view["id"]),
+            phone=mask_identity(view["phone"] or view["wa_user_id"]),
+            **detail,
+        )
 
     # -- reading -------------------------------------------------------------
 
-    def get(self, contact_id: int) -> dict[str, Any]:
+    def get(self, contact_id: int) -> views.Contact:
         return self._view(self._get(contact_id).id)
 
-    def find(self, ref: str | int) -> dict[str, Any]:
+    def find(self, ref: str | int) -> views.Contact:
         """A contact by id, by business-scoped user id (``US.1349…``) or by phone (any accepted
         format)."""
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
@@ -268,7 +309,7 @@ class Contacts:
 
     def page(
         self, tags: Sequence[str] = (), *, after: int = 0, limit: int = 100
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[views.Contact], int | None]:
         """Contacts (any status) having ANY of ``tags``, by id, keyset-paged.
 
         Returns (page, next cursor or None).
@@ -321,14 +362,14 @@ class Contacts:
 
     def _active(self, contact_id: int) -> Contact:
         contact = self._get(contact_id)
-        if contact.status == DELETED:
+        if contact.status == ContactStatus.DELETED:
             raise Conflict(
                 f"contact {contact_id} was deleted.",
                 hint="POST it to /api/contacts again to restore it.",
             )
         return contact
 
-    def _view(self, contact_id: int) -> dict[str, Any]:
+    def _view(self, contact_id: int) -> views.Contact:
         contact = self._get(contact_id)
         return contact_view(contact, store.tags_for(self.db, [contact_id]).get(contact_id, []))
 
@@ -341,7 +382,7 @@ def _refusal(
 ) -> str | None:
     if state is None:
         return None
-    if state.status == DELETED and not restore_deleted:
+    if state.status == ContactStatus.DELETED and not restore_deleted:
         return f"{row.who} was deleted; restore it with POST /api/contacts first."
     if row.opted_in and not state.opted_in and state.opt_out_source in SELF_OPT_OUTS and not self_service:
         return f"{row.who} opted out themselves; only they can opt back in (by sending START)."
@@ -426,7 +467,7 @@ def _apply(
     name = row.name if row.name is not None else state.name
     attributes = {**state.attributes, **row.attributes} if row.attributes else state.attributes
     opted_in = state.opted_in if row.opted_in is None else row.opted_in
-    status = ACTIVE
+    status = ContactStatus.ACTIVE
     left = state.opted_in and not opted_in
     phone = state.phone or row.phone  # a user-id contact learns its number; a number stays
     user_id = state.wa_user_id or row.wa_user_id

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from engine import views
 from engine.whatsapp.errors import describe_failure
 from storage.funnel import Counts
 
@@ -24,7 +23,7 @@ def failure_reasons(failures: list[tuple[int | None, str | None, int]]) -> dict[
     return top
 
 
-def funnel_view(counts: Counts) -> dict[str, Any]:
+def funnel_view(counts: Counts) -> views.Funnel:
     """The contract shape of a funnel (DESIGN §5), plus ``pending`` while sending."""
     top = failure_reasons(counts.failures)
     return {

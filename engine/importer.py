@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import views
+from engine.actor import Actor
 from engine.contacts import ContactRow, Contacts
 from engine.errors import Invalid
 from engine.phones import normalize_phone, normalize_user_id
@@ -41,7 +43,7 @@ _FALSE = frozenset({"false", "no", "n", "0", "f", "off", "opted_out", "opt-out"}
 class ImportReport:
     accepted: int = 0  # new contacts
     updated: int = 0  # rows that updated an existing contact
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[views.Rejected] = field(default_factory=list)
     rejected_total: int = 0
 
     def reject(self, line: int, reason: str) -> None:
@@ -49,7 +51,7 @@ class ImportReport:
         if len(self.rejected) < MAX_REPORTED:
             self.rejected.append({"line": line, "reason": reason})
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> views.ImportReport:
         return {
             "accepted": self.accepted,
             "updated": self.updated,
@@ -267,8 +269,9 @@ class Importer:
         self.contacts = contacts
         self.chunk_rows = chunk_rows
 
-    def run(self, lines: Iterable[str]) -> ImportReport:
-        """Import every record; one transaction per chunk. Raises Invalid for a bad header.
+    def run(self, lines: Iterable[str], *, by: Actor) -> ImportReport:
+        """Import every record; one transaction per chunk, then the audit record of who did.
+        Raises Invalid for a bad header.
 
         The next chunk is read and checked (CSV, phone numbers, tags) on
         another thread while this one writes the last, so parsing overlaps
@@ -282,6 +285,15 @@ class Importer:
         ):
             for chunk in chunks:
                 self._flush(chunk, report)
+        with self.contacts.db.atomic():
+            self.contacts.audit.record(
+                face=by.face,
+                actor=by.id,
+                action="contact.import",
+                accepted=report.accepted,
+                updated=report.updated,
+                rejected=report.rejected_total,
+            )
         return report
 
     def _flush(self, chunk: _Chunk, report: ImportReport) -> None:

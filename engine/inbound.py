@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import peewee
 
+from engine.actor import Actor
 from engine.clock import Clock
 from engine.contacts import ContactRow, Contacts
 from engine.errors import Conflict
@@ -26,6 +27,7 @@ from storage import contacts as contact_store
 from storage.fields import to_db_time
 from storage.models import Contact
 from storage.sql import execute, fetchall
+from storage.states import ContactStatus
 
 log = logging.getLogger("herald.inbound")
 
@@ -39,6 +41,11 @@ STARTED_REPLY = "You are subscribed again. Reply STOP at any time to stop promot
 # A face that reads some inbound messages as its own (an admin's command): given the message and
 # the sender's contact id, it returns its replies, or None when the message is not for it.
 InboundHook = Callable[[InboundEvent, int | None], list[TextMessage] | None]
+
+
+def themselves(contact: Contact) -> Actor:
+    """The contact, acting over WhatsApp (STOP, START, the marketing preference)."""
+    return Actor("whatsapp", mask_identity(contact.phone or contact.wa_user_id))
 
 
 def folded(text: str) -> str:
@@ -131,7 +138,7 @@ class Inbound:
                 out.replies.append(answer.saying(STOPPED_REPLY))
         elif words & START_WORDS and contact is not None and not contact.opted_in:
             try:
-                self.contacts.set_opt_in(contact.id, True, source="keyword")
+                self.contacts.set_opt_in(contact.id, True, by=themselves(contact), source="keyword")
             except Conflict:
                 return
             out.replies.append(answer.saying(STARTED_REPLY))
@@ -159,16 +166,16 @@ class Inbound:
             self._opt_out(event.phone, event.user_id, "user_preferences")
             return
         contact = self.contact(event.phone, event.user_id)
-        if contact is not None and not contact.opted_in and contact.status == "active":
+        if contact is not None and not contact.opted_in and contact.status == ContactStatus.ACTIVE:
             try:
-                self.contacts.set_opt_in(contact.id, True, source="user_preferences")
+                self.contacts.set_opt_in(contact.id, True, by=themselves(contact), source="user_preferences")
             except Conflict:
                 log.info("resume from %s ignored: opted out by other means", mask_identity(event.phone))
 
     def opt_out_contact(self, contact_id: int, source: str) -> None:
         contact = Contact.get_or_none(Contact.id == contact_id)
-        if contact is not None and contact.opted_in and contact.status == "active":
-            self.contacts.set_opt_in(contact_id, False, source=source)
+        if contact is not None and contact.opted_in and contact.status == ContactStatus.ACTIVE:
+            self.contacts.set_opt_in(contact_id, False, by=themselves(contact), source=source)
 
     def _opt_out(self, phone: str | None, user_id: str | None, source: str) -> bool:
         contact = self.contact(phone, user_id)
@@ -178,5 +185,5 @@ class Inbound:
             return True
         if not contact.opted_in:
             return False
-        self.contacts.set_opt_in(contact.id, False, source=source)
+        self.contacts.set_opt_in(contact.id, False, by=themselves(contact), source=source)
         return True

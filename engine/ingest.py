@@ -27,9 +27,11 @@ from datetime import timedelta
 
 import peewee
 
+from engine.audit import Audit
 from engine.clock import Clock
 from engine.contacts import Contacts
 from engine.inbound import Inbound, InboundHook, Replied
+from engine.lifecycle import Lifecycle
 from engine.notify import Notifier
 from engine.platform import Alert, Platform
 from engine.statuses import apply_statuses
@@ -88,6 +90,7 @@ class Ingest:
         on_broadcasts: Callable[[set[int]], None] | None = None,
         on_enrollments: Callable[[set[int]], None] | None = None,
         phone_number_id: str | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -98,7 +101,7 @@ class Ingest:
         self.on_enrollments = on_enrollments
         self.phone_number_id = phone_number_id or None  # this business number: others' are ignored
         self.inbound = Inbound(database, clock, contacts)
-        self.platform = Platform(database, clock)
+        self.platform = Platform(database, clock, lifecycle or Lifecycle(database, clock, Audit(clock)))
         self._logged: set[str] = set()
 
     @property

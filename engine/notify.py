@@ -7,22 +7,24 @@ Implementations must return quickly (hand work to their own loop or queue).
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Mapping
 from typing import Any, Protocol
+
+from engine import views
 
 
 class Notifier(Protocol):
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None: ...
+    def broadcast_started(self, broadcast: views.Broadcast) -> None: ...
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         """The funnel moved (sends recorded or statuses arrived)."""
         ...
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         """Every recipient is sent, failed or skipped; called once per broadcast."""
         ...
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         """Something people must act on: a paused template, bad credentials, a missed schedule.
 
         ``broadcast`` is the broadcast concerned (at least its ``id``, ``name`` and
@@ -49,42 +51,14 @@ class FanOut:
             except Exception:
                 logging.getLogger("herald.notify").exception("notifier %s failed", method)
 
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_started(self, broadcast: views.Broadcast) -> None:
         self._each("broadcast_started", broadcast)
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         self._each("broadcast_progress", broadcast)
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         self._each("broadcast_completed", broadcast)
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         self._each("alert", kind, message, broadcast)
-
-
-class RecordingNotifier:
-    """Keeps every call; used by tests and by the demo to print the funnel."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        self._lock = threading.Lock()
-
-    def _keep(self, kind: str, payload: Any) -> None:
-        with self._lock:
-            self.calls.append((kind, payload))
-
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
-        self._keep("started", broadcast)
-
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
-        self._keep("progress", broadcast)
-
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
-        self._keep("completed", broadcast)
-
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
-        self._keep("alert", {"kind": kind, "message": message, "broadcast": broadcast})
-
-    def of(self, kind: str) -> list[Any]:
-        with self._lock:
-            return [payload for k, payload in self.calls if k == kind]

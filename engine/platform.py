@@ -17,8 +17,9 @@ from typing import Any
 
 import peewee
 
-from engine import lifecycle as lc
+from engine.actor import META
 from engine.clock import Clock
+from engine.lifecycle import Lifecycle
 from engine.whatsapp.events import (
     AccountEvent,
     MessagingLimitEvent,
@@ -30,6 +31,7 @@ from engine.whatsapp.events import (
 )
 from storage import account
 from storage.models import Broadcast, Template
+from storage.states import BroadcastStatus, TemplateCategory, TemplateStatus
 
 log = logging.getLogger("herald.platform")
 
@@ -38,7 +40,7 @@ Alert = tuple[str, str, dict[str, Any] | None]
 
 # Meta's template events and the status Herald keeps: a reinstated template is approved again;
 # FLAGGED (low quality, disabled in 7 days unless it improves) leaves the status as it is.
-_STATUS_OF_EVENT = {"REINSTATED": "APPROVED", "UNARCHIVED": "APPROVED"}
+_STATUS_OF_EVENT = {"REINSTATED": TemplateStatus.APPROVED, "UNARCHIVED": TemplateStatus.APPROVED}
 _ACCOUNT_ALERTS = frozenset(
     {"ACCOUNT_RESTRICTION", "ACCOUNT_VIOLATION", "DISABLED_UPDATE", "ACCOUNT_DELETED", "ACCOUNT_OFFBOARDED"}
 )
@@ -50,9 +52,10 @@ def _name(template: Template) -> str:
 
 
 class Platform:
-    def __init__(self, database: peewee.Database, clock: Clock) -> None:
+    def __init__(self, database: peewee.Database, clock: Clock, lifecycle: Lifecycle) -> None:
         self.db = database
         self.clock = clock
+        self.lifecycle = lifecycle
 
     def apply(self, event: Any, alerts: list[Alert], touched: set[int]) -> bool:
         """Apply one platform event; False when ``event`` is not one of them."""
@@ -112,7 +115,7 @@ class Platform:
         if not changed:
             log.info("template %s: a late %s webhook was not applied", template.name, event.status)
             return
-        if status == "APPROVED":
+        if status == TemplateStatus.APPROVED:
             alerts.append(
                 (
                     "template_approved",
@@ -126,17 +129,16 @@ class Platform:
             why += f" ({event.other_info.replace('_', ' ').lower()})"
         elif event.reason:
             why += f" ({event.reason})"
-        affected = list(
-            Broadcast.select().where((Broadcast.template == template.id) & (Broadcast.status == lc.SENDING))
+        sending = list(
+            Broadcast.select().where(
+                (Broadcast.template == template.id) & (Broadcast.status == BroadcastStatus.SENDING)
+            )
         )
-        for b in affected:
-            Broadcast.update(status=lc.PAUSED, status_reason=why, updated_at=now).where(
-                (Broadcast.id == b.id) & (Broadcast.status == lc.SENDING)
-            ).execute()
-            touched.add(b.id)
-        kind = "template_disabled" if status == "DISABLED" else "template_paused"
+        affected = [b for b in sending if self.lifecycle.move(b.id, "pause", by=META, status_reason=why)]
+        touched |= {b.id for b in affected}
+        kind = "template_disabled" if status == TemplateStatus.DISABLED else "template_paused"
         text = f"{why[0].upper()}{why[1:]}"
-        if status == "DISABLED":
+        if status == TemplateStatus.DISABLED:
             text += ". Meta will not send it again: choose another template, then resume or cancel"
         if not affected:
             alerts.append((kind, f"{text}: no broadcast was sending.", None))
@@ -155,7 +157,7 @@ class Platform:
             Template.id == template.id
         ).execute()
         text = f"Meta reclassified template {_name(template)} from {before} to {event.category}."
-        if event.category == "MARKETING":
+        if event.category == TemplateCategory.MARKETING:
             text += " The frequency cap applies to it from now on: each contact gets it at most once a day."
         alerts.append(("template_category", text, None))
 

@@ -75,7 +75,7 @@ class RedisRateLimiter:
     outage slows nothing down by more than the configured rate.
     """
 
-    def __init__(self, client: redis.Redis, key: str, rate: float) -> None:
+    def __init__(self, client: redis.Redis[bytes], key: str, rate: float) -> None:
         self.rate = float(rate)
         self._interval_us = max(1, round(1_000_000 / self.rate))
         self._client = client

@@ -29,6 +29,7 @@ import peewee
 from engine.funnel import failure_reasons
 from storage.fields import from_db_time, to_db_time
 from storage.sql import fetchall, in_list
+from storage.states import PENDING, EnrollmentStatus, RowState, sql_in
 
 Window = tuple[datetime, datetime]  # aware UTC: [start, end)
 BROADCAST_LINES = 10
@@ -120,7 +121,7 @@ def totals(database: peewee.Database, windows: Sequence[Window]) -> list[Totals]
         database,
         bounds,
         "m.created_at",
-        "SELECT m.skip_reason, {sums} FROM outbound_message m WHERE m.state = 'skipped'"
+        f"SELECT m.skip_reason, {{sums}} FROM outbound_message m WHERE m.state = '{RowState.SKIPPED}'"
         " AND m.created_at >= ? AND m.created_at < ? GROUP BY m.skip_reason",
         span,
         key_width=1,
@@ -129,7 +130,8 @@ def totals(database: peewee.Database, windows: Sequence[Window]) -> list[Totals]
         database,
         bounds,
         "m.failed_at",
-        "SELECT m.error_code, m.error_title, {sums} FROM outbound_message m WHERE m.state = 'failed'"
+        "SELECT m.error_code, m.error_title, {sums} FROM outbound_message m"
+        f" WHERE m.state = '{RowState.FAILED}'"
         " AND m.failed_at >= ? AND m.failed_at < ? GROUP BY m.error_code, m.error_title",
         span,
         key_width=2,
@@ -141,8 +143,8 @@ def totals(database: peewee.Database, windows: Sequence[Window]) -> list[Totals]
         [*_flat(bounds), *span],
     )
     started = _sums("e.enrolled_at", len(bounds))
-    completed = _sums("e.finished_at", len(bounds), also="e.status = 'completed'")
-    exited = _sums("e.finished_at", len(bounds), also="e.status = 'exited'")
+    completed = _sums("e.finished_at", len(bounds), also=f"e.status = '{EnrollmentStatus.COMPLETED}'")
+    exited = _sums("e.finished_at", len(bounds), also=f"e.status = '{EnrollmentStatus.EXITED}'")
     enrollments = _row(
         database,
         f"SELECT {started}, {completed}, {exited}"
@@ -199,9 +201,9 @@ def broadcasts_started(
             " SUM(CASE WHEN m.delivered_at IS NOT NULL THEN 1 ELSE 0 END),"
             " SUM(CASE WHEN m.read_at IS NOT NULL THEN 1 ELSE 0 END),"
             " SUM(CASE WHEN m.replied_at IS NOT NULL THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN m.state = 'failed' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN m.state = 'skipped' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN m.state IN ('queued', 'dispatched', 'sending') THEN 1 ELSE 0 END)"
+            f" SUM(CASE WHEN m.state = '{RowState.FAILED}' THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN m.state = '{RowState.SKIPPED}' THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN m.state IN {sql_in(PENDING)} THEN 1 ELSE 0 END)"
             f" FROM outbound_message m WHERE m.broadcast_id {pred} GROUP BY m.broadcast_id",
             params,
         )
@@ -244,7 +246,8 @@ def _sends(database: peewee.Database, bounds: list[tuple[Any, Any]], span: tuple
             params += [a, b]
         columns.append(f"SUM(CASE WHEN {accepted} AND m.replied_at IS NOT NULL THEN 1 ELSE 0 END)")
         columns.append(
-            "SUM(CASE WHEN m.state = 'failed' AND m.failed_at >= ? AND m.failed_at < ? THEN 1 ELSE 0 END)"
+            f"SUM(CASE WHEN m.state = '{RowState.FAILED}'"
+            " AND m.failed_at >= ? AND m.failed_at < ? THEN 1 ELSE 0 END)"
         )
         params += [a, b, a, b]
     return _row(

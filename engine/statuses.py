@@ -26,9 +26,10 @@ import peewee
 from engine.whatsapp.webhook import StatusError, StatusEvent
 from storage import cap as cap_store
 from storage import statuses as store
+from storage.states import SETTLED, RowState
 from storage.statuses import Delivery, Pending
 
-FINAL = "failed"
+FINAL = RowState.FAILED
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -39,9 +40,8 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
-SETTLED = ("failed", "skipped")
 BLANK = Delivery(
-    state="sending", wamid=None, accepted_at=None, delivered_at=None, read_at=None, failed_at=None
+    state=RowState.SENDING, wamid=None, accepted_at=None, delivered_at=None, read_at=None, failed_at=None
 )
 
 
@@ -61,7 +61,7 @@ def merge(d: Delivery, event: StatusEvent) -> Delivery:
         read = _earliest(read, event.at)
     pricing = d.pricing or event.pricing  # sent once (with sent, and delivered or read)
     settled = d.state in SETTLED
-    state = d.state if settled else "sent"
+    state = d.state if settled else RowState.SENT
     code, title, detail = (d.error_code, d.error_title, d.error_detail) if settled else (None, None, None)
     if event.status == "failed":
         failed_at = _earliest(failed_at, event.at)

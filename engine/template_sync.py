@@ -1,4 +1,10 @@
-"""Template sync: the Cloud API's template list into the local registry."""
+"""Template sync: the Cloud API's template list (or the sandbox's catalogue) into the registry.
+
+One use case for every face (REST, chat, the CLI, the demo): ``TemplateSync.run``
+fetches, upserts in one transaction and records who asked in the audit log.
+Whether the list comes from Meta or the sandbox is decided once, at the
+composition root.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import Invalid
+import peewee
+
+from engine import views
+from engine.actor import Actor
+from engine.audit import Audit
+from engine.errors import HeraldError, Invalid, Unavailable
+from engine.sender import Sender
 from engine.templates import Templates
+
+FETCH_TIMEOUT = 60.0  # seconds to wait for the template list
 
 
 @dataclass
@@ -16,8 +30,53 @@ class SyncReport:
     approved: int = 0
     skipped: list[str] = field(default_factory=list)  # "name (language): why"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> views.SyncReport:
         return {"synced": self.synced, "approved": self.approved, "skipped": self.skipped}
+
+
+class TemplateSync:
+    def __init__(
+        self, database: peewee.Database, templates: Templates, audit: Audit, sender: Sender, *, source: str
+    ) -> None:
+        self.db = database
+        self.templates = templates
+        self.audit = audit
+        self.sender = sender
+        self.source = source  # "cloud" or "sandbox": recorded on every template
+
+    def run(self, *, by: Actor) -> SyncReport:
+        """Fetch and store every template. Raises Unavailable when WhatsApp does not answer."""
+        return self.store(self.fetch(), by=by)
+
+    def fetch(self) -> list[dict[str, Any]]:
+        """The template list, from any thread; needs no database connection.
+
+        Raises the client's DeliveryError as it is, and Unavailable for anything
+        else that kept the list from arriving (a timeout, a dropped connection).
+        """
+        try:
+            return list(self.sender.call(self.sender.api.templates(), timeout=FETCH_TIMEOUT))
+        except HeraldError:
+            raise
+        except Exception as exc:
+            raise Unavailable(
+                f"WhatsApp did not return the template list ({type(exc).__name__}).",
+                hint="Try again shortly.",
+            ) from exc
+
+    def store(self, items: Iterable[Mapping[str, Any]], *, by: Actor) -> SyncReport:
+        """Upsert every template listed, in one transaction, and audit the sync."""
+        with self.db.atomic():
+            report = sync(self.templates, items, source=self.source)
+            self.audit.record(
+                face=by.face,
+                actor=by.id,
+                action="templates.sync",
+                synced=report.synced,
+                approved=report.approved,
+                skipped=len(report.skipped),
+            )
+        return report
 
 
 def sync(templates: Templates, items: Iterable[Mapping[str, Any]], *, source: str) -> SyncReport:

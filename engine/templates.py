@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
+from engine import views
 from engine.clock import Clock
 from engine.errors import Invalid
 from engine.suggest import closest
 from storage.models import Template
+from storage.states import TemplateStatus
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
-APPROVED = "APPROVED"
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -42,14 +43,14 @@ def parameters_of(components: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return params
 
 
-def template_view(t: Template) -> dict[str, Any]:
+def template_view(t: Template) -> views.Template:
     return {
         "id": t.id,
         "name": t.name,
         "language": t.language,
-        "category": t.category,
+        "category": cast(views.Category, t.category),
         "status": t.status,
-        "parameter_format": t.parameter_format,
+        "parameter_format": cast(views.ParameterFormat, t.parameter_format),
         "parameters": t.parameters,
         "components": t.components,
     }
@@ -149,7 +150,7 @@ class Templates:
 
 
 def ensure_sendable(template: Template) -> None:
-    if template.status != APPROVED:
+    if template.status != TemplateStatus.APPROVED:
         raise Invalid(
             f"template {template.name!r} ({template.language}) is {template.status}; "
             "only APPROVED templates can be sent.",

@@ -1,8 +1,8 @@
 """Audience queries: contacts having ANY of a set of tags, set-based, for 1,000,000 contacts.
 
-Forms are chosen per job (see the perf notes): ``EXISTS`` walks contacts in id
-order, so it is right for "the first N"; the ``IN (subquery)`` form is right
-for counts and for ``INSERT ... SELECT``. Each function is one statement.
+Forms are chosen per job: ``EXISTS`` walks contacts in id order, so it is
+right for "the first N"; the ``IN (subquery)`` form is right for counts and
+for ``INSERT ... SELECT``. Each function is one statement.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import peewee
 from storage.database import is_postgres
 from storage.fields import to_db_time
 from storage.sql import execute, fetchall, in_list
+from storage.states import ContactStatus, RowState
 
-ELIGIBLE = "c.opted_in = ? AND c.status = 'active'"
+ELIGIBLE = f"c.opted_in = ? AND c.status = '{ContactStatus.ACTIVE}'"
 
 
 class Waterfall(NamedTuple):
@@ -79,8 +80,8 @@ def _counts(cap_since: datetime | None) -> tuple[str, list[object]]:
         capped = f"COUNT(*) FILTER (WHERE {ELIGIBLE} AND c.last_marketing_at > ?)"
         params += [True, to_db_time(cap_since)]
     return (
-        "COUNT(*), COUNT(*) FILTER (WHERE c.status = 'active' AND c.opted_in = ?),"
-        f" COUNT(*) FILTER (WHERE c.status = 'deleted'), {capped}"
+        f"COUNT(*), COUNT(*) FILTER (WHERE c.status = '{ContactStatus.ACTIVE}' AND c.opted_in = ?),"
+        f" COUNT(*) FILTER (WHERE c.status = '{ContactStatus.DELETED}'), {capped}"
     ), params
 
 
@@ -142,7 +143,7 @@ def build_ledger(
         execute(
             database,
             "INSERT INTO outbound_message (broadcast_id, contact_id, template_id, state, created_at)"
-            f" SELECT ?, c.id, ?, 'queued', ? FROM contact c WHERE {ELIGIBLE} AND {where}"
+            f" SELECT ?, c.id, ?, '{RowState.QUEUED}', ? FROM contact c WHERE {ELIGIBLE} AND {where}"
             " ORDER BY c.id"
             " ON CONFLICT (broadcast_id, contact_id) DO NOTHING",
             [broadcast_id, template_id, to_db_time(now), True, *params],

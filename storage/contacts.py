@@ -178,7 +178,7 @@ def insert_contacts(
         for phone, name, opted_in, attrs, user_id, username in rows
     ]
 
-    def insert(conflict: str) -> list[tuple]:
+    def insert(conflict: str) -> list[tuple[Any, ...]]:
         return insert_rows(
             database,
             "contact",

@@ -7,8 +7,7 @@ from typing import NamedTuple
 import peewee
 
 from storage.sql import fetchall
-
-PENDING_STATES = ("queued", "dispatched", "sending")
+from storage.states import PENDING, RowState, sql_in
 
 
 class Counts(NamedTuple):
@@ -32,8 +31,8 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
         " SUM(CASE WHEN m.delivered_at IS NOT NULL THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.read_at IS NOT NULL THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.replied_at IS NOT NULL THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN m.state = 'failed' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN m.state IN ('queued', 'dispatched', 'sending') THEN 1 ELSE 0 END)"
+        f" SUM(CASE WHEN m.state = '{RowState.FAILED}' THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN m.state IN {sql_in(PENDING)} THEN 1 ELSE 0 END)"
         f" FROM outbound_message m WHERE {where}",
         params,
     )[0]
@@ -42,7 +41,7 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
         for reason, n in fetchall(
             database,
             f"SELECT m.skip_reason, COUNT(*) FROM outbound_message m WHERE {where}"
-            " AND m.state = 'skipped' GROUP BY m.skip_reason ORDER BY COUNT(*) DESC",
+            f" AND m.state = '{RowState.SKIPPED}' GROUP BY m.skip_reason ORDER BY COUNT(*) DESC",
             params,
         )
     }
@@ -51,7 +50,7 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
         for code, title, n in fetchall(
             database,
             "SELECT m.error_code, m.error_title, COUNT(*) FROM outbound_message m"
-            f" WHERE {where} AND m.state = 'failed'"
+            f" WHERE {where} AND m.state = '{RowState.FAILED}'"
             " GROUP BY m.error_code, m.error_title ORDER BY COUNT(*) DESC",
             params,
         )

@@ -13,7 +13,7 @@ so a redelivered or stale queue message moves nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -22,8 +22,7 @@ import peewee
 
 from storage.fields import from_db_time, to_db_time
 from storage.sql import execute, fetchall, in_list, update_rows
-
-PENDING = ("queued", "dispatched", "sending")
+from storage.states import BroadcastStatus, EnrollmentStatus, RowState, SequenceStatus, TemplateStatus, sql_in
 
 
 class Claimed(NamedTuple):
@@ -45,10 +44,11 @@ class Recipient(NamedTuple):
     attributes: dict[str, Any]
     opted_in: bool
     status: str
-    wa_user_id: str | None = None
+    last_marketing_at: datetime | None  # the contact's last frequency-cap claim
+    wa_user_id: str | None = None  # a username user's business-scoped user id
 
 
-def _still(state: str) -> str:
+def _still(state: RowState) -> str:
     """The guard of a statement on rows named by id: only rows still in ``state`` move.
 
     Written ``state || ''`` so that PostgreSQL finds the rows by primary key and checks
@@ -68,12 +68,13 @@ def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
         for r in fetchall(
             database,
             "SELECT m.id FROM outbound_message m"
-            " JOIN template t ON t.id = m.template_id AND t.status = 'APPROVED'"
+            f" JOIN template t ON t.id = m.template_id AND t.status = '{TemplateStatus.APPROVED}'"
             " LEFT JOIN broadcast b ON b.id = m.broadcast_id"
             " LEFT JOIN enrollment e ON e.id = m.enrollment_id"
             " LEFT JOIN sequence s ON s.id = e.sequence_id"
-            " WHERE m.state = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)"
-            " AND (b.status = 'sending' OR (e.status = 'active' AND s.status = 'active'))"
+            f" WHERE m.state = '{RowState.QUEUED}' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)"
+            f" AND (b.status = '{BroadcastStatus.SENDING}'"
+            f" OR (e.status = '{EnrollmentStatus.ACTIVE}' AND s.status = '{SequenceStatus.ACTIVE}'))"
             " ORDER BY m.id LIMIT ?",
             [to_db_time(now), limit],
         )
@@ -82,7 +83,9 @@ def due_ids(database: peewee.Database, now: datetime, limit: int) -> list[int]:
 
 def in_flight(database: peewee.Database) -> int:
     row = execute(
-        database, "SELECT COUNT(*) FROM outbound_message WHERE state IN ('dispatched', 'sending')"
+        database,
+        "SELECT COUNT(*) FROM outbound_message"
+        f" WHERE state IN {sql_in((RowState.DISPATCHED, RowState.SENDING))}",
     ).fetchone()
     return int(row[0])
 
@@ -92,8 +95,8 @@ def mark_dispatched(database: peewee.Database, ids: Sequence[int], token: str, n
     pred, params = in_list(database, list(ids))
     rows = fetchall(
         database,
-        "UPDATE outbound_message SET state = 'dispatched', batch = ?, dispatched_at = ?"
-        f" WHERE id {pred} AND {_still('queued')} RETURNING id",
+        f"UPDATE outbound_message SET state = '{RowState.DISPATCHED}', batch = ?, dispatched_at = ?"
+        f" WHERE id {pred} AND {_still(RowState.QUEUED)} RETURNING id",
         [token, to_db_time(now), *params],
     )
     return sorted(r[0] for r in rows)
@@ -104,8 +107,8 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
     pred, params = in_list(database, list(ids))
     rows = fetchall(
         database,
-        "UPDATE outbound_message SET state = 'sending', claimed_at = ?, attempts = attempts + 1"
-        f" WHERE id {pred} AND {_still('dispatched')} AND batch = ?"
+        f"UPDATE outbound_message SET state = '{RowState.SENDING}', claimed_at = ?, attempts = attempts + 1"
+        f" WHERE id {pred} AND {_still(RowState.DISPATCHED)} AND batch = ?"
         " RETURNING id, broadcast_id, enrollment_id, step_id, contact_id, template_id,"
         " error_code, attempts, cap_claimed_at",
         [to_db_time(now), *params, token],
@@ -156,32 +159,71 @@ def recipients(database: peewee.Database, contact_ids: Sequence[int]) -> dict[in
         return {}
     pred, params = in_list(database, sorted(set(contact_ids)))
     return {
-        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5], r[6])
+        r[0]: Recipient(r[0], r[1], r[2], orjson.loads(r[3]), bool(r[4]), r[5], from_db_time(r[6]), r[7])
         for r in fetchall(
             database,
-            f"SELECT id, phone, name, attributes, opted_in, status, wa_user_id FROM contact WHERE id {pred}",
+            "SELECT id, phone, name, attributes, opted_in, status, last_marketing_at, wa_user_id"
+            f" FROM contact WHERE id {pred}",
             params,
         )
     }
+
+
+class Sent(NamedTuple):
+    id: int
+    wamid: str
+    accepted_at: datetime
+
+
+class Failed(NamedTuple):
+    id: int
+    code: int | None
+    title: str
+    detail: str
+    at: datetime
+
+
+class Skipped(NamedTuple):
+    id: int
+    reason: str
+
+
+class Requeued(NamedTuple):
+    id: int
+    next_at: datetime | None  # None: as soon as the row is dispatched again
+    code: int | None
+    title: str | None
+
+
+class Unconfirmed(NamedTuple):
+    """Meta may have accepted it; the row stays ``sending`` until reconciled."""
+
+    id: int
+    what: str
+
+
+class CapClaim(NamedTuple):
+    id: int  # the ledger row that holds its contact's frequency-cap claim
+    claimed_at: datetime
 
 
 @dataclass
 class Outcomes:
     """What happened to each claimed row, gathered for one write."""
 
-    sent: list[tuple[int, str, datetime]]  # (id, wamid, accepted_at)
-    failed: list[tuple[int, int | None, str, str, datetime]]  # (id, code, title, detail, at)
-    skipped: list[tuple[int, str]]  # (id, reason)
-    requeued: list[tuple[int, datetime | None, int | None, str | None]]  # (id, next_at, code, title)
-    ambiguous: list[tuple[int, str]]  # (id, what happened)
-    cap_claims: list[tuple[int, datetime]]  # (id, claimed_at) for rows whose cap was claimed
+    sent: list[Sent] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    requeued: list[Requeued] = field(default_factory=list)
+    ambiguous: list[Unconfirmed] = field(default_factory=list)
+    cap_claims: list[CapClaim] = field(default_factory=list)
 
-    @classmethod
-    def empty(cls) -> Outcomes:
-        return cls([], [], [], [], [], [])
+    def not_sent(self) -> set[int]:
+        """Rows that will not be sent by this batch: failed, skipped or back in the queue."""
+        return {r[0] for r in self.failed} | {r[0] for r in self.requeued} | {r[0] for r in self.skipped}
 
 
-def set_cap_claims(database: peewee.Database, claims: Sequence[tuple[int, datetime]]) -> None:
+def set_cap_claims(database: peewee.Database, claims: Sequence[CapClaim]) -> None:
     update_rows(
         database,
         "outbound_message",
@@ -192,7 +234,7 @@ def set_cap_claims(database: peewee.Database, claims: Sequence[tuple[int, dateti
     )
 
 
-_CLAIMED = _still("sending")
+_CLAIMED = _still(RowState.SENDING)
 
 
 def record(database: peewee.Database, outcomes: Outcomes) -> None:
@@ -212,7 +254,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         sorted((i, w, to_db_time(at)) for i, w, at in outcomes.sent),
         casts=("bigint", "text", "timestamp"),
         literals={
-            "state": "'sent'",
+            "state": f"'{RowState.SENT}'",
             "batch": "NULL",
             "error_code": "NULL",
             "error_title": "NULL",
@@ -228,7 +270,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("error_code", "error_title", "error_detail", "failed_at"),
         sorted((i, code, title, detail, to_db_time(at)) for i, code, title, detail, at in outcomes.failed),
         casts=("bigint", "integer", "text", "text", "timestamp"),
-        literals={"state": "'failed'", "batch": "NULL"},
+        literals={"state": f"'{RowState.FAILED}'", "batch": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -239,7 +281,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("skip_reason",),
         sorted(outcomes.skipped),
         casts=("bigint", "text"),
-        literals={"state": "'skipped'", "batch": "NULL"},
+        literals={"state": f"'{RowState.SKIPPED}'", "batch": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -250,7 +292,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("next_attempt_at", "error_code", "error_title"),
         sorted((i, to_db_time(at) if at else None, code, title) for i, at, code, title in outcomes.requeued),
         casts=("bigint", "timestamp", "integer", "text"),
-        literals={"state": "'queued'", "batch": "NULL", "cap_claimed_at": "NULL"},
+        literals={"state": f"'{RowState.QUEUED}'", "batch": "NULL", "cap_claimed_at": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -274,8 +316,8 @@ def release_to_queue(database: peewee.Database, ids: Sequence[int], *, undo_atte
     attempts = "attempts - 1" if undo_attempt else "attempts"
     execute(
         database,
-        f"UPDATE outbound_message SET state = 'queued', batch = NULL, attempts = {attempts},"
-        f" cap_claimed_at = NULL WHERE id {pred} AND {_still('sending')}",
+        f"UPDATE outbound_message SET state = '{RowState.QUEUED}', batch = NULL, attempts = {attempts},"
+        f" cap_claimed_at = NULL WHERE id {pred} AND {_still(RowState.SENDING)}",
         params,
     )
 
@@ -287,8 +329,8 @@ def skip_queued(database: peewee.Database, ids: Sequence[int], reason: str) -> N
     pred, params = in_list(database, list(ids))
     execute(
         database,
-        f"UPDATE outbound_message SET state = 'skipped', skip_reason = ?, batch = NULL"
-        f" WHERE id {pred} AND {_still('queued')}",
+        f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
+        f" WHERE id {pred} AND {_still(RowState.QUEUED)}",
         [reason, *params],
     )
 
@@ -297,8 +339,8 @@ def requeue_stale_dispatches(database: peewee.Database, before: datetime) -> int
     """Dispatched rows whose queue message never came (a lost message, a dead worker)."""
     cursor = execute(
         database,
-        "UPDATE outbound_message SET state = 'queued', batch = NULL"
-        " WHERE state = 'dispatched' AND dispatched_at < ?",
+        f"UPDATE outbound_message SET state = '{RowState.QUEUED}', batch = NULL"
+        f" WHERE state = '{RowState.DISPATCHED}' AND dispatched_at < ?",
         [to_db_time(before)],
     )
     return int(cursor.rowcount or 0)
@@ -317,7 +359,7 @@ def requeue_unconfirmed(
     rows = fetchall(
         database,
         "SELECT id, contact_id, cap_claimed_at FROM outbound_message"
-        " WHERE state = 'sending' AND accepted_at IS NULL AND wamid IS NULL AND claimed_at < ?",
+        f" WHERE state = '{RowState.SENDING}' AND accepted_at IS NULL AND wamid IS NULL AND claimed_at < ?",
         [to_db_time(before)],
     )
     if not rows:
@@ -327,8 +369,8 @@ def requeue_unconfirmed(
         r[0]
         for r in fetchall(
             database,
-            "UPDATE outbound_message SET state = 'queued', batch = NULL, next_attempt_at = NULL,"
-            f" cap_claimed_at = NULL WHERE id {pred} AND {_still('sending')} AND wamid IS NULL"
+            f"UPDATE outbound_message SET state = '{RowState.QUEUED}', batch = NULL, next_attempt_at = NULL,"
+            f" cap_claimed_at = NULL WHERE id {pred} AND {_still(RowState.SENDING)} AND wamid IS NULL"
             " RETURNING id",
             params,
         )
@@ -339,4 +381,13 @@ def requeue_unconfirmed(
 
 def pending_broadcasts(database: peewee.Database) -> list[int]:
     """Sending broadcasts; the tick checks each for completion."""
-    return [r[0] for r in fetchall(database, "SELECT id FROM broadcast WHERE status = 'sending'")]
+    sql = f"SELECT id FROM broadcast WHERE status = '{BroadcastStatus.SENDING}'"
+    return [r[0] for r in fetchall(database, sql)]
+
+
+def broadcast_statuses(database: peewee.Database, ids: Sequence[int]) -> dict[int, str]:
+    """The status of each of these broadcasts, by id."""
+    if not ids:
+        return {}
+    pred, params = in_list(database, sorted(set(ids)))
+    return dict(fetchall(database, f"SELECT id, status FROM broadcast WHERE id {pred}", params))

@@ -11,6 +11,7 @@ import peewee
 from storage.database import is_postgres
 from storage.fields import from_db_time, to_db_time
 from storage.sql import execute, fetchall, in_list, insert_rows, update_from
+from storage.states import TERMINAL, ContactStatus, EnrollmentStatus, RowState, SequenceStatus, sql_in
 
 
 def enroll(
@@ -36,8 +37,8 @@ def enroll(
         database,
         "INSERT INTO enrollment (sequence_id, version_id, contact_id, status, current_step,"
         " next_run_at, step_started_at, source, enrolled_at)"
-        " SELECT ?, ?, c.id, 'active', ?, ?, ?, ?, ? FROM contact c"
-        f" WHERE c.id {pred} AND c.opted_in = ? AND c.status = 'active'"
+        f" SELECT ?, ?, c.id, '{EnrollmentStatus.ACTIVE}', ?, ?, ?, ?, ? FROM contact c"
+        f" WHERE c.id {pred} AND c.opted_in = ? AND c.status = '{ContactStatus.ACTIVE}'"
         " ORDER BY c.id"
         " ON CONFLICT (sequence_id, contact_id) DO NOTHING RETURNING id, contact_id",
         [sequence_id, version_id, first_step, ts, ts, source, ts, *params, True],
@@ -62,7 +63,8 @@ def claim_due(database: peewee.Database, now: datetime, lease_until: datetime, l
         database,
         f"UPDATE enrollment SET next_run_at = ?, claimed_at = ? WHERE {where}"
         " FROM enrollment e JOIN sequence s ON s.id = e.sequence_id"
-        " WHERE e.status = 'active' AND e.next_run_at <= ? AND s.status = 'active'"
+        f" WHERE e.status = '{EnrollmentStatus.ACTIVE}' AND e.next_run_at <= ?"
+        f" AND s.status = '{SequenceStatus.ACTIVE}'"
         f" ORDER BY e.next_run_at LIMIT ?{tail} RETURNING id",
         [to_db_time(lease_until), to_db_time(now), to_db_time(now), limit],
     )
@@ -193,7 +195,7 @@ def apply_moves(database: peewee.Database, moves: Sequence[Move], now: datetime)
         ],
         sets="current_step = v.step, step_started_at = v.started, status = v.status,"
         f" finished_at = v.finished, next_run_at = {next_run}",
-        where="enrollment.id = v.id AND enrollment.status = 'active'"
+        where=f"enrollment.id = v.id AND enrollment.status = '{EnrollmentStatus.ACTIVE}'"
         " AND enrollment.current_step = v.expected",
     )
 
@@ -227,7 +229,7 @@ def wake(database: peewee.Database, ids: Sequence[int], now: datetime) -> int:
     pred, params = in_list(database, sorted(set(ids)))
     cursor = execute(
         database,
-        f"UPDATE enrollment SET next_run_at = ? WHERE id {pred} AND status = 'active'"
+        f"UPDATE enrollment SET next_run_at = ? WHERE id {pred} AND status = '{EnrollmentStatus.ACTIVE}'"
         " AND (next_run_at IS NULL OR next_run_at > ?)",
         [to_db_time(now), *params, to_db_time(now)],
     )
@@ -242,8 +244,8 @@ def settled_waiting(database: peewee.Database, limit: int) -> list[int]:
             database,
             "SELECT e.id FROM enrollment e JOIN outbound_message m"
             " ON m.enrollment_id = e.id AND m.step_id = e.current_step"
-            " WHERE e.status = 'active' AND e.next_run_at IS NULL"
-            " AND m.state IN ('sent', 'failed', 'skipped') LIMIT ?",
+            f" WHERE e.status = '{EnrollmentStatus.ACTIVE}' AND e.next_run_at IS NULL"
+            f" AND m.state IN {sql_in(TERMINAL)} LIMIT ?",
             [limit],
         )
     ]
@@ -256,8 +258,8 @@ def exit_contacts(database: peewee.Database, contact_ids: Sequence[int], reason:
     pred, params = in_list(database, sorted(set(contact_ids)))
     rows = fetchall(
         database,
-        "UPDATE enrollment SET status = 'exited', exit_reason = ?, finished_at = ?, next_run_at = NULL"
-        f" WHERE contact_id {pred} AND status = 'active' RETURNING id",
+        f"UPDATE enrollment SET status = '{EnrollmentStatus.EXITED}', exit_reason = ?, finished_at = ?,"
+        f" next_run_at = NULL WHERE contact_id {pred} AND status = '{EnrollmentStatus.ACTIVE}' RETURNING id",
         [reason, to_db_time(now), *params],
     )
     _skip_waiting([r[0] for r in rows], database, reason)
@@ -271,8 +273,8 @@ def _skip_waiting(enrollment_ids: Sequence[int], database: peewee.Database, reas
     pred, params = in_list(database, list(enrollment_ids))
     execute(
         database,
-        "UPDATE outbound_message SET state = 'skipped', skip_reason = ?, batch = NULL"
-        f" WHERE enrollment_id {pred} AND state IN ('queued', 'dispatched')",
+        f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
+        f" WHERE enrollment_id {pred} AND state IN {sql_in((RowState.QUEUED, RowState.DISPATCHED))}",
         [reason, *params],
     )
 
@@ -280,8 +282,8 @@ def _skip_waiting(enrollment_ids: Sequence[int], database: peewee.Database, reas
 def exit_sequence(database: peewee.Database, sequence_id: int, reason: str, now: datetime) -> int:
     rows = fetchall(
         database,
-        "UPDATE enrollment SET status = 'exited', exit_reason = ?, finished_at = ?, next_run_at = NULL"
-        " WHERE sequence_id = ? AND status = 'active' RETURNING id",
+        f"UPDATE enrollment SET status = '{EnrollmentStatus.EXITED}', exit_reason = ?, finished_at = ?,"
+        f" next_run_at = NULL WHERE sequence_id = ? AND status = '{EnrollmentStatus.ACTIVE}' RETURNING id",
         [reason, to_db_time(now), sequence_id],
     )
     _skip_waiting([r[0] for r in rows], database, reason)
@@ -314,7 +316,7 @@ def step_counts(
             " SUM(CASE WHEN m.accepted_at IS NOT NULL THEN 1 ELSE 0 END),"
             " SUM(CASE WHEN m.delivered_at IS NOT NULL THEN 1 ELSE 0 END),"
             " SUM(CASE WHEN m.read_at IS NOT NULL THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN m.state = 'failed' THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN m.state = '{RowState.FAILED}' THEN 1 ELSE 0 END),"
             " SUM(CASE WHEN m.replied_at IS NOT NULL THEN 1 ELSE 0 END)"
             " FROM outbound_message m JOIN enrollment e ON e.id = m.enrollment_id"
             " JOIN sequence_version v ON v.id = e.version_id"

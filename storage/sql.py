@@ -43,7 +43,7 @@ def execute(database: peewee.Database, sql: str, params: Sequence[Any] = ()) -> 
     return database.execute_sql(q(database, sql), tuple(params))
 
 
-def fetchall(database: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+def fetchall(database: peewee.Database, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     return list(execute(database, sql, params).fetchall())
 
 
@@ -94,7 +94,7 @@ def insert_rows(
     conflict: str = "",
     types: Sequence[str] = (),
     constants: Mapping[str, Any] | None = None,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Insert ``rows`` in as few statements as the engine allows.
 
     ``conflict`` is an ``ON CONFLICT ...`` clause; ``returning`` a column list.
@@ -129,7 +129,7 @@ def insert_rows(
         with _AS_PEEWEE_ERRORS:
             result = execute_values(database.cursor(), sql, rows, page_size=1000, fetch=bool(returning))
         return list(result or [])
-    out: list[tuple] = []
+    out: list[tuple[Any, ...]] = []
     per = max(1, SQLITE_MAX_PARAMS // width)
     one = "(" + ",".join("?" * width) + ")"
     for part in chunks(rows, per):
@@ -269,7 +269,7 @@ def update_from(
     where: str,
     returning: str = "",
     key: str = "",
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """``UPDATE table SET <sets> FROM v WHERE <where>`` with ``v`` the given rows.
 
     ``values`` names each column of ``rows`` with its PostgreSQL type; ``sets``
@@ -300,7 +300,7 @@ def update_from(
             cursor = database.cursor()
             cursor.execute(sql, [*(array_literal(c) for c in columns), array_literal(columns[0])])
             return list(cursor.fetchall()) if returning else []
-    out: list[tuple] = []
+    out: list[tuple[Any, ...]] = []
     one = "(" + ",".join("?" * len(values)) + ")"
     for part in chunks(rows, SQLITE_MAX_PARAMS // len(values)):
         sql = (

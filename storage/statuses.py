@@ -12,6 +12,7 @@ import peewee
 
 from storage.fields import from_db_time, to_db_time
 from storage.sql import fetchall, in_list, insert_rows, update_from
+from storage.states import SETTLED, RowState, sql_in
 
 _COLUMNS = (
     "id, broadcast_id, enrollment_id, contact_id, cap_claimed_at, state, wamid, accepted_at,"
@@ -55,7 +56,7 @@ class Row:
     delivery: Delivery
 
 
-def _row(r: tuple) -> Row:
+def _row(r: tuple[Any, ...]) -> Row:
     return Row(
         id=r[0],
         broadcast_id=r[1],
@@ -100,7 +101,7 @@ def rows_for(database: peewee.Database, *, wamids: Sequence[str], ids: Sequence[
 # is not settled takes the delta's error (an earlier attempt's is superseded), else the smallest
 # code wins: the same rules as ``engine.statuses.merge``, which the tests hold it to.
 _M = "outbound_message"
-_SETTLED = f"{_M}.state IN ('failed', 'skipped')"
+_SETTLED = f"{_M}.state IN {sql_in(SETTLED)}"
 _WINS = f"(v.error_code IS NOT NULL AND ({_M}.error_code IS NULL OR v.error_code < {_M}.error_code))"
 
 
@@ -114,7 +115,8 @@ def _earliest(column: str) -> str:
 _PRICING = ("pricing_model", "pricing_category", "pricing_type", "billable")
 _MERGE_SET = ", ".join(
     [
-        f"state = CASE WHEN v.state = 'failed' THEN 'failed' WHEN {_SETTLED} THEN {_M}.state ELSE 'sent' END",
+        f"state = CASE WHEN v.state = '{RowState.FAILED}' THEN '{RowState.FAILED}'"
+        f" WHEN {_SETTLED} THEN {_M}.state ELSE '{RowState.SENT}' END",
         f"wamid = COALESCE({_M}.wamid, v.wamid)",
         *(_earliest(c) for c in ("accepted_at", "delivered_at", "read_at", "failed_at")),
         f"error_code = CASE WHEN NOT {_SETTLED} OR {_WINS} THEN v.error_code ELSE {_M}.error_code END",

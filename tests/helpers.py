@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.container import Herald
 from engine.contacts import ContactRow
+from engine.whatsapp.parameters import ParameterMapping, compile_parameters
 
 PROMO = {
     "name": "promo_autumn",
@@ -55,6 +56,17 @@ def seed_contacts(herald: Herald, rows: list[tuple[str, list[str]]], **kwargs: A
             source="test",
         )
     return [result.ids[i] for i in range(len(rows))]
+
+
+def build_components(
+    parameters: list[dict[str, Any]],
+    parameter_format: str | None,
+    name: str,
+    attributes: dict[str, Any] | None = None,
+    mapping: ParameterMapping = None,
+) -> list[dict[str, Any]]:
+    """The Graph ``components`` for one contact, as the send pipeline builds them."""
+    return compile_parameters(parameters, parameter_format, mapping).fill(name, attributes)
 
 
 def phones(n: int, start: int = 0, prefix: str = "+4479110") -> list[str]:

@@ -13,10 +13,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.container import Herald, build
-from bot.web.api_templates import herald_sync
 from bot.web.app import create_app
+from engine.actor import SYSTEM
 from engine.clock import ManualClock
-from engine.notify import RecordingNotifier
+from engine.template_sync import SyncReport
 from engine.tick import TickReport
 from storage import inbox
 from tests.conftest import Api, make_settings
@@ -28,6 +28,12 @@ from tests.fakes.cloud_api import (
     TOKEN,
     FakeCloudApi,
 )
+from tests.fakes.notifier import RecordingNotifier
+
+
+async def sync_templates(herald: Herald) -> SyncReport:
+    """The templates of the fake Cloud API (or the sandbox) into the registry, as the API's sync does."""
+    return await herald.db(herald.template_sync.run, by=SYSTEM)
 
 
 def live_settings(database_url: str, cloud: FakeCloudApi, **overrides: Any) -> Any:
@@ -85,8 +91,8 @@ class Live:
     def webhook_url(self) -> str:
         return str(self.client.make_url("/webhooks/whatsapp"))
 
-    async def sync_templates(self) -> dict[str, Any]:
-        return await herald_sync(self.herald)
+    async def sync_templates(self) -> SyncReport:
+        return await sync_templates(self.herald)
 
     async def tick(self) -> TickReport:
         report: TickReport = await asyncio.to_thread(self.herald.in_db, self.herald.tick.run)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.container import Herald
 from bot.errors import BodyTooLarge
+from engine.actor import API
 from engine.contacts import ContactRow
 from engine.events import ContactCreated, ContactOptedOut, TagAdded
 from engine.importer import MAX_REPORTED, Importer
@@ -133,7 +134,7 @@ async def test_remove_tag_opt_out_and_soft_delete(api: Api, herald: Herald) -> N
 
 async def test_a_contact_who_said_stop_cannot_be_resubscribed_by_the_api(api: Api, herald: Herald) -> None:
     _, c = await api.post("/api/contacts", {"phone": "+447911123456"})
-    await herald.db(herald.contacts.set_opt_in, c["id"], False, source="keyword")
+    await herald.db(herald.contacts.set_opt_in, c["id"], False, by=API, source="keyword")
     before = _snapshot(herald)
     status, body = await api.post("/api/contacts", {"phone": "+447911123456", "opted_in": True})
     assert status == 409
@@ -211,9 +212,9 @@ async def test_csv_import_keeps_quotes_backslashes_and_braces_in_names_and_attri
 
 
 def test_an_import_lists_the_first_rejects_in_line_order_and_counts_them_all(herald: Herald) -> None:
-    herald.in_db(herald.contacts.upsert, ContactRow(phone="+447911000001"), source="api")
+    herald.in_db(herald.contacts.upsert, ContactRow(phone="+447911000001"), by=API)
     contact_id = herald.in_db(lambda: Contact.get(Contact.phone == "+447911000001").id)
-    herald.in_db(herald.contacts.delete, contact_id)
+    herald.in_db(herald.contacts.delete, contact_id, by=API)
     lines = ["phone,name\n"]
     for i in range(2400):
         if i % 2:
@@ -222,7 +223,7 @@ def test_an_import_lists_the_first_rejects_in_line_order_and_counts_them_all(her
             lines.append("+447911000001,Deleted\n")  # refused by the writer, not the reader
         else:
             lines.append(f"+4479112{i:05d},P{i}\n")
-    report = herald.in_db(Importer(herald.contacts, chunk_rows=7).run, lines)
+    report = herald.in_db(Importer(herald.contacts, chunk_rows=7).run, lines, by=API)
     assert report.rejected_total == 1200 + 240
     assert report.accepted == 2400 - 1200 - 240
     assert report.updated == 0
@@ -247,7 +248,7 @@ def test_an_error_while_reading_stops_the_import_where_it_was(herald: Herald) ->
         else herald.in_db(lambda: herald.database.execute_sql("PRAGMA cache_size").fetchone())
     )
     with pytest.raises(BodyTooLarge):
-        herald.in_db(Importer(herald.contacts, chunk_rows=4).run, lines())
+        herald.in_db(Importer(herald.contacts, chunk_rows=4).run, lines(), by=API)
     assert gc.get_freeze_count() == 0  # the objects parked for the import's duration are handed back
     # the import's smaller SQLite page cache is given back (PostgreSQL has no such pragma)
     if not is_postgres(herald.database):
@@ -381,7 +382,7 @@ async def test_health_and_metrics(api: Api) -> None:
 
 def test_a_phone_another_writer_inserted_since_the_lookup_is_skipped_not_an_error(herald: Herald) -> None:
     """insert_contacts tries a plain insert first; a phone that exists by then sends it to ON CONFLICT."""
-    herald.in_db(herald.contacts.upsert, ContactRow(phone="+447911000001", name="First"), source="api")
+    herald.in_db(herald.contacts.upsert, ContactRow(phone="+447911000001", name="First"), by=API)
     now = herald.clock.now()
 
     def insert() -> tuple[dict[str, int], list[tuple[str, str]]]:

@@ -9,11 +9,11 @@ from playhouse.test_utils import count_queries
 
 from bot.container import Herald
 from engine.clock import ManualClock
-from engine.notify import RecordingNotifier
 from storage import audience
 from storage import contacts as contact_store
 from storage.models import Broadcast, Contact, OutboundMessage
 from tests.conftest import Api
+from tests.fakes.notifier import RecordingNotifier
 from tests.helpers import ledger_orphans, phones, seed_contacts, seed_templates
 
 

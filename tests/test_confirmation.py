@@ -95,8 +95,8 @@ def test_find_matches_template_or_name_within_a_window(herald: Herald) -> None:
 
 def test_reachable_counts_who_a_broadcast_to_the_tags_would_reach(herald: Herald) -> None:
     ids = seed_contacts(herald, [(p, ["vip"]) for p in phones(4)])
-    herald.in_db(herald.contacts.set_opt_in, ids[0], False, source="slack")
-    herald.in_db(herald.contacts.delete, ids[1])
+    herald.in_db(herald.contacts.set_opt_in, ids[0], False, by=ADMIN)
+    herald.in_db(herald.contacts.delete, ids[1], by=ADMIN)
     reach = herald.in_db(herald.contacts.reachable, ["VIP", "nobody"])
     assert (reach.matched, reach.opted_out, reach.deleted, reach.reachable) == (4, 1, 1, 2)
     assert herald.in_db(herald.contacts.tag_names) == ["vip"]

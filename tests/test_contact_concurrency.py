@@ -15,12 +15,14 @@ import peewee
 import pytest
 
 from bot.container import Herald
+from engine.actor import API, Actor
 from engine.contacts import ContactRow
 from engine.errors import Conflict
 from storage.models import Contact
 from tests.helpers import phones, seed_contacts
 
 N = 120
+STOP = Actor("whatsapp", "the contact")  # who sends STOP
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -52,7 +54,9 @@ def test_an_opt_out_racing_upserts_of_the_same_contacts_is_never_lost(herald: He
             with database.connection_context():
                 start.wait()
                 for contact_id, _ in order:
-                    _again(lambda c=contact_id: herald.contacts.set_opt_in(c, False, source="keyword"))
+                    _again(
+                        lambda c=contact_id: herald.contacts.set_opt_in(c, False, by=STOP, source="keyword")
+                    )
         except BaseException as exc:
             errors.append(exc)
 
@@ -79,4 +83,4 @@ def test_an_opt_out_racing_upserts_of_the_same_contacts_is_never_lost(herald: He
         assert {c.opt_out_source for c in contacts} == {"keyword"}
         assert {c.attributes["visits"] for c in contacts} == {2}
         with pytest.raises(Conflict):  # and only the contact can undo their STOP
-            herald.contacts.set_opt_in(ids[0], True, source="api")
+            herald.contacts.set_opt_in(ids[0], True, by=API)

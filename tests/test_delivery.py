@@ -11,7 +11,7 @@ import pytest
 from engine.tick import TickReport
 from engine.whatsapp.simulate import webhook
 from storage import inbox
-from storage.models import Broadcast, Contact, OutboundMessage
+from storage.models import AuditLog, Broadcast, Contact, OutboundMessage
 from tests.helpers import phones, seed_contacts
 from tests.live import Live
 
@@ -27,6 +27,12 @@ def _states(broadcast_id: int) -> dict[str, int]:
     for m in OutboundMessage.select().where(OutboundMessage.broadcast == broadcast_id):
         counts[m.state] = counts.get(m.state, 0) + 1
     return counts
+
+
+def _moves(broadcast_id: int) -> list[tuple[str, str, str]]:
+    """The broadcast's audit trail: (face, actor, action), oldest first."""
+    rows = AuditLog.select().where(AuditLog.target == str(broadcast_id)).order_by(AuditLog.id)
+    return [(a.face, a.actor, a.action) for a in rows]
 
 
 async def test_a_broadcast_reaches_every_recipient_once_and_the_funnel_fills(live: Live) -> None:
@@ -174,6 +180,14 @@ async def test_bad_credentials_pause_the_broadcast_and_alert(live: Live) -> None
     await live.api.post(f"/api/broadcasts/{b['id']}/resume")
     await live.settle()
     assert (await live.funnel(b["id"]))["sent"] == 10
+    with live.herald.database.connection_context():
+        assert _moves(b["id"]) == [  # every move is audited, Meta's and the scheduler's too
+            ("api", "api", "broadcast.create"),
+            ("api", "api", "broadcast.start"),
+            ("system", "meta", "broadcast.pause"),
+            ("api", "api", "broadcast.resume"),
+            ("system", "scheduler", "broadcast.complete"),
+        ]
 
 
 async def test_a_dropped_answer_is_reconciled_by_the_status_echo_not_resent(live: Live) -> None:
@@ -320,6 +334,8 @@ async def test_template_paused_by_meta_pauses_the_broadcast_and_alerts(live: Liv
     alerts = live.notes.of("alert")
     assert alerts[-1]["kind"] == "template_paused"
     assert "promo_autumn is PAUSED" in alerts[-1]["message"]
+    with live.herald.database.connection_context():
+        assert _moves(b["id"])[-1] == ("system", "meta", "broadcast.pause")
     status, answer = await live.api.post(f"/api/broadcasts/{b['id']}/resume")
     assert status == 422
     assert "PAUSED" in answer["error"]["message"]

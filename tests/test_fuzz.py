@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.container import Herald
+from engine.actor import API
 from engine.errors import Invalid
 from engine.importer import read_rows
 from engine.phones import normalize_phone
@@ -120,7 +121,7 @@ def test_importing_garbage_never_fails_the_import_and_keeps_only_valid_numbers(
     herald: Herald, lines: list[str]
 ) -> None:
     report = herald.in_db(
-        herald.importer.run, ["phone,name,tags,opted_in\n", *[line + "\n" for line in lines]]
+        herald.importer.run, ["phone,name,tags,opted_in\n", *[line + "\n" for line in lines]], by=API
     )
     assert report.accepted + report.updated + report.rejected_total <= len(lines)
     phones: list[Any] = herald.in_db(lambda: [c.phone for c in Contact.select()])

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +92,35 @@ def test_docker_compose_accepts_the_file() -> None:
     assert cli is not None
     result = subprocess.run([*cli, "config", "-q"], check=False, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def _imported(*folders: str) -> set[str]:
+    """The distributions the code under ``folders`` imports (standard library and our own left out)."""
+    modules: set[str] = set()
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module.split(".")[0])
+    ours = {"bot", "engine", "storage", "tests", "bench"}
+    distributions = importlib.metadata.packages_distributions()
+    return {
+        _name(dist)
+        for module in modules - ours - set(sys.stdlib_module_names)
+        for dist in distributions[module]
+    }
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[ ;<>=!\[~]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_import_is_declared_and_every_runtime_dependency_imported() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    test = {_name(r) for r in project["optional-dependencies"]["test"]}
+    data_only = {"tzdata"}  # zoneinfo reads it; nothing imports it
+    assert _imported("bot", "engine", "storage") == runtime - data_only
+    assert _imported("tests", "bench") - runtime <= test

@@ -15,10 +15,10 @@ from bot.container import Herald, build
 from bot.web.app import create_app
 from engine.broker import SEND_QUEUE, STEP_QUEUE
 from engine.dispatch import DIRECT, REDIS
-from engine.notify import RecordingNotifier
 from storage.models import Enrollment
 from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
+from tests.fakes.notifier import RecordingNotifier
 from tests.helpers import phones, seed_contacts
 from tests.live import Live, live_settings
 from tests.services import PrivateRedis

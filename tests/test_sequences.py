@@ -9,11 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playhouse.test_utils import count_queries
 
+from bot.container import Herald
 from engine.actor import SYSTEM
+from engine.clock import ManualClock
 from engine.errors import Conflict
+from storage import ledger
 from storage.models import Contact, Enrollment, OutboundMessage
-from tests.helpers import ledger_orphans, phones, seed_contacts
+from tests.helpers import ledger_orphans, phones, seed_contacts, seed_templates
 from tests.live import Live
 
 ONBOARDING: dict[str, Any] = {
@@ -375,3 +379,34 @@ async def test_a_wake_up_landing_while_a_job_decides_is_not_pushed_back_by_its_t
     woken, plain = await asyncio.to_thread(live.herald.in_db, race)
     assert woken == now
     assert plain == now + timedelta(hours=24)
+
+
+def test_steps_held_by_the_cap_wait_for_it_in_the_same_queries_whatever_the_batch(
+    herald: Herald, clock: ManualClock
+) -> None:
+    seed_templates(herald)
+    single = {"id": "promo", "type": "message", "template": "promo_autumn"}
+    with herald.database.connection_context():
+        herald.sequences.create(
+            {"name": "promo", "trigger": {"type": "manual"}, "steps": [single]}, by=SYSTEM
+        )
+        herald.sequences.activate("promo", by=SYSTEM)
+    claimed = clock.now() - timedelta(hours=1)
+    counts = []
+    for n, start in ((2, 0), (12, 100)):
+        ids = seed_contacts(herald, [(p, []) for p in phones(n, start=start)])
+        with herald.database.connection_context():
+            Contact.update(last_marketing_at=claimed).where(Contact.id.in_(ids)).execute()
+            enrolled = [herald.sequences.enroll("promo", i, by=SYSTEM)["id"] for i in ids]
+            herald.runner.run_steps(enrolled)
+            rows = [m.id for m in OutboundMessage.select().where(OutboundMessage.contact.in_(ids))]
+            ledger.mark_dispatched(herald.database, rows, f"batch-{n}", clock.now())
+            with count_queries() as queries:
+                result = herald.pipeline.run_batch(f"batch-{n}", rows)
+            held = list(OutboundMessage.select().where(OutboundMessage.id.in_(rows)))
+        assert result.requeued == n
+        assert {(m.state, m.skip_reason, m.next_attempt_at) for m in held} == {
+            ("queued", None, claimed + timedelta(hours=24))  # when the cap clears, not skipped
+        }
+        counts.append(queries.count)
+    assert counts[0] == counts[1]  # no query per held recipient

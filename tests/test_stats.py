@@ -10,6 +10,7 @@ from playhouse.test_utils import count_queries
 
 from bot.container import Herald
 from engine import stats
+from engine.actor import Actor
 from storage import digests
 from storage.fields import to_db_time
 from storage.sql import insert_rows
@@ -76,7 +77,7 @@ async def test_a_day_reports_sends_statuses_failures_skips_opt_outs_and_enrollme
     wamids = [m.wamid for m in live.cloud.accepted]
     await live.cloud.webhooks.deliver_statuses(live.webhook_url, wamids=wamids[:3])
     await live.eventually(lambda: stats.totals(live.herald.database, [_today(live)])[0].read == 3)
-    live.herald.in_db(live.herald.contacts.set_opt_in, ids[5], False, source="slack")
+    live.herald.in_db(live.herald.contacts.set_opt_in, ids[5], False, by=Actor("slack", "U_ADMIN"))
     _enroll(live.herald, ids[:3], ["active", "completed", "exited"], live.clock.now())
 
     period = live.herald.in_db(stats.report, live.herald.database, *_today(live))

@@ -143,9 +143,9 @@ def test_concurrent_appliers_and_outcome_writes_lose_nothing(herald: Herald, see
             with database.connection_context():
                 start.wait()
                 for i in range(0, len(racing), 10):
-                    outcomes = ledger.Outcomes.empty()
+                    outcomes = ledger.Outcomes()
                     outcomes.sent.extend(
-                        (row_id, f"wamid.{row_id}", SENT_AT) for row_id in racing[i : i + 10]
+                        ledger.Sent(row_id, f"wamid.{row_id}", SENT_AT) for row_id in racing[i : i + 10]
                     )
                     _retrying(database, lambda o=outcomes: ledger.record(database, o))
         except BaseException as exc:

@@ -85,8 +85,8 @@ def test_a_status_for_an_unrecorded_wamid_waits_and_is_applied_when_the_send_is_
         # the send's answer is recorded now, with that wamid
         OutboundMessage.update(state="sending").where(OutboundMessage.id == row.id).execute()
         with herald.database.atomic():
-            outcomes = ledger.Outcomes.empty()
-            outcomes.sent.append((row.id, "wamid.LATE", T0))
+            outcomes = ledger.Outcomes()
+            outcomes.sent.append(ledger.Sent(row.id, "wamid.LATE", T0))
             ledger.record(herald.database, outcomes)
             assert apply_pending(herald.database, ["wamid.LATE"]) == 1
         got = OutboundMessage.get_by_id(row.id)
@@ -109,8 +109,8 @@ def test_a_status_kept_after_its_send_was_recorded_is_applied_by_the_next_tick(h
         row = OutboundMessage.get(OutboundMessage.broadcast == b["id"])
         OutboundMessage.update(state="sending").where(OutboundMessage.id == row.id).execute()
         with herald.database.atomic():  # the worker's write, and its look for pending statuses
-            outcomes = ledger.Outcomes.empty()
-            outcomes.sent.append((row.id, "wamid.RACE", T0))
+            outcomes = ledger.Outcomes()
+            outcomes.sent.append(ledger.Sent(row.id, "wamid.RACE", T0))
             ledger.record(herald.database, outcomes)
             assert apply_pending(herald.database, ["wamid.RACE"]) == 0
         with herald.database.atomic():  # the apply that read before that commit keeps its status

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from engine import views
 from engine.actor import Actor
 from engine.broadcasts import Preview
 from engine.stats import Period, Totals
@@ -62,7 +63,7 @@ class Intent(StrEnum):
 class BroadcastPreview(Answer):
     """Who a broadcast will reach and when. ``intent`` None: a draft, nothing to confirm."""
 
-    broadcast: dict[str, Any]
+    broadcast: views.Broadcast
     preview: Preview
     intent: Intent | None
     mps: int  # the send rate, for the duration estimate
@@ -83,7 +84,7 @@ class Outcome(StrEnum):
 class BroadcastDone(Answer):
     """A broadcast moved (or was found to have moved already), by ``by``."""
 
-    broadcast: dict[str, Any]
+    broadcast: views.Broadcast
     outcome: Outcome
     by: Actor
 
@@ -92,12 +93,12 @@ class BroadcastDone(Answer):
 class BroadcastReport(Answer):
     """One broadcast's state and funnel (``show``, ``stats``)."""
 
-    broadcast: dict[str, Any]
+    broadcast: views.Broadcast
 
 
 @dataclass(frozen=True)
 class BroadcastListing(Answer):
-    broadcasts: list[dict[str, Any]]
+    broadcasts: list[views.Broadcast]
     title: str
 
 
@@ -118,9 +119,9 @@ class StatsReport(Answer):
 
 @dataclass(frozen=True)
 class SequenceListing(Answer):
-    sequences: list[dict[str, Any]]
+    sequences: list[views.SequenceSummary]
 
 
 @dataclass(frozen=True)
 class SequenceReport(Answer):
-    sequence: dict[str, Any]
+    sequence: views.Sequence

@@ -9,7 +9,8 @@ Methods are synchronous and talk to the database: a face calls them on a
 database thread (``await herald.db(handler.run, ...)``). Every broadcast is
 created as a held draft with a preview; nothing is sent or scheduled until an
 admin confirms. Engine refusals come back as ``Refused`` answers, never as
-exceptions; every change is recorded in the audit log with the face's name.
+exceptions. The engine records every change in the audit log with the acting
+person and face (``request.actor``); only a refused admin command is recorded here.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ from bot.grammar import (
 from bot.grammar import messages as grammar_messages
 from engine import lifecycle, stats
 from engine.broadcasts import BroadcastSpec
-from engine.errors import Conflict, HeraldError, Unavailable
-from engine.template_sync import sync
+from engine.errors import Conflict, HeraldError
 from engine.templates import template_view
+from storage.states import BroadcastStatus
 
 LIST_LIMIT = 10
 
@@ -118,7 +119,7 @@ class CommandHandler:
             return BroadcastDone(broadcasts.get(broadcast_id), Outcome.ALREADY_CONFIRMED, request.actor)
         except HeraldError as exc:
             return refusal(exc)
-        outcome = Outcome.SCHEDULED if view["status"] == lifecycle.SCHEDULED else Outcome.STARTED
+        outcome = Outcome.SCHEDULED if view["status"] == BroadcastStatus.SCHEDULED else Outcome.STARTED
         return BroadcastDone(view, outcome, request.actor)
 
     def discard(self, broadcast_id: int, request: Request) -> Answer:
@@ -232,23 +233,7 @@ class CommandHandler:
         return TemplateListing([_template_row(t) for t in self.herald.templates.listed()])
 
     def _sync(self, command: TemplateSync, request: Request) -> Answer:
-        herald = self.herald
-        try:
-            items = herald.sender.call(herald.sender.api.templates(), timeout=60)
-        except HeraldError:
-            raise
-        except Exception as exc:
-            raise Unavailable(
-                f"WhatsApp did not return the template list ({type(exc).__name__}).",
-                hint="Try again shortly.",
-            ) from exc
-        with herald.database.atomic():
-            report = sync(
-                herald.templates, items, source="cloud" if herald.settings.whatsapp_live else "sandbox"
-            )
-            herald.audit.record(
-                face=request.actor.face, actor=request.actor.id, action="templates.sync", synced=report.synced
-            )
+        report = self.herald.template_sync.run(by=request.actor)
         return Said(messages.synced(report.synced, report.approved, report.skipped))
 
     def _stats(self, command: Stats, request: Request) -> Answer:

@@ -39,10 +39,6 @@ def dropped() -> str:
     return "OK, dropped; nothing was sent."
 
 
-def working() -> str:
-    return "Working on it…"
-
-
 # --- broadcasts -----------------------------------------------------------------------
 
 
@@ -77,9 +73,10 @@ def first_recipients(shown: int, total: int) -> str:
     return f"First {shown} of {total:,}" if total > shown else f"All {total:,}"
 
 
-def recipient(name: str, masked_phone: str, tags: list[str]) -> str:
+def recipient(name: str, masked: str | None, tags: list[str]) -> str:
+    """A preview's line for one recipient: ``masked`` is their masked phone or user id."""
     label = name or "(no name)"
-    return f"{label} · {masked_phone} · {', '.join(tags)}"
+    return f"{label} · {masked or '(no number)'} · {', '.join(tags)}"
 
 
 def when_now() -> str:

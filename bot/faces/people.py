@@ -28,7 +28,7 @@ from bot.grammar import (
 )
 from engine.contacts import ContactRow
 from engine.errors import HeraldError
-from engine.phones import mask_phone
+from engine.phones import mask_identity, mask_phone
 
 
 class PeopleCommands:
@@ -57,38 +57,33 @@ class PeopleCommands:
     # -- contacts ------------------------------------------------------------------------
 
     def _add(self, command: ContactAdd, request: Request) -> Answer:
-        contacts = self.herald.contacts
-        with self.herald.database.atomic():
-            row = ContactRow(phone=command.phone, name=command.name, tags=command.tags)
-            view, created = contacts.upsert(row, source=request.actor.face)
-            self._audit(request, "contact.upsert", view["id"], command.phone, created=created)
+        row = ContactRow(phone=command.phone, name=command.name, tags=command.tags)
+        view, created = self.herald.contacts.upsert(row, by=request.actor)
         return Said(
-            messages.contact_saved(mask_phone(view["phone"]), command.name, list(command.tags), created)
+            messages.contact_saved(
+                mask_identity(view["phone"] or view["wa_user_id"]), command.name, list(command.tags), created
+            )
         )
 
     def _tag(self, command: ContactTag, request: Request) -> Answer:
         contacts = self.herald.contacts
         with self.herald.database.atomic():
             contact = contacts.find(command.phone)
-            contacts.add_tags(contact["id"], list(command.tags), source=request.actor.face)
-            self._audit(request, "contact.tag", contact["id"], command.phone, tags=list(command.tags))
+            contacts.add_tags(contact["id"], list(command.tags), by=request.actor)
         return Said(messages.tagged(mask_phone(command.phone), list(command.tags)))
 
     def _untag(self, command: ContactUntag, request: Request) -> Answer:
         contacts = self.herald.contacts
         with self.herald.database.atomic():
             contact = contacts.find(command.phone)
-            for tag in command.tags:
-                contacts.remove_tag(contact["id"], tag)
-            self._audit(request, "contact.untag", contact["id"], command.phone, tags=list(command.tags))
+            contacts.remove_tags(contact["id"], list(command.tags), by=request.actor)
         return Said(messages.untagged(mask_phone(command.phone), list(command.tags)))
 
     def _opt_out(self, command: ContactOptOut, request: Request) -> Answer:
         contacts = self.herald.contacts
         with self.herald.database.atomic():
             contact = contacts.find(command.phone)
-            contacts.set_opt_in(contact["id"], False, source=request.actor.face)
-            self._audit(request, "contact.optout", contact["id"], command.phone)
+            contacts.set_opt_in(contact["id"], False, by=request.actor)
         return Said(messages.opted_out(mask_phone(command.phone)))
 
     def _count(self, command: ContactCount, request: Request) -> Answer:
@@ -99,17 +94,6 @@ class PeopleCommands:
             )
         )
 
-    def _audit(self, request: Request, action: str, contact_id: int, phone: str, **detail: Any) -> None:
-        actor = request.actor
-        self.herald.audit.record(
-            face=actor.face,
-            actor=actor.id,
-            action=action,
-            target=str(contact_id),
-            phone=mask_phone(phone),
-            **detail,
-        )
-
     # -- sequences -----------------------------------------------------------------------
 
     def _sequences(self, command: SequenceList, request: Request) -> Answer:
@@ -118,7 +102,7 @@ class PeopleCommands:
     def _sequence(self, command: SequenceAction, request: Request) -> Answer:
         sequences = self.herald.sequences
         if command.action == "show":
-            return SequenceReport(dict(sequences.get(command.sequence)))
+            return SequenceReport(sequences.get(command.sequence))
         move = sequences.activate if command.action == "activate" else sequences.pause
         view = move(command.sequence, by=request.actor)
         return Said(messages.sequence_moved(view.get("name", command.sequence), view.get("status", "")))

@@ -1,4 +1,4 @@
-"""Answers as plain text: the shell prints these (and a WhatsApp-admin face could send them).
+"""Answers as plain text: the shell prints these, and the WhatsApp-admin face sends them.
 
 The same content as the Slack views, in the same words (``bot.faces.messages``),
 laid out as lines.
@@ -6,6 +6,7 @@ laid out as lines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import singledispatch
 from typing import Any
 
@@ -109,7 +110,7 @@ def _report(answer: BroadcastReport) -> str:
     return "\n".join(lines)
 
 
-def funnel_lines(funnel: dict[str, Any]) -> list[str]:
+def funnel_lines(funnel: Mapping[str, Any]) -> list[str]:
     sent = funnel["sent"]
     done = funnel["total"] - funnel.get("pending", 0)
     lines = [

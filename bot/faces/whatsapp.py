@@ -15,6 +15,7 @@ message opened, split where WhatsApp's 4,096-character limit requires.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.faces.commands import CommandHandler
 from bot.faces.requests import Request, refusal
 from bot.grammar import BroadcastAction, BroadcastCreate, Command, normalize, parse
 from bot.grammar import messages as grammar_messages
+from engine import views
 from engine.actor import Actor
 from engine.errors import HeraldError
 from engine.phones import mask_phone
@@ -180,7 +182,7 @@ class WhatsAppNotifier:
     def __init__(self, herald: Herald) -> None:
         self.herald = herald
 
-    def _to(self, broadcast: dict[str, Any] | None) -> str | None:
+    def _to(self, broadcast: Mapping[str, Any] | None) -> str | None:
         if not broadcast:
             return None
         return ((broadcast.get("notify") or {}).get("whatsapp") or {}).get("phone")
@@ -195,20 +197,20 @@ class WhatsAppNotifier:
         except HeraldError as exc:  # outside the 24 h window, for one: the summary is lost, not the send
             log.warning("could not tell a WhatsApp admin: %s", exc.render())
 
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_started(self, broadcast: views.Broadcast) -> None:
         return None
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         return None
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         phone = self._to(broadcast)
         if phone:
             title = messages.broadcast_title(broadcast["id"], broadcast["name"])
             lines = [f"*{title}*: {broadcast['status']}", *text.funnel_lines(broadcast["funnel"])]
             self._send(phone, "\n".join(lines))
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         phone = self._to(broadcast)
         if phone:
             self._send(phone, messages.alert(message))

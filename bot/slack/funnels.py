@@ -24,15 +24,17 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.views.funnel import FINISHED, funnel_message
+from bot.slack.views.funnel import funnel_message
+from engine import views
 from engine.clock import Clock
+from storage.states import FINISHED
 
 log = logging.getLogger("herald.slack")
 EDIT_SECONDS = 3.0
 # The channel cannot take the bot's message: tell the person who created the broadcast instead.
 UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 
-Read = Callable[[int], Awaitable[dict[str, Any]]]
+Read = Callable[[int], Awaitable[views.Broadcast]]
 Remember = Callable[[int, dict[str, Any]], Awaitable[Any]]
 
 
@@ -73,7 +75,7 @@ class LiveFunnels:
             state.task = asyncio.get_running_loop().create_task(self._follow(broadcast_id, state))
 
     async def idle(self) -> None:
-        """Wait until no message is being posted or edited (tests, shutdown)."""
+        """Wait until no message is being posted or edited (the Slack tests wait on it)."""
         while tasks := [s.task for s in self._live.values() if s.task is not None]:
             await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -102,7 +104,7 @@ class LiveFunnels:
             elif state.shown is not None and state.shown[0] in FINISHED:
                 self._live.pop(broadcast_id, None)
 
-    async def _show(self, broadcast_id: int, view: dict[str, Any], state: _Live) -> bool:
+    async def _show(self, broadcast_id: int, view: views.Broadcast, state: _Live) -> bool:
         """Post or edit the message; False when there is nothing to edit and posting is not allowed."""
         target = (view.get("notify") or {}).get("slack") or {}
         body = funnel_message(view, now=self.clock.now(), mps=self.mps)

@@ -9,12 +9,14 @@ their ``notify`` and are ignored, except that their alerts go to
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from bot.faces import messages
 from bot.slack.client import Poster
 from bot.slack.funnels import LiveFunnels
 from bot.slack.views.blocks import context, escape, message, section
+from engine import views
 
 log = logging.getLogger("herald.slack")
 
@@ -25,16 +27,16 @@ class SlackNotifier:
         self.funnels = funnels
         self.alerts_channel = alerts_channel
 
-    def broadcast_started(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_started(self, broadcast: views.Broadcast) -> None:
         self._touch(broadcast, may_post=True)
 
-    def broadcast_progress(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_progress(self, broadcast: views.Broadcast) -> None:
         self._touch(broadcast, may_post=False)
 
-    def broadcast_completed(self, broadcast: dict[str, Any]) -> None:
+    def broadcast_completed(self, broadcast: views.Broadcast) -> None:
         self._touch(broadcast, may_post=True)  # posts the summary if the start was never posted
 
-    def alert(self, kind: str, message: str, broadcast: dict[str, Any] | None = None) -> None:
+    def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         target = _slack(broadcast)
         where = target.get("message") or {}
         channel = where.get("channel") or target.get("channel") or self.alerts_channel
@@ -45,7 +47,7 @@ class SlackNotifier:
         self.poster.submit(self._post_alert(channel, thread, message, broadcast))
 
     async def _post_alert(
-        self, channel: str, thread: str | None, text: str, broadcast: dict[str, Any] | None
+        self, channel: str, thread: str | None, text: str, broadcast: Mapping[str, Any] | None
     ) -> None:
         said = escape(messages.alert(text))
         blocks = [section(said)]
@@ -54,13 +56,13 @@ class SlackNotifier:
         extra: dict[str, Any] = {"thread_ts": thread, "reply_broadcast": True} if thread else {}
         await self.poster.client.chat_postMessage(channel=channel, **extra, **message(said, blocks))
 
-    def _touch(self, broadcast: dict[str, Any], *, may_post: bool) -> None:
+    def _touch(self, broadcast: views.Broadcast, *, may_post: bool) -> None:
         if not _slack(broadcast):
             return
         self.poster.call_soon(self.funnels.touch, int(broadcast["id"]), may_post)
 
 
-def _slack(broadcast: dict[str, Any] | None) -> dict[str, Any]:
+def _slack(broadcast: Mapping[str, Any] | None) -> dict[str, Any]:
     if not broadcast:
         return {}
     return dict((broadcast.get("notify") or {}).get("slack") or {})

@@ -17,6 +17,7 @@ from bot.slack.client import Poster, web_client
 from bot.slack.digest import DigestJob
 from bot.slack.funnels import LiveFunnels
 from bot.slack.notifier import SlackNotifier
+from engine import views
 
 DIGEST_JOB = "slack_digest"
 
@@ -36,7 +37,7 @@ def connect(herald: Herald) -> SlackOutbound:
     settings = herald.settings
     poster = Poster(web_client(settings))
 
-    async def read(broadcast_id: int) -> dict[str, Any]:
+    async def read(broadcast_id: int) -> views.Broadcast:
         return await herald.db(herald.broadcasts.get, broadcast_id)
 
     async def remember(broadcast_id: int, note: dict[str, Any]) -> Any:

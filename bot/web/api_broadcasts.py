@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.web import views as api
 from bot.web.http import int_param, json_response, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import BroadcastIn
-from engine.actor import Actor
+from engine.actor import API
 from engine.broadcasts import BroadcastSpec
 
 routes = web.RouteTableDef()
-API = Actor("api", "api")
 
 
 def _spec(body: BroadcastIn) -> BroadcastSpec:
@@ -40,9 +40,8 @@ async def list_broadcasts(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     limit = int_param(request, "limit", default=20, low=1, high=200)
     status = request.query.get("status") or None
-    return json_response(
-        {"broadcasts": await herald.db(herald.broadcasts.recent, limit=limit, status=status)}
-    )
+    recent = await herald.db(herald.broadcasts.recent, limit=limit, status=status)
+    return json_response(api.BroadcastList(broadcasts=recent))
 
 
 @routes.get("/api/broadcasts/{id}")

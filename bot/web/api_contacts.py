@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from aiohttp import web
 
-from bot.container import Herald
 from bot.errors import BodyTooLarge
+from bot.web import views as api
 from bot.web.http import int_param, json_response, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import ContactIn, TagsIn
 from bot.web.streams import StreamLines
+from engine.actor import API
 from engine.contacts import ContactRow
 from engine.errors import Invalid
-from engine.phones import mask_identity, normalize_phone, normalize_user_id
+from engine.phones import normalize_phone, normalize_user_id
 from engine.tags import normalize_tags
 
 routes = web.RouteTableDef()
-FACE = "api"
 
 
 def _row(body: ContactIn) -> ContactRow:
@@ -46,19 +45,7 @@ async def upsert_contact(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     row = _row(await read_json(request, ContactIn))
 
-    def work() -> tuple[dict[str, Any], bool]:
-        with herald.database.atomic():
-            contact, created = herald.contacts.upsert(row, source=FACE)
-            herald.audit.record(
-                face=FACE,
-                actor="api",
-                action="contact.create" if created else "contact.update",
-                target=str(contact["id"]),
-                phone=mask_identity(row.phone or row.wa_user_id),
-            )
-            return contact, created
-
-    contact, created = await herald.db(work)
+    contact, created = await herald.db(herald.contacts.upsert, row, by=API)
     return json_response(contact, status=201 if created else 200)
 
 
@@ -69,7 +56,7 @@ async def list_contacts(request: web.Request) -> web.Response:
     after = int_param(request, "after", default=0, low=0, high=2**62)
     limit = int_param(request, "limit", default=100, low=1, high=1000)
     page, cursor = await herald.db(herald.contacts.page, tags, after=after, limit=limit)
-    return json_response({"contacts": page, "next": cursor})
+    return json_response(api.ContactPage(contacts=page, next=cursor))
 
 
 @routes.get("/api/contacts/{id}")
@@ -84,18 +71,7 @@ async def add_tags(request: web.Request) -> web.Response:
     contact_id = path_id(request)
     body = await read_json(request, TagsIn)
     tags = normalize_tags(body.tags)
-    return json_response(
-        await herald.db(
-            _audited,
-            herald,
-            "contact.tag",
-            contact_id,
-            herald.contacts.add_tags,
-            contact_id,
-            tags,
-            source=FACE,
-        )
-    )
+    return json_response(await herald.db(herald.contacts.add_tags, contact_id, tags, by=API))
 
 
 @routes.delete("/api/contacts/{id}/tags/{tag}")
@@ -103,62 +79,28 @@ async def remove_tag(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
     tag = request.match_info["tag"]
-    return json_response(
-        await herald.db(
-            _audited,
-            herald,
-            "contact.untag",
-            contact_id,
-            herald.contacts.remove_tag,
-            contact_id,
-            tag,
-        )
-    )
+    return json_response(await herald.db(herald.contacts.remove_tags, contact_id, [tag], by=API))
 
 
 @routes.post("/api/contacts/{id}/optout")
 async def opt_out(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response(
-        await herald.db(
-            _audited,
-            herald,
-            "contact.optout",
-            contact_id,
-            herald.contacts.set_opt_in,
-            contact_id,
-            False,
-            source=FACE,
-        )
-    )
+    return json_response(await herald.db(herald.contacts.set_opt_in, contact_id, False, by=API))
 
 
 @routes.post("/api/contacts/{id}/optin")
 async def opt_in(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response(
-        await herald.db(
-            _audited,
-            herald,
-            "contact.optin",
-            contact_id,
-            herald.contacts.set_opt_in,
-            contact_id,
-            True,
-            source=FACE,
-        )
-    )
+    return json_response(await herald.db(herald.contacts.set_opt_in, contact_id, True, by=API))
 
 
 @routes.delete("/api/contacts/{id}")
 async def delete_contact(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response(
-        await herald.db(_audited, herald, "contact.delete", contact_id, herald.contacts.delete, contact_id)
-    )
+    return json_response(await herald.db(herald.contacts.delete, contact_id, by=API))
 
 
 @routes.post("/api/contacts/import")
@@ -173,30 +115,11 @@ async def import_contacts(request: web.Request) -> web.Response:
         )
     lines = StreamLines(request.content, asyncio.get_running_loop(), limit=limit)
 
-    def work() -> dict[str, Any]:
-        report = herald.importer.run(lines)
-        with herald.database.atomic():
-            herald.audit.record(
-                face=FACE,
-                actor="api",
-                action="contact.import",
-                accepted=report.accepted,
-                updated=report.updated,
-                rejected=report.rejected_total,
-            )
-        return report.as_dict()
-
-    return json_response(await herald.db(work))
+    report = await herald.db(herald.importer.run, lines, by=API)
+    return json_response(report.as_dict())
 
 
 @routes.route("*", "/api/contacts/import")
 async def import_other_methods(request: web.Request) -> web.Response:
     """Without this, GET /api/contacts/import would reach GET /api/contacts/{id} (the id "import")."""
     raise web.HTTPMethodNotAllowed(request.method, ["POST"])
-
-
-def _audited(herald: Herald, action: str, contact_id: int, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with herald.database.atomic():
-        result = fn(*args, **kwargs)
-        herald.audit.record(face=FACE, actor="api", action=action, target=str(contact_id))
-        return result

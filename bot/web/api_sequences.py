@@ -6,14 +6,14 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.web import views as api
 from bot.web.http import json_response, load_json, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import EnrollIn
-from engine.actor import Actor
+from engine.actor import API
 from engine.errors import Invalid
 
 routes = web.RouteTableDef()
-API = Actor("api", "api")
 
 
 async def _document(request: web.Request) -> dict[str, Any]:
@@ -45,7 +45,7 @@ async def create(request: web.Request) -> web.Response:
 @routes.get("/api/sequences")
 async def list_sequences(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
-    return json_response({"sequences": await herald.db(herald.sequences.all)})
+    return json_response(api.SequenceList(sequences=await herald.db(herald.sequences.all)))
 
 
 @routes.get("/api/sequences/{ref}")
@@ -70,4 +70,5 @@ for _method in ("activate", "pause", "archive"):
 async def contact_enrollments(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     contact_id = path_id(request)
-    return json_response({"enrollments": await herald.db(herald.sequences.enrollments_for, contact_id)})
+    enrollments = await herald.db(herald.sequences.enrollments_for, contact_id)
+    return json_response(api.EnrollmentList(enrollments=enrollments))

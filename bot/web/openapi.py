@@ -1,188 +1,31 @@
-"""The OpenAPI 3.1 document served at /api/openapi.json, built from the request models."""
+"""The OpenAPI 3.1 document served at /api/openapi.json, generated from the typed shapes.
+
+Request bodies come from the pydantic request models (``bot.web.schemas``,
+the sequence ``Definition``); answers from the engine's views
+(``engine.views``) and the API's envelopes (``bot.web.views``), with their
+field descriptions. ``OPERATIONS`` lists each route once: its summary, its
+answer, the refusals it can give, and one example.
+"""
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from bot.web import examples
+from bot.web import views as api
 from bot.web.http import MAX_ID, json_response
 from bot.web.schemas import BroadcastIn, ContactIn, EnrollIn, TagsIn
+from engine import views
 from engine.sequences.definition import Definition
 
 routes = web.RouteTableDef()
-
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "additionalProperties": False,
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "field"],
-            "additionalProperties": False,
-            "properties": {
-                "code": {"type": "string", "pattern": "^[a-z_]+$"},
-                "message": {"type": "string", "minLength": 1},
-                "field": {"type": ["string", "null"]},
-            },
-        }
-    },
-}
-TAG_NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_\-.:/]{0,63}$"}
-CONTACT = {
-    "type": "object",
-    "required": ["id", "phone", "wa_user_id", "username", "name", "tags", "opted_in", "status", "attributes"],
-    "properties": {
-        "id": {"type": "integer"},
-        "phone": {"type": ["string", "null"], "pattern": r"^\+[1-9]\d{6,14}$"},
-        "wa_user_id": {"type": ["string", "null"], "description": "business-scoped user id (US.1349...)"},
-        "username": {"type": ["string", "null"]},
-        "name": {"type": "string"},
-        "tags": {"type": "array", "items": TAG_NAME},
-        "opted_in": {"type": "boolean"},
-        "status": {"enum": ["active", "deleted"]},
-        "attributes": {"type": "object"},
-    },
-}
-CONTACT_PAGE = {
-    "type": "object",
-    "required": ["contacts", "next"],
-    "properties": {
-        "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}},
-        "next": {"type": ["integer", "null"]},
-    },
-}
-IMPORT_REPORT = {
-    "type": "object",
-    "required": ["accepted", "updated", "rejected", "rejected_total"],
-    "properties": {
-        "accepted": {"type": "integer"},
-        "updated": {"type": "integer"},
-        "rejected_total": {"type": "integer"},
-        "rejected": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["line", "reason"],
-                "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}},
-            },
-        },
-    },
-}
-FUNNEL = {
-    "type": "object",
-    "required": ["total", "sent", "delivered", "read", "replied", "failed", "skipped", "failed_reasons"],
-    "properties": {
-        **{
-            k: {"type": "integer"}
-            for k in ("total", "sent", "delivered", "read", "replied", "failed", "pending")
-        },
-        "skipped": {"type": "object", "additionalProperties": {"type": "integer"}},
-        "failed_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
-    },
-}
-BROADCAST = {
-    "type": "object",
-    "required": ["id", "name", "template", "tags", "status", "scheduled_at", "timezone", "funnel"],
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "template": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "status": {"enum": ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "missed"]},
-        "scheduled_at": {"type": ["string", "null"]},
-        "timezone": {"type": "string"},
-        "funnel": {"$ref": "#/components/schemas/Funnel"},
-    },
-}
-PREVIEW = {
-    "type": "object",
-    "required": ["total", "capped", "sample", "waterfall", "estimated_seconds"],
-    "properties": {
-        "total": {"type": "integer"},
-        "capped": {"type": "integer"},
-        "will_send": {"type": "integer"},
-        "sample": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}, "maxItems": 10},
-        "waterfall": {"type": "object"},
-        "estimated_seconds": {"type": "number"},
-    },
-}
-SEQUENCE = {
-    "type": "object",
-    "required": ["id", "name", "status", "version", "trigger"],
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "status": {"enum": ["draft", "active", "paused", "archived"]},
-        "version": {"type": "integer"},
-        "trigger": {"type": "object"},
-    },
-}
-ENROLLMENT = {
-    "type": "object",
-    "required": ["id", "sequence", "contact", "version", "status", "current_step"],
-    "properties": {
-        "id": {"type": "integer"},
-        "sequence": {"type": "string"},
-        "contact": {"type": "integer"},
-        "version": {"type": "integer"},
-        "status": {"enum": ["active", "completed", "exited"]},
-        "current_step": {"type": ["string", "null"]},
-    },
-}
-TEMPLATE = {
-    "type": "object",
-    "required": [
-        "id",
-        "name",
-        "language",
-        "category",
-        "status",
-        "parameter_format",
-        "parameters",
-        "components",
-    ],
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "language": {"type": "string"},
-        "category": {"type": "string"},
-        "status": {"type": "string"},
-        "parameter_format": {"enum": ["NAMED", "POSITIONAL"]},
-        "parameters": {"type": "array"},
-        "components": {"type": "array"},
-    },
-}
-SYNC_REPORT = {
-    "type": "object",
-    "required": ["synced", "approved", "skipped"],
-    "properties": {
-        "synced": {"type": "integer"},
-        "approved": {"type": "integer"},
-        "skipped": {"type": "array", "items": {"type": "string"}},
-    },
-}
-
-
-def _models(*models: type[BaseModel]) -> dict[str, Any]:
-    """The request models' JSON schemas, their nested models hoisted into components."""
-    schemas: dict[str, Any] = {}
-    for model in models:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
-    return schemas
-
-
-def _list_of(key: str, schema: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": [key],
-        "properties": {key: {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
+REF = "#/components/schemas/{model}"
 
 _ERRORS = {
     "400": "Malformed body: not JSON, not UTF-8, or not decodable as its Content-Encoding says",
@@ -195,245 +38,362 @@ _ERRORS = {
     "502": "WhatsApp refused or did not answer",
     "503": "Database unavailable",
 }
-_ALWAYS = ("401", "422", "503")
-CONFLICT = ("409",)  # every route is authorised; any parameter (even unknown) is checked
+_ALWAYS = ("401", "422", "503")  # every route is authorised; any parameter (even unknown) is checked
+CONFLICT = ("409",)
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _op(
-    summary: str,
-    ok: dict[str, tuple[str, dict[str, Any]]],
-    *,
-    body: dict[str, Any] | None = None,
-    body_type: str = "application/json",
-    params: list[dict[str, Any]] | None = None,
-    refusals: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """One operation, documenting exactly the statuses its route can answer.
-
-    Beyond ``_ALWAYS``: a body adds 400 and 413 (and 415 for JSON), a path
-    parameter 404; ``refusals`` adds the rest (409 for state, 502 for WhatsApp).
-    """
-    responses: dict[str, Any] = {
-        code: {"description": text, "content": {"application/json": {"schema": schema}}}
-        for code, (text, schema) in ok.items()
-    }
-    codes = set(_ALWAYS) | set(refusals)
-    if body is not None:
-        codes |= {"400", "413"} | ({"415"} if body_type == "application/json" else set())
-    if any(p["in"] == "path" for p in params or ()):
-        codes.add("404")
-    for code in sorted(codes):
-        responses[code] = {
-            "description": _ERRORS[code],
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-    operation: dict[str, Any] = {"summary": summary, "responses": responses}
-    if body is not None:
-        operation["requestBody"] = {"required": True, "content": {body_type: {"schema": body}}}
-    if params:
-        operation["parameters"] = params
-    return operation
-
-
-ID = {
+ID: dict[str, Any] = {
     "name": "id",
     "in": "path",
     "required": True,
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
-TAG = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
-REF = {
+TAG: dict[str, Any] = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
+SEQUENCE_REF: dict[str, Any] = {
     "name": "ref",
     "in": "path",
     "required": True,
     "schema": {"type": "string"},
     "description": "a sequence id or name",
 }
+PAGE: list[dict[str, Any]] = [
+    {
+        "name": "tag",
+        "in": "query",
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "style": "form",
+        "explode": True,
+        "description": "contacts having ANY of these tags",
+    },
+    {
+        "name": "after",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+        "description": "the `next` of the previous page",
+    },
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+]
+RECENT: list[dict[str, Any]] = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+    {"name": "status", "in": "query", "schema": {"type": "string"}, "description": "e.g. `sending`"},
+]
+STATUS = [{"name": "status", "in": "query", "schema": {"type": "string"}, "description": "e.g. `APPROVED`"}]
+
+Shape = type[Any]  # a pydantic model or a typed dict
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    answer: Shape  # the shape of the success answer(s)
+    example: Any  # one success answer
+    statuses: tuple[str, ...] = ("200",)  # success statuses, each answering ``answer``
+    body: Shape | None = None
+    body_example: Any = None
+    body_type: str = "application/json"
+    params: list[dict[str, Any]] = field(default_factory=list)
+    refusals: tuple[str, ...] = ()  # beyond _ALWAYS and what a body or a path parameter adds
+
+
+def _moves(path: str, answer: Shape, example: Any, actions: tuple[str, ...], what: str) -> list[Operation]:
+    param = ID if "{id}" in path else SEQUENCE_REF
+    return [
+        Operation(
+            "post",
+            f"{path}/{action}",
+            f"{action.capitalize()} the {what}",
+            answer,
+            example,
+            params=[param],
+            refusals=CONFLICT,
+        )
+        for action in actions
+    ]
+
+
+OPERATIONS: list[Operation] = [
+    Operation(
+        "post",
+        "/api/contacts",
+        "Create or update a contact (upsert by phone)",
+        views.Contact,
+        examples.CONTACT,
+        statuses=("200", "201"),
+        body=ContactIn,
+        body_example=examples.CONTACT_IN,
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "get",
+        "/api/contacts",
+        "List contacts having any of the tags, keyset-paged by id",
+        api.ContactPage,
+        examples.CONTACT_PAGE,
+        params=PAGE,
+    ),
+    Operation(
+        "post",
+        "/api/contacts/import",
+        "Import contacts from CSV (phone,name,tags,opted_in[,attributes...])",
+        views.ImportReport,
+        examples.IMPORT_REPORT,
+        body=str,
+        body_example=examples.CSV_IN,
+        body_type="text/csv",
+    ),
+    Operation("get", "/api/contacts/{id}", "Get a contact", views.Contact, examples.CONTACT, params=[ID]),
+    Operation(
+        "delete",
+        "/api/contacts/{id}",
+        "Soft-delete a contact",
+        views.Contact,
+        {**examples.CONTACT, "status": "deleted"},
+        params=[ID],
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "post",
+        "/api/contacts/{id}/tags",
+        "Add tags (fires tag_added)",
+        views.Contact,
+        examples.CONTACT,
+        body=TagsIn,
+        body_example=examples.TAGS_IN,
+        params=[ID],
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "delete",
+        "/api/contacts/{id}/tags/{tag}",
+        "Remove a tag",
+        views.Contact,
+        {**examples.CONTACT, "tags": ["vip"]},
+        params=[ID, TAG],
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "post",
+        "/api/contacts/{id}/optout",
+        "Opt a contact out",
+        views.Contact,
+        {**examples.CONTACT, "opted_in": False},
+        params=[ID],
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "post",
+        "/api/contacts/{id}/optin",
+        "Opt a contact back in",
+        views.Contact,
+        examples.CONTACT,
+        params=[ID],
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "get",
+        "/api/contacts/{id}/enrollments",
+        "A contact's enrollments",
+        api.EnrollmentList,
+        {"enrollments": [examples.ENROLLMENT]},
+        params=[ID],
+    ),
+    Operation(
+        "get",
+        "/api/templates",
+        "List templates",
+        api.TemplateList,
+        {"templates": [examples.TEMPLATE]},
+        params=STATUS,
+    ),
+    Operation(
+        "post",
+        "/api/templates/sync",
+        "Fetch every template from WhatsApp into the registry",
+        views.SyncReport,
+        examples.SYNC_REPORT,
+        refusals=("502",),
+    ),
+    Operation(
+        "post",
+        "/api/broadcasts",
+        "Create a broadcast (schedule now, draft or a local time)",
+        views.Broadcast,
+        {**examples.DRAFT, "status": "scheduled"},
+        statuses=("201",),
+        body=BroadcastIn,
+        body_example=examples.BROADCAST_IN,
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "get",
+        "/api/broadcasts",
+        "Recent broadcasts",
+        api.BroadcastList,
+        {"broadcasts": [examples.BROADCAST]},
+        params=RECENT,
+    ),
+    Operation(
+        "get",
+        "/api/broadcasts/{id}",
+        "A broadcast with its funnel",
+        views.Broadcast,
+        examples.BROADCAST,
+        params=[ID],
+    ),
+    Operation(
+        "patch",
+        "/api/broadcasts/{id}",
+        "Edit a draft or scheduled broadcast",
+        views.Broadcast,
+        examples.DRAFT,
+        body=BroadcastIn,
+        body_example={**examples.BROADCAST_IN, "schedule": "draft"},
+        params=[ID],
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "get",
+        "/api/broadcasts/{id}/preview",
+        "Who would receive it: the waterfall and the first ten",
+        views.Preview,
+        examples.PREVIEW,
+        params=[ID],
+    ),
+    *_moves(
+        "/api/broadcasts/{id}",
+        views.Broadcast,
+        {**examples.BROADCAST, "status": "sending", "completed_at": None},
+        ("send", "pause", "resume", "cancel"),
+        "broadcast",
+    ),
+    Operation(
+        "post",
+        "/api/sequences",
+        "Create a sequence (a draft)",
+        views.Sequence,
+        {**examples.SEQUENCE, "status": "draft", "version": 1, "versions": []},
+        statuses=("201",),
+        body=Definition,
+        body_example=examples.DEFINITION,
+        refusals=CONFLICT,
+    ),
+    Operation(
+        "get",
+        "/api/sequences",
+        "Every sequence",
+        api.SequenceList,
+        {"sequences": [examples.SEQUENCE_SUMMARY]},
+    ),
+    Operation(
+        "post",
+        "/api/sequences/enroll",
+        "Enroll a contact (once per sequence)",
+        views.Enrollment,
+        examples.ENROLLMENT,
+        statuses=("201",),
+        body=EnrollIn,
+        body_example=examples.ENROLL_IN,
+        refusals=("404", "409"),
+    ),
+    Operation(
+        "get",
+        "/api/sequences/{ref}",
+        "A sequence with its enrollments and step funnels",
+        views.Sequence,
+        examples.SEQUENCE,
+        params=[SEQUENCE_REF],
+    ),
+    Operation(
+        "put",
+        "/api/sequences/{ref}",
+        "Edit (a new version once activated)",
+        views.Sequence,
+        {
+            **examples.SEQUENCE,
+            "note": "Published version 2; 120 contact(s) continue on the version they started with.",
+        },
+        body=Definition,
+        body_example=examples.DEFINITION,
+        params=[SEQUENCE_REF],
+        refusals=CONFLICT,
+    ),
+    *_moves(
+        "/api/sequences/{ref}",
+        views.Sequence,
+        examples.SEQUENCE,
+        ("activate", "pause", "archive"),
+        "sequence",
+    ),
+    Operation("get", "/api/openapi.json", "This document", dict, {"openapi": "3.1.0"}),
+]
+
+
+class _Schemas:
+    """The components: every shape's JSON schema, its nested shapes hoisted beside it."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+
+    def ref(self, shape: Shape) -> dict[str, Any]:
+        if shape is str:
+            return {"type": "string"}
+        if shape is dict:
+            return {"type": "object"}
+        if isinstance(shape, type) and issubclass(shape, BaseModel):
+            schema = shape.model_json_schema(ref_template=REF, mode="validation")
+        else:
+            schema = TypeAdapter(shape).json_schema(ref_template=REF, mode="serialization")
+        for name, nested in {**schema.pop("$defs", {}), shape.__name__: schema}.items():
+            if self.schemas.setdefault(name, nested) != nested:
+                raise ValueError(f"two different shapes are called {name}")
+        return {"$ref": REF.format(model=shape.__name__)}
+
+    def operation(self, op: Operation) -> dict[str, Any]:
+        """One operation, documenting exactly the statuses its route can answer.
+
+        Beyond ``_ALWAYS``: a body adds 400 and 413 (and 415 for JSON), a path
+        parameter 404; ``refusals`` adds the rest (409 for state, 502 for WhatsApp).
+        """
+        answer = self.ref(op.answer)
+        responses: dict[str, Any] = {
+            status: {
+                "description": op.summary,
+                "content": {"application/json": {"schema": answer, "example": op.example}},
+            }
+            for status in op.statuses
+        }
+        codes = set(_ALWAYS) | set(op.refusals)
+        if op.body is not None:
+            codes |= {"400", "413"} | ({"415"} if op.body_type == "application/json" else set())
+        if any(p["in"] == "path" for p in op.params):
+            codes.add("404")
+        error = self.ref(api.Error)
+        for code in sorted(codes):
+            responses[code] = {
+                "description": _ERRORS[code],
+                "content": {"application/json": {"schema": error}},
+            }
+        operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
+        if op.body is not None:
+            media = {"schema": self.ref(op.body), "example": op.body_example}
+            operation["requestBody"] = {"required": True, "content": {op.body_type: media}}
+        if op.params:
+            operation["parameters"] = op.params
+        return operation
 
 
 def document() -> dict[str, Any]:
-    contact = ("The contact", _ref("Contact"))
-    paths: dict[str, Any] = {
-        "/api/contacts": {
-            "post": _op(
-                "Create or update a contact (upsert by phone)",
-                {"200": ("Updated", _ref("Contact")), "201": ("Created", _ref("Contact"))},
-                body=_ref("ContactIn"),
-                refusals=("409",),
-            ),
-            "get": _op(
-                "List contacts having any of the tags, keyset-paged by id",
-                {"200": ("A page of contacts", _ref("ContactPage"))},
-                params=[
-                    {
-                        "name": "tag",
-                        "in": "query",
-                        "schema": {"type": "array", "items": {"type": "string"}},
-                        "style": "form",
-                        "explode": True,
-                    },
-                    {
-                        "name": "after",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                    },
-                ],
-            ),
-        },
-        "/api/contacts/import": {
-            "post": _op(
-                "Import contacts from CSV (phone,name,tags,opted_in[,attributes...])",
-                {"200": ("Import report", _ref("ImportReport"))},
-                body={"type": "string"},
-                body_type="text/csv",
-            )
-        },
-        "/api/contacts/{id}": {
-            "get": _op("Get a contact", {"200": contact}, params=[ID]),
-            "delete": _op("Soft-delete a contact", {"200": contact}, params=[ID], refusals=CONFLICT),
-        },
-        "/api/contacts/{id}/tags": {
-            "post": _op(
-                "Add tags (fires tag_added)",
-                {"200": contact},
-                body=_ref("TagsIn"),
-                params=[ID],
-                refusals=CONFLICT,
-            )
-        },
-        "/api/contacts/{id}/tags/{tag}": {
-            "delete": _op("Remove a tag", {"200": contact}, params=[ID, TAG], refusals=CONFLICT)
-        },
-        "/api/contacts/{id}/optout": {
-            "post": _op("Opt a contact out", {"200": contact}, params=[ID], refusals=CONFLICT)
-        },
-        "/api/contacts/{id}/optin": {
-            "post": _op("Opt a contact back in", {"200": contact}, params=[ID], refusals=CONFLICT)
-        },
-        "/api/templates": {
-            "get": _op(
-                "List templates",
-                {"200": ("Templates", _list_of("templates", "Template"))},
-                params=[{"name": "status", "in": "query", "schema": {"type": "string"}}],
-            )
-        },
-        "/api/templates/sync": {
-            "post": _op(
-                "Fetch every template from WhatsApp into the registry",
-                {"200": ("Report", _ref("SyncReport"))},
-                refusals=("502",),
-            )
-        },
-        "/api/broadcasts": {
-            "post": _op(
-                "Create a broadcast (schedule now, draft or a local time)",
-                {"201": ("Created", _ref("Broadcast"))},
-                body=_ref("BroadcastIn"),
-                refusals=CONFLICT,
-            ),
-            "get": _op(
-                "Recent broadcasts",
-                {"200": ("Broadcasts", _list_of("broadcasts", "Broadcast"))},
-                params=[
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-                    },
-                    {"name": "status", "in": "query", "schema": {"type": "string"}},
-                ],
-            ),
-        },
-        "/api/broadcasts/{id}": {
-            "get": _op(
-                "A broadcast with its funnel", {"200": ("The broadcast", _ref("Broadcast"))}, params=[ID]
-            ),
-            "patch": _op(
-                "Edit a draft or scheduled broadcast",
-                {"200": ("The broadcast", _ref("Broadcast"))},
-                body=_ref("BroadcastIn"),
-                params=[ID],
-                refusals=CONFLICT,
-            ),
-        },
-        "/api/broadcasts/{id}/preview": {
-            "get": _op(
-                "Who would receive it: the waterfall and the first ten",
-                {"200": ("Preview", _ref("Preview"))},
-                params=[ID],
-            )
-        },
-        **{
-            f"/api/broadcasts/{{id}}/{action}": {
-                "post": _op(
-                    f"{action.capitalize()} the broadcast",
-                    {"200": ("The broadcast", _ref("Broadcast"))},
-                    params=[ID],
-                    refusals=CONFLICT,
-                )
-            }
-            for action in ("send", "pause", "resume", "cancel")
-        },
-        "/api/sequences": {
-            "post": _op(
-                "Create a sequence (a draft)",
-                {"201": ("Created", _ref("Sequence"))},
-                body=_ref("Definition"),
-                refusals=CONFLICT,
-            ),
-            "get": _op("Every sequence", {"200": ("Sequences", _list_of("sequences", "Sequence"))}),
-        },
-        "/api/sequences/enroll": {
-            "post": _op(
-                "Enroll a contact (once per sequence)",
-                {"201": ("Enrolled", _ref("Enrollment"))},
-                body=_ref("EnrollIn"),
-                refusals=("404", "409"),
-            )
-        },
-        "/api/sequences/{ref}": {
-            "get": _op(
-                "A sequence with its enrollments and step funnels",
-                {"200": ("The sequence", _ref("Sequence"))},
-                params=[REF],
-            ),
-            "put": _op(
-                "Edit (a new version once activated)",
-                {"200": ("The sequence", _ref("Sequence"))},
-                body=_ref("Definition"),
-                params=[REF],
-                refusals=CONFLICT,
-            ),
-        },
-        **{
-            f"/api/sequences/{{ref}}/{action}": {
-                "post": _op(
-                    f"{action.capitalize()} the sequence",
-                    {"200": ("The sequence", _ref("Sequence"))},
-                    params=[REF],
-                    refusals=CONFLICT,
-                )
-            }
-            for action in ("activate", "pause", "archive")
-        },
-        "/api/contacts/{id}/enrollments": {
-            "get": _op(
-                "A contact's enrollments",
-                {"200": ("Enrollments", _list_of("enrollments", "Enrollment"))},
-                params=[ID],
-            )
-        },
-        "/api/openapi.json": {"get": _op("This document", {"200": ("OpenAPI", {"type": "object"})})},
-    }
+    """The whole document (built once; each caller gets its own copy)."""
+    return copy.deepcopy(_document())
+
+
+@cache
+def _document() -> dict[str, Any]:
+    schemas = _Schemas()
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = schemas.operation(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Herald", "version": "1"},
@@ -442,20 +402,7 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": ERROR,
-                "Contact": CONTACT,
-                "ContactPage": CONTACT_PAGE,
-                "ImportReport": IMPORT_REPORT,
-                **_models(ContactIn, TagsIn, BroadcastIn, EnrollIn, Definition),
-                "Funnel": FUNNEL,
-                "Broadcast": BROADCAST,
-                "Preview": PREVIEW,
-                "Sequence": SEQUENCE,
-                "Enrollment": ENROLLMENT,
-                "Template": TEMPLATE,
-                "SyncReport": SYNC_REPORT,
-            },
+            "schemas": dict(sorted(schemas.schemas.items())),
         },
     }
 

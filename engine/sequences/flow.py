@@ -19,8 +19,7 @@ from engine.sequences.definition import (
     MessageStatus,
     MessageStep,
 )
-
-TERMINAL = frozenset({"sent", "failed", "skipped"})
+from storage.states import TERMINAL, RowState
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class MessageFacts:
 
     @property
     def failed(self) -> bool:
-        return self.state == "failed"
+        return self.state == RowState.FAILED
 
     @property
     def settled(self) -> bool:

@@ -28,6 +28,7 @@ from engine.sequences.flow import Facts, MessageFacts, Move, Send, Wait, decide
 from storage import contacts as contact_store
 from storage import sequences as store
 from storage.models import Template
+from storage.states import EnrollmentStatus, RowState, SequenceStatus
 
 log = logging.getLogger("herald.sequences")
 
@@ -103,7 +104,11 @@ class SequenceRunner:
     def run_steps(self, ids: Sequence[int]) -> int:
         """Advance these enrollments as far as they can go now. Returns the moves written."""
         now = self.clock.now()
-        rows = [r for r in store.load(self.db, ids) if r.status == "active" and r.sequence_status == "active"]
+        rows = [
+            r
+            for r in store.load(self.db, ids)
+            if r.status == EnrollmentStatus.ACTIVE and r.sequence_status == SequenceStatus.ACTIVE
+        ]
         if not rows:
             return 0
         tags = contact_store.tags_for(self.db, [r.contact_id for r in rows])
@@ -132,12 +137,18 @@ class SequenceRunner:
                 if isinstance(outcome, Send):
                     template_id = self._template(definition, outcome.step, templates)
                     queued.append((row.id, outcome.step, row.contact_id, template_id))
-                    messages = {**messages, outcome.step: MessageFacts("queued")}
+                    messages = {**messages, outcome.step: MessageFacts(RowState.QUEUED)}
                     continue
                 if isinstance(outcome, Wait):
                     moves.append(
                         store.Move(
-                            row.id, row.current_step, step, started, outcome.until, "active", row.next_run_at
+                            row.id,
+                            row.current_step,
+                            step,
+                            started,
+                            outcome.until,
+                            EnrollmentStatus.ACTIVE,
+                            row.next_run_at,
                         )
                     )
                     break
@@ -145,7 +156,13 @@ class SequenceRunner:
                 if outcome.to is None:
                     moves.append(
                         store.Move(
-                            row.id, row.current_step, None, started, None, "completed", row.next_run_at
+                            row.id,
+                            row.current_step,
+                            None,
+                            started,
+                            None,
+                            EnrollmentStatus.COMPLETED,
+                            row.next_run_at,
                         )
                     )
                     break

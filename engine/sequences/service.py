@@ -9,11 +9,11 @@ API, or on a trigger), enforced by a unique key in the database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-import orjson
 import peewee
 
+from engine import views
 from engine.actor import Actor
 from engine.audit import Audit
 from engine.clock import Clock
@@ -25,9 +25,15 @@ from engine.suggest import closest
 from engine.templates import Templates
 from storage import sequences as store
 from storage.models import Contact, Enrollment, Sequence, SequenceVersion
+from storage.states import ContactStatus, EnrollmentStatus, Reason, SequenceStatus
 
-DRAFT, ACTIVE, PAUSED, ARCHIVED = "draft", "active", "paused", "archived"
-MOVES: dict[str, tuple[frozenset[str], str]] = {
+DRAFT, ACTIVE, PAUSED, ARCHIVED = (
+    SequenceStatus.DRAFT,
+    SequenceStatus.ACTIVE,
+    SequenceStatus.PAUSED,
+    SequenceStatus.ARCHIVED,
+)
+MOVES: dict[str, tuple[frozenset[SequenceStatus], SequenceStatus]] = {
     "activate": (frozenset({DRAFT, PAUSED}), ACTIVE),
     "pause": (frozenset({ACTIVE}), PAUSED),
     "archive": (frozenset({DRAFT, ACTIVE, PAUSED}), ARCHIVED),
@@ -51,7 +57,7 @@ class Sequences:
 
     # -- definitions and versions ------------------------------------------------------
 
-    def create(self, document: Mapping[str, Any], *, by: Actor) -> dict[str, Any]:
+    def create(self, document: Mapping[str, Any], *, by: Actor) -> views.Sequence:
         """A new sequence, as a draft at version 1. Raises Invalid naming the problem."""
         definition = self._checked(document)
         now = self.clock.now()
@@ -77,7 +83,7 @@ class Sequences:
             self.audit.record(face=by.face, actor=by.id, action="sequence.create", target=definition.name)
         return self.get(sequence.id)
 
-    def edit(self, ref: str | int, document: Mapping[str, Any], *, by: Actor) -> dict[str, Any]:
+    def edit(self, ref: str | int, document: Mapping[str, Any], *, by: Actor) -> views.Sequence:
         """Change a sequence. A draft changes in place; otherwise a new version is published
         and enrolled contacts continue on theirs (the answer says how many)."""
         definition = self._checked(document)
@@ -111,7 +117,9 @@ class Sequences:
                 Sequence.update(version=version, **trigger).where(Sequence.id == sequence.id).execute()
                 continuing = (
                     Enrollment.select()
-                    .where((Enrollment.sequence == sequence.id) & (Enrollment.status == "active"))
+                    .where(
+                        (Enrollment.sequence == sequence.id) & (Enrollment.status == EnrollmentStatus.ACTIVE)
+                    )
                     .count()
                 )
             self.audit.record(face=by.face, actor=by.id, action="sequence.edit", target=sequence.name)
@@ -130,18 +138,18 @@ class Sequences:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def activate(self, ref: str | int, *, by: Actor) -> dict[str, Any]:
+    def activate(self, ref: str | int, *, by: Actor) -> views.Sequence:
         return self._move(ref, "activate", by)
 
-    def pause(self, ref: str | int, *, by: Actor) -> dict[str, Any]:
+    def pause(self, ref: str | int, *, by: Actor) -> views.Sequence:
         """Hold every enrollment where it stands; nothing is sent until it is activated again."""
         return self._move(ref, "pause", by)
 
-    def archive(self, ref: str | int, *, by: Actor) -> dict[str, Any]:
+    def archive(self, ref: str | int, *, by: Actor) -> views.Sequence:
         """Retire the sequence; enrollments still running end with reason "archived"."""
         return self._move(ref, "archive", by)
 
-    def _move(self, ref: str | int, action: str, by: Actor) -> dict[str, Any]:
+    def _move(self, ref: str | int, action: str, by: Actor) -> views.Sequence:
         allowed, target = MOVES[action]
         now = self.clock.now()
         with self.db.atomic():
@@ -159,7 +167,7 @@ class Sequences:
                     hint=f"{action} works when it is {' or '.join(sorted(allowed))}.",
                 )
             if target == ARCHIVED:
-                store.exit_sequence(self.db, sequence.id, "archived", now)
+                store.exit_sequence(self.db, sequence.id, Reason.ARCHIVED, now)
             self.audit.record(face=by.face, actor=by.id, action=f"sequence.{action}", target=sequence.name)
         return self.get(sequence.id)
 
@@ -171,7 +179,7 @@ class Sequences:
 
     def enroll(
         self, sequence_ref: str | int, contact_ref: str | int, *, by: Actor, source: str = "manual"
-    ) -> dict[str, Any]:
+    ) -> views.Enrollment:
         """Enroll one contact. Raises Conflict when already enrolled or not enrollable."""
         with self.db.atomic():
             sequence = self._get(sequence_ref)
@@ -181,8 +189,8 @@ class Sequences:
                     f"sequence {sequence.name!r} is {sequence.status}; contacts join active sequences.",
                     hint=f"Activate it first: sequence activate {sequence.name}.",
                 )
-            if contact.status != "active" or not contact.opted_in:
-                why = "was deleted" if contact.status != "active" else "opted out"
+            if contact.status != ContactStatus.ACTIVE or not contact.opted_in:
+                why = "was deleted" if contact.status != ContactStatus.ACTIVE else "opted out"
                 raise Conflict(f"{_who(contact)} {why}; only opted-in contacts are enrolled.")
             existing = Enrollment.get_or_none(
                 (Enrollment.sequence == sequence.id) & (Enrollment.contact == contact.id)
@@ -233,10 +241,10 @@ class Sequences:
             self._enroll(sequence, list(event.contact_ids), "trigger")
 
     def _on_opted_out(self, event: ContactOptedOut) -> None:
-        store.exit_contacts(self.db, event.contact_ids, "opted_out", event.at)
+        store.exit_contacts(self.db, event.contact_ids, Reason.OPTED_OUT, event.at)
 
     def _on_deleted(self, event: ContactDeleted) -> None:
-        store.exit_contacts(self.db, event.contact_ids, "deleted", event.at)
+        store.exit_contacts(self.db, event.contact_ids, Reason.DELETED, event.at)
 
     def _on_contact_created(self, event: ContactCreated) -> None:
         for sequence in Sequence.select().where(
@@ -246,35 +254,36 @@ class Sequences:
 
     # -- reading -----------------------------------------------------------------------
 
-    def all(self) -> list[dict[str, Any]]:
+    def all(self) -> list[views.SequenceSummary]:
         return [self._summary(s) for s in Sequence.select().order_by(Sequence.name)]
 
     def names(self) -> list[str]:
         return [s.name for s in Sequence.select(Sequence.name).order_by(Sequence.name)]
 
-    def get(self, ref: str | int) -> dict[str, Any]:
+    def get(self, ref: str | int) -> views.Sequence:
         """Definition, enrollment counts per version, and each message step's funnel."""
         sequence = self._get(ref)
-        view = self._summary(sequence)
-        view["definition"] = self._version(sequence.id, sequence.version).definition
-        versions: dict[int, dict[str, Any]] = {}
-        exits: dict[str, int] = {}
-        for version, status, reason, n in store.enrollment_counts(self.db, sequence.id):
-            entry = versions.setdefault(
+        versions: dict[int, views.VersionStats] = {}
+
+        def stats(version: int) -> views.VersionStats:
+            return versions.setdefault(
                 version, {"version": version, "active": 0, "completed": 0, "exited": {}}
             )
-            if status == "exited":
+
+        exits: dict[str, int] = {}
+        for version, status, reason, n in store.enrollment_counts(self.db, sequence.id):
+            entry = stats(version)
+            if status == EnrollmentStatus.EXITED:
                 entry["exited"][reason or "unknown"] = entry["exited"].get(reason or "unknown", 0) + n
                 exits[reason or "unknown"] = exits.get(reason or "unknown", 0) + n
+            elif status == EnrollmentStatus.ACTIVE:
+                entry["active"] += n
             else:
-                entry[status] = entry.get(status, 0) + n
+                entry["completed"] += n
         for version, step, total, sent, delivered, read, failed, replied in store.step_counts(
             self.db, sequence.id
         ):
-            entry = versions.setdefault(
-                version, {"version": version, "active": 0, "completed": 0, "exited": {}}
-            )
-            entry.setdefault("steps", {})[step] = {
+            stats(version).setdefault("steps", {})[step] = {
                 "total": total,
                 "sent": sent,
                 "delivered": delivered,
@@ -282,44 +291,47 @@ class Sequences:
                 "failed": failed,
                 "replied": replied,
             }
-        view["versions"] = [versions[v] for v in sorted(versions)]
-        view["enrollments"] = {
-            "enrolled": sum(
-                e["active"] + e["completed"] + sum(e["exited"].values()) for e in versions.values()
-            ),
-            "active": sum(e["active"] for e in versions.values()),
-            "completed": sum(e["completed"] for e in versions.values()),
-            "exited": exits,
-        }
-        return view
-
-    def _summary(self, sequence: Sequence) -> dict[str, Any]:
+        active = sum(e["active"] for e in versions.values())
+        completed = sum(e["completed"] for e in versions.values())
         return {
-            "id": sequence.id,
-            "name": sequence.name,
-            "status": sequence.status,
-            "version": sequence.version,
-            "trigger": {
-                "type": sequence.trigger_type,
-                **({"tag": sequence.trigger_tag} if sequence.trigger_tag else {}),
+            **self._summary(sequence),
+            "definition": self._version(sequence.id, sequence.version).definition,
+            "versions": [versions[v] for v in sorted(versions)],
+            "enrollments": {
+                "enrolled": active + completed + sum(exits.values()),
+                "active": active,
+                "completed": completed,
+                "exited": exits,
             },
         }
 
-    def enrollments_for(self, contact_ref: str | int) -> list[dict[str, Any]]:
+    def _summary(self, sequence: Sequence) -> views.SequenceSummary:
+        trigger: views.SequenceTrigger = {"type": cast(views.TriggerType, sequence.trigger_type)}
+        if sequence.trigger_tag:
+            trigger["tag"] = sequence.trigger_tag
+        return {
+            "id": sequence.id,
+            "name": sequence.name,
+            "status": SequenceStatus(sequence.status),
+            "version": sequence.version,
+            "trigger": trigger,
+        }
+
+    def enrollments_for(self, contact_ref: str | int) -> list[views.Enrollment]:
         contact = self._contact(contact_ref)
         return [
             self.enrollment_view(e)
             for e in Enrollment.select().where(Enrollment.contact == contact.id).order_by(Enrollment.id)
         ]
 
-    def enrollment_view(self, e: Enrollment) -> dict[str, Any]:
+    def enrollment_view(self, e: Enrollment) -> views.Enrollment:
         """The contract shape of an enrollment."""
         return {
             "id": e.id,
             "sequence": e.sequence.name,
             "contact": e.contact_id,
             "version": e.version.version,
-            "status": e.status,
+            "status": EnrollmentStatus(e.status),
             "current_step": e.current_step,
             "exit_reason": e.exit_reason,
             "enrolled_at": e.enrolled_at.isoformat().replace("+00:00", "Z"),
@@ -361,12 +373,6 @@ class Sequences:
         if found is None:
             raise NotFound(f"no contact {mask_identity(text) if len(text) > 6 else text!r}.", field="contact")
         return found
-
-
-def definition_of(raw: Any) -> Definition:
-    """A stored version's definition (already validated when it was saved)."""
-    data = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
-    return Definition.model_validate(data)
 
 
 def _who(contact: Contact) -> str:

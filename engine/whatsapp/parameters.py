@@ -117,21 +117,6 @@ def compile_parameters(
     return ParameterPlan(False, _positional_slots(wanted, mapping))
 
 
-def build_components(
-    parameters: Sequence[Mapping[str, Any]],
-    parameter_format: str | None,
-    name: str,
-    attributes: Mapping[str, Any] | None = None,
-    mapping: ParameterMapping = None,
-) -> list[dict[str, Any]]:
-    """The Graph ``components`` for one contact: ``compile_parameters(...).fill(...)``.
-
-    Raises MissingParameter (skip this contact), MappingMismatch or
-    UnsupportedParameter (the template and mapping never fit).
-    """
-    return compile_parameters(parameters, parameter_format, mapping).fill(name, attributes)
-
-
 def _unique(parameters: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Each parameter once, header first, then body, then buttons by index.
 

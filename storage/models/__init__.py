@@ -3,7 +3,7 @@
 from storage.models.audit import AuditLog
 from storage.models.base import BaseModel, bind, proxy
 from storage.models.campaigns import Broadcast, Enrollment, Sequence, SequenceVersion
-from storage.models.contacts import ACTIVE, DELETED, Contact, ContactTag, Tag
+from storage.models.contacts import Contact, ContactTag, Tag
 from storage.models.messages import (
     AdminPending,
     InboundMessage,
@@ -33,9 +33,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
 )
 
 __all__ = [
-    "ACTIVE",
     "ALL_MODELS",
-    "DELETED",
     "AdminPending",
     "AuditLog",
     "BaseModel",

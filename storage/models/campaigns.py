@@ -28,7 +28,6 @@ class Broadcast(BaseModel):
     updated_at = UTCDateTimeField()
     started_at = UTCDateTimeField(null=True)
     completed_at = UTCDateTimeField(null=True)
-    reported_at = UTCDateTimeField(null=True)
     params = JSONTextField(null=True)  # template parameter mapping (list or dict)
 
 

@@ -6,9 +6,7 @@ import peewee
 
 from storage.fields import JSONTextField, UTCDateTimeField
 from storage.models.base import BaseModel
-
-ACTIVE = "active"
-DELETED = "deleted"
+from storage.states import ContactStatus
 
 
 class Contact(BaseModel):
@@ -18,7 +16,7 @@ class Contact(BaseModel):
     username = peewee.TextField(null=True)
     name = peewee.TextField(default="")
     opted_in = peewee.BooleanField(default=True)
-    status = peewee.TextField(default=ACTIVE)
+    status = peewee.TextField(default=ContactStatus.ACTIVE)
     attributes = JSONTextField(default=dict)
     opted_out_at = UTCDateTimeField(null=True)
     opt_out_source = peewee.TextField(null=True)

@@ -190,7 +190,7 @@ def test_contacts_are_added_tagged_untagged_opted_out_and_counted(handler: Comma
         "12 contacts with vip or gold can be messaged (13 have the tags; 1 opted out"
     )
     audit = handler.herald.in_db(lambda: [(a.action, a.detail.get("phone")) for a in AuditLog.select()])
-    assert ("contact.upsert", "+91••••••5678") in audit
+    assert ("contact.create", "+91••••••5678") in audit
     assert all(phone not in str(row) for row in audit)
 
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from bot.container import build
 from bot.web.app import create_app
-from engine.notify import RecordingNotifier
 from storage.models import OutboundMessage
 from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
+from tests.fakes.notifier import RecordingNotifier
 from tests.helpers import phones, seed_contacts
 from tests.live import Live, live_settings
 from tests.services import PrivatePostgres

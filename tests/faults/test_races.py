@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 
 from bot.container import build
-from bot.web.api_templates import herald_sync
 from engine.actor import SYSTEM
 from engine.broadcasts import BroadcastSpec
 from engine.contacts import ContactRow
 from storage.models import AuditLog, Broadcast, Enrollment
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
-from tests.live import live_settings, process_env
+from tests.live import live_settings, process_env, sync_templates
 from tests.services import PrivateRedis, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +47,7 @@ async def test_two_schedulers_and_two_workers_send_everything_exactly_once(
     herald = build(settings, direct_only=True)
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        await herald_sync(herald)
+        await sync_templates(herald)
         numbers = phones(300)
         seed_contacts(herald, [(p, ["vip"] if i % 2 else ["gold"]) for i, p in enumerate(numbers)])
         herald.in_db(herald.sequences.create, SEQUENCE, by=SYSTEM)

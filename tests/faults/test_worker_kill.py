@@ -63,7 +63,6 @@ import pytest
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 
 from bot.container import Herald, build
-from bot.web.api_templates import herald_sync
 from bot.web.app import create_app
 from engine.broker import SEND_QUEUE, STEP_QUEUE, BrokerLink
 from engine.ingest import INBOX_LEASE, Ingest
@@ -73,7 +72,7 @@ from storage.models import Broadcast, Contact, Enrollment, OutboundMessage
 from tests.conftest import Api
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import ledger_orphans, phones, seed_contacts
-from tests.live import live_settings, process_env
+from tests.live import live_settings, process_env, sync_templates
 from tests.services import PrivateRedis, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -431,7 +430,7 @@ async def _rig(
             client = await aiohttp_client(create_app(rig.herald))
             rig.api = Api(client)
             rig.meta = _Meta(rig.herald, cloud, str(client.make_url("/webhooks/whatsapp")))
-            await herald_sync(rig.herald)
+            await sync_templates(rig.herald)
             yield rig
         finally:
             rig.close()

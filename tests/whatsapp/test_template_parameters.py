@@ -10,9 +10,10 @@ from engine.templates import parameters_of
 from engine.whatsapp.client import CloudApiClient
 from engine.whatsapp.errors import MappingMismatch, MissingParameter, UnsupportedParameter
 from engine.whatsapp.messages import TemplateMessage
-from engine.whatsapp.parameters import build_components, compile_parameters
+from engine.whatsapp.parameters import compile_parameters
 from engine.whatsapp.samples import SAMPLE_TEMPLATES
 from tests.fakes.cloud_api import FakeCloudApi
+from tests.helpers import build_components
 
 FIRST_NAME = [{"component": "body", "name": "first_name"}]
 ORDER = [{"component": "body", "name": str(n)} for n in (1, 2, 3)]

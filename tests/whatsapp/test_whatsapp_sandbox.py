@@ -14,7 +14,6 @@ from engine.clock import ManualClock, SystemClock
 from engine.templates import parameters_of
 from engine.whatsapp.errors import Permanent
 from engine.whatsapp.messages import TemplateMessage, TextMessage
-from engine.whatsapp.parameters import build_components
 from engine.whatsapp.sandbox import SAMPLE_TEMPLATES, Sandbox, Timing
 from engine.whatsapp.webhook import (
     Event,
@@ -24,6 +23,7 @@ from engine.whatsapp.webhook import (
     parse,
     verify_signature,
 )
+from tests.helpers import build_components
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 PHONE = "+919812345678"

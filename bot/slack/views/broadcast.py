@@ -6,6 +6,7 @@ value is ``"<broadcast id>:<intent>"``, so a click needs nothing but itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,7 @@ def read_button_value(value: str) -> tuple[int, Intent]:
     return int(head), Intent(tail or Intent.CONFIRM.value)
 
 
-def title(broadcast: dict[str, Any]) -> str:
+def title(broadcast: Mapping[str, Any]) -> str:
     return messages.broadcast_title(broadcast["id"], broadcast["name"])
 
 

@@ -11,25 +11,26 @@ moment "updated" and the send rate (for the ETA) are passed in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.faces import messages
 from bot.slack.views.blocks import Block, clip, context, escape, fields, message, section
+from storage.states import EDITABLE, FINISHED, BroadcastStatus
 
-FINISHED = ("completed", "cancelled", "missed")
 TAGS_TEXT = 600
 
 
-def funnel_message(broadcast: dict[str, Any], *, now: datetime, mps: int) -> dict[str, Any]:
+def funnel_message(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> dict[str, Any]:
     """The live funnel message for ``broadcast`` (a broadcast view) at ``now``."""
     title = messages.broadcast_title(broadcast["id"], broadcast["name"])
     status = messages.status_line(broadcast["status"], broadcast.get("status_reason"))
     return message(escape(f"{title}: {status}"), funnel_blocks(broadcast, now=now, mps=mps))
 
 
-def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list[Block]:
+def funnel_blocks(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> list[Block]:
     b = broadcast
     funnel = b["funnel"]
     total, pending, sent = funnel["total"], funnel.get("pending", 0), funnel["sent"]
@@ -37,10 +38,10 @@ def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list
     title = escape(messages.broadcast_title(b["id"], b["name"]))
     tags = clip(messages.tags_line(b["tags"]), TAGS_TEXT)
     headline = f"*{title}* · {escape(_status(b))}\n`{clip(b['template'], TAGS_TEXT)}` → {tags}"
-    if b.get("scheduled_for") and b["status"] in ("draft", "scheduled"):
+    if b.get("scheduled_for") and b["status"] in EDITABLE:
         headline += f"\n{b['scheduled_for']}"
     bar = f"`{messages.progress(done, total)}` · {messages.sent_of(done, total)}"
-    if b["status"] == "sending" and pending:
+    if b["status"] == BroadcastStatus.SENDING and pending:
         bar += f" · {messages.eta(pending / mps if mps else 0)}"
     stages = [
         messages.stage(label, funnel[key], sent)
@@ -66,7 +67,7 @@ def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list
     return blocks
 
 
-def _status(broadcast: dict[str, Any]) -> str:
+def _status(broadcast: Mapping[str, Any]) -> str:
     status = broadcast["status"]
     if status in FINISHED:
         started, ended = broadcast.get("started_at"), broadcast.get("completed_at")
@@ -74,7 +75,7 @@ def _status(broadcast: dict[str, Any]) -> str:
         if started and ended:
             minutes = (_parse(ended) - _parse(started)).total_seconds() / 60
         text = messages.finished(status, minutes)
-        return f"✅ {text}" if status == "completed" else text
+        return f"✅ {text}" if status == BroadcastStatus.COMPLETED else text
     return messages.status_line(status, broadcast.get("status_reason"))
 
 

@@ -1,6 +1,6 @@
 """Rows/s and peak memory of the CSV contact import, a million rows into SQLite and PostgreSQL.
 
-    python -m bench.import [--rows 1000000] [--db sqlite|postgres|both] [--chunk-rows N] [--profile]
+    python -m bench.csv_import [--rows 1000000] [--db sqlite|postgres|both] [--chunk-rows N] [--profile]
 
 A CSV of ``--rows`` records is written to a temporary file: phone, name,
 tags, opted_in and two attribute columns (city, plan). Numbers span four
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.scratch import scratch_database
+from bench.databases import scratch_database
 from bench.whatsapp import machine
 
 HEADER = "phone,name,tags,opted_in,city,plan\n"
@@ -142,6 +142,7 @@ def child(url: str, csv_path: Path, chunk_rows: int, profile: bool) -> None:
     """Import the file into ``url``; print one JSON line of figures."""
     from bot.container import build
     from bot.settings import load_settings
+    from engine.actor import API
     from engine.clock import ManualClock
     from engine.importer import Importer
     from storage.sql import execute
@@ -155,7 +156,7 @@ def child(url: str, csv_path: Path, chunk_rows: int, profile: bool) -> None:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    report = herald.in_db(importer.run, file_lines(csv_path))
+    report = herald.in_db(importer.run, file_lines(csv_path), by=API)
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
@@ -193,7 +194,7 @@ def child(url: str, csv_path: Path, chunk_rows: int, profile: bool) -> None:
 
 def run(db: str, csv_path: Path, expected: Expected, chunk_rows: int, profile: bool) -> None:
     with scratch_database(db, "import") as url:
-        command = [sys.executable, "-m", "bench.import", "--child", url, str(csv_path)]
+        command = [sys.executable, "-m", "bench.csv_import", "--child", url, str(csv_path)]
         command += ["--chunk-rows", str(chunk_rows)] + (["--profile"] if profile else [])
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])

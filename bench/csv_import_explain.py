@@ -1,8 +1,8 @@
 """What one CSV-import chunk costs the PostgreSQL server, statement by statement.
 
-    python -m bench.import_explain [--rows 100000] [--chunk-rows 2000]
+    python -m bench.csv_import_explain [--rows 100000] [--chunk-rows 2000]
 
-Imports ``--rows`` rows of the ``bench.import`` CSV into a scratch
+Imports ``--rows`` rows of the ``bench.csv_import`` CSV into a scratch
 PostgreSQL database, then writes one more chunk with every INSERT, UPDATE
 and SELECT it sends also run under ``EXPLAIN (ANALYZE, BUFFERS)`` inside a
 savepoint that is rolled back (the statement then runs for real). Printed
@@ -15,14 +15,14 @@ array literals) is not included.
 from __future__ import annotations
 
 import argparse
-import importlib
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.scratch import scratch_database
+from bench.csv_import import file_lines, generate
+from bench.databases import scratch_database
 
 _EXPLAINED = ("INSERT", "UPDATE", "SELECT", "WITH")
 
@@ -52,25 +52,25 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk-rows", type=int, default=2000)
     args = parser.parse_args()
-    generator = importlib.import_module("bench.import")  # "import" is a keyword
 
     from bot.container import build
     from bot.settings import load_settings
+    from engine.actor import SYSTEM
     from engine.clock import ManualClock
     from engine.importer import _Reader
 
     folder = Path(tempfile.mkdtemp(prefix="herald-bench-explain-"))
     csv_path = folder / "contacts.csv"
     try:
-        generator.generate(csv_path, args.rows + 2 * args.chunk_rows)
-        lines = list(generator.file_lines(csv_path))
+        generate(csv_path, args.rows + 2 * args.chunk_rows)
+        lines = list(file_lines(csv_path))
         with scratch_database("postgres", "explain") as url:
             herald = build(
                 load_settings(database_url=url, log_level="WARNING"),
                 clock=ManualClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),
                 direct_only=True,
             )
-            herald.in_db(herald.importer.run, lines[: args.rows + 1])
+            herald.in_db(herald.importer.run, lines[: args.rows + 1], by=SYSTEM)
             with _Reader(iter([lines[0], *lines[args.rows + 1 :]]), args.chunk_rows) as reader:
                 chunk = next(iter(reader)).rows
             plans: list[tuple[str, dict[str, Any]]] = []
