@@ -39,7 +39,7 @@ from engine.templates import Templates
 from engine.tick import SEND_BATCH, Tick
 from engine.whatsapp.client import CloudApiClient
 from engine.whatsapp.messages import CloudApi, TextMessage
-from engine.whatsapp.sandbox import Sandbox
+from engine.whatsapp.sandbox import SANDBOX_NUMBER, Sandbox
 from storage import inbox
 from storage.database import open_database, parse_database_url
 from storage.migrations import migrate
@@ -129,6 +129,7 @@ def build(
             clock=clock,
             deliver=_inbox_writer(database, clock),
             failure_rate=settings.sandbox_failure_rate,
+            phone_number_id=settings.whatsapp_phone_number_id or SANDBOX_NUMBER,
         )
         api_factory = lambda: sandbox  # noqa: E731
     link = None if direct_only else BrokerLink(settings.redis_url, settings.queue_namespace)
@@ -174,9 +175,7 @@ def build(
         on_enrollments=runner.wake,
         lifecycle=lifecycle,
         # notifications for another number of the same Meta app are not Herald's to apply
-        phone_number_id=settings.whatsapp_phone_number_id
-        if settings.whatsapp_live
-        else sandbox_number(sandbox),
+        phone_number_id=settings.whatsapp_phone_number_id or None,
     )
     tick = Tick(
         database,
@@ -255,10 +254,6 @@ def _inbox_writer(database: peewee.Database, clock: Clock) -> Callable[[bytes], 
         await asyncio.to_thread(call_with_connection, database, put, body)
 
     return deliver
-
-
-def sandbox_number(sandbox: Sandbox | None) -> str | None:
-    return sandbox.phone_number_id if sandbox is not None else None
 
 
 def describe_database(settings: Settings) -> str:

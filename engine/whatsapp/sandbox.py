@@ -88,6 +88,9 @@ class _Pending:
     contact: tuple[str, str] | None = None  # (phone, profile name) for inbound messages
 
 
+SANDBOX_NUMBER = "100000000000001"  # the sandbox's business number id, unless one is configured
+
+
 class Sandbox:
     """``CloudApi`` with no network. ``deliver`` may be set after construction."""
 
@@ -105,7 +108,7 @@ class Sandbox:
         templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES,
         unreachable: Iterable[str] = (),
         app_secret: str | None = None,
-        phone_number_id: str = "100000000000001",
+        phone_number_id: str = SANDBOX_NUMBER,
         business_account_id: str = "200000000000001",
         display_phone_number: str = "15550001234",
         batch_size: int = 50,
