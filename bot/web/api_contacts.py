@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
 
 from bot.container import Herald
 from bot.errors import BodyTooLarge
+from bot.web.bodies import content_encoding
 from bot.web.http import int_param, json_response, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import ContactIn, TagsIn
-from bot.web.streams import StreamLines
+from bot.web.streams import BodyPieces, on_a_thread
 from engine.contacts import ContactRow
+from engine.importer import Chunk, ImportReport, chunks, lines_of, older_objects_frozen
 from engine.phones import mask_phone, normalize_phone
 from engine.tags import normalize_tags
 
@@ -153,18 +157,39 @@ async def delete_contact(request: web.Request) -> web.Response:
 
 @routes.post("/api/contacts/import")
 async def import_contacts(request: web.Request) -> web.Response:
+    """Stream a CSV into contacts: the network is read on the event loop, rows are read and
+    checked on a thread of their own, and a database thread is taken only to write a complete
+    chunk (``bot.web.streams``)."""
     herald = request.app[HERALD]
-    limit = herald.settings.import_max_bytes
+    settings = herald.settings
+    limit = settings.import_max_bytes
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(
             f"the upload is {request.content_length:,} bytes; the limit is {limit:,}.",
             field="body",
             hint="Split the file, or raise IMPORT_MAX_BYTES.",
         )
-    lines = StreamLines(request.content, asyncio.get_running_loop(), limit=limit)
+    encoding = content_encoding(request)
+    loop = asyncio.get_running_loop()
+    importer = herald.importer
 
-    def work() -> dict[str, Any]:
-        report = herald.importer.run(lines)
+    def read(stop: threading.Event) -> Iterator[Chunk]:
+        body = BodyPieces(
+            request,
+            loop,
+            encoding=encoding,
+            limit=limit,
+            timeout=settings.body_timeout_seconds,
+            stop=stop,
+        )
+        return chunks(lines_of(body), importer.chunk_rows)
+
+    report = ImportReport()
+    with older_objects_frozen():
+        async for chunk in on_a_thread(read, name="csv-import-reader"):
+            await herald.db(importer.write, chunk, report)
+
+    def audit() -> None:
         with herald.database.atomic():
             herald.audit.record(
                 face=FACE,
@@ -174,9 +199,9 @@ async def import_contacts(request: web.Request) -> web.Response:
                 updated=report.updated,
                 rejected=report.rejected_total,
             )
-        return report.as_dict()
 
-    return json_response(await herald.db(work))
+    await herald.db(audit)
+    return json_response(report.as_dict())
 
 
 @routes.route("*", "/api/contacts/import")
