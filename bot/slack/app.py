@@ -24,12 +24,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.container import Herald
+from bot.errors import Unauthorized
 from bot.slack.client import web_client
 from bot.slack.listeners import COMMANDS, SlackFace
 from bot.slack.outbound import SlackOutbound, connect
 from bot.slack.people import People
 from bot.slack.views.broadcast import CANCEL_ACTION, CONFIRM_ACTION
 from bot.web.bodies import read_body
+from bot.web.http import ascii_header
 
 ROUTE = "/slack/events"
 
@@ -100,6 +102,22 @@ def bolt_app(herald: Herald, face: SlackFace) -> AsyncApp:
     return app
 
 
+SIGNATURE = "X-Slack-Signature"
+TIMESTAMP = "X-Slack-Request-Timestamp"
+
+
+def refuse_unreadable_signature(request: web.Request) -> None:
+    """Raise Unauthorized when Slack's signature headers are there but cannot be Slack's:
+    not ASCII, or a timestamp that is not a whole number. Bolt would raise on them (a 500)
+    instead of refusing; it still checks everything else, in constant time."""
+    for name in (SIGNATURE, TIMESTAMP):
+        if name in request.headers and ascii_header(request, name) is None:
+            raise Unauthorized(f"the {name} header is not ASCII.", field=name)
+    timestamp = request.headers.get(TIMESTAMP)
+    if timestamp is not None and not timestamp.strip().isdigit():
+        raise Unauthorized(f"the {TIMESTAMP} header is not a Unix time.", field=TIMESTAMP)
+
+
 def mount(app: web.Application, herald: Herald) -> SlackParts:
     """Serve Slack at ``/slack/events`` on ``app`` and connect the notifier and the digest."""
     settings = herald.settings
@@ -108,6 +126,7 @@ def mount(app: web.Application, herald: Herald) -> SlackParts:
     parts = SlackParts(bolt, face, connect(herald))
 
     async def events(request: web.Request) -> web.Response:
+        refuse_unreadable_signature(request)
         body = await read_body(request)  # within MAX_BODY_BYTES and the body timeout, inflated if gzipped
         bolt_request = AsyncBoltRequest(
             body=body.decode("utf-8", "replace"),  # not UTF-8: then not Slack's, and its signature fails

@@ -24,7 +24,7 @@ from bot.web import (
     openapi,
     whatsapp_webhook,
 )
-from bot.web.http import error_response, refuse_nul_in_url
+from bot.web.http import bearer_token, error_response, refuse_nul_in_url
 from bot.web.keys import HERALD, INBOX_WRITER, METRICS
 from engine.errors import HeraldError, NotFound, Unavailable
 from storage.errors import ConnectionLost
@@ -186,12 +186,8 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "the REST API is disabled because API_TOKEN is not set.",
                 hint="Set API_TOKEN on the server and send it as 'Authorization: Bearer <token>'.",
             )
-        given = request.headers.get("Authorization", "")
-        scheme, _, token = given.partition(" ")
-        ok = scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), expected.get_secret_value().encode()
-        )
-        if not ok:
+        token = bearer_token(request)
+        if token is None or not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
             raise Unauthorized(
                 "missing or wrong bearer token.",
                 hint="Send 'Authorization: Bearer <API_TOKEN>'.",

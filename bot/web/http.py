@@ -32,6 +32,23 @@ def error_response(err: HeraldError) -> web.Response:
     return json_response({"error": err.as_dict()}, status=err.status)
 
 
+def ascii_header(request: web.Request, name: str) -> str | None:
+    """The header's value, or None when it is missing or not ASCII.
+
+    Credentials and signatures are ASCII; a value that is not (bytes that are
+    not UTF-8 arrive as surrogate escapes) can only be refused, and must not
+    reach an encoder or ``hmac.compare_digest``, which raise on it.
+    """
+    value = request.headers.get(name)
+    return value if value is not None and value.isascii() else None
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an ASCII ``Authorization: Bearer <token>`` header, else None."""
+    scheme, _, token = (ascii_header(request, "Authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 async def load_json(request: web.Request) -> Any:
     """The body parsed as JSON.
 

@@ -1,14 +1,17 @@
-"""``/slack/events`` against odd clients, through real sockets: compressed bodies, bombs, stalls."""
+"""``/slack/events`` against odd clients, through real sockets: compressed bodies, bombs, stalls,
+and signature headers that cannot be Slack's (401, never 500)."""
 
 from __future__ import annotations
 
 import gzip
+import logging
 import time
 from typing import Any
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from storage.models import Broadcast
 from tests.helpers import phones, seed_contacts
 from tests.slack.conftest import SIGNING_SECRET, SlackWorld
 from tests.sockets import connected, exchange, head, read_answer
@@ -58,3 +61,28 @@ async def test_a_stalled_body_is_answered_408_and_closed(slack: SlackWorld) -> N
         answer = await read_answer(reader, 5)
     assert answer.status == 408
     assert answer.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("X-Slack-Signature", b"v0=" + "é".encode() * 64),
+        ("X-Slack-Signature", b"v0=\xff\xfe"),
+        ("X-Slack-Request-Timestamp", b"1e9"),
+        ("X-Slack-Request-Timestamp", b""),
+        ("X-Slack-Request-Timestamp", "١٧٩٠٠٠٠٠٠٠".encode()),  # digits, not ASCII ones
+        ("X-Slack-Request-Timestamp", b"\xff"),
+    ],
+)
+async def test_signature_headers_that_cannot_be_slacks_get_401_and_reach_no_listener(
+    slack: SlackWorld, name: str, value: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_contacts(slack.live.herald, [(p, ["vip"]) for p in phones(2)])
+    body, key = slack.command_body("/broadcast promo_autumn tags:vip now")
+    headers = _signed(body.encode(), **{name: value})
+    answer = await exchange(slack.live.client, head("POST", "/slack/events", headers) + body.encode())
+    assert answer.status == 401
+    assert answer.json()["error"]["field"] == name
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert slack.fake.answered(key) == []
+    assert slack.live.herald.in_db(lambda: Broadcast.select().count()) == 0
