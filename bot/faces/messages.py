@@ -414,5 +414,13 @@ def confirmation_expired(minutes: int) -> str:
     )
 
 
+def yes_before_question(sent: str, asked: str) -> str:
+    """A YES whose own timestamp is before the question it would answer (a late or repeated one)."""
+    return (
+        f"That YES was sent at {sent}, before the question (asked at {asked}), so it confirms"
+        " nothing. Reply *YES* again to go ahead."
+    )
+
+
 def cancelled_confirmation() -> str:
     return "Cancelled; nothing was sent or changed."
