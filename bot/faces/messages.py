@@ -375,6 +375,14 @@ def chart_alt() -> str:
     return "Bar chart of messages sent, delivered, read and failed on each of the last seven days."
 
 
+def preview_changed() -> str:
+    """Shown above a fresh preview when a Confirm came for an earlier one."""
+    return (
+        "This broadcast changed after the preview you confirmed, so nothing was sent or"
+        " scheduled. This is what it is now; confirm again to go ahead."
+    )
+
+
 def preview_replaced() -> str:
     return "This preview was changed; the new one is below."
 

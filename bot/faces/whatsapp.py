@@ -158,7 +158,13 @@ class WhatsAppAdmin:
 
     def _ask(self, phone: str, preview: BroadcastPreview) -> str:
         now = self.herald.clock.now()
-        self._wait_for_yes(phone, broadcast=preview.broadcast["id"], intent=str(preview.intent), now=now)
+        self._wait_for_yes(
+            phone,
+            broadcast=preview.broadcast["id"],
+            intent=str(preview.intent),
+            seen=preview.fingerprint,
+            now=now,
+        )
         b = preview.broadcast
         when = b.get("scheduled_for") if preview.intent is Intent.CONFIRM else None
         return text.render(preview) + "\n\n" + messages.reply_yes(preview.preview.will_send, when)
@@ -180,7 +186,10 @@ class WhatsAppAdmin:
         if pending.broadcast_id is None:
             return messages.nothing_to_confirm()
         intent = Intent(pending.intent) if pending.intent else Intent.CONFIRM
-        return self.handler.confirm(pending.broadcast_id, request, intent)
+        answer = self.handler.confirm(pending.broadcast_id, request, intent, seen=pending.seen)
+        if isinstance(answer, BroadcastPreview) and answer.intent is not None:  # changed since asked
+            return self._ask(pending.phone, answer)
+        return answer
 
     def _drop(self, pending: AdminPending, request: Request) -> None:
         if pending.broadcast_id is not None and pending.intent != str(Intent.SEND):
