@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(3000, ge=1, le=65535)
     api_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
     timezone: str = "UTC"
 
     whatsapp_token: SecretStr | None = None
