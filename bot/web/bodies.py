@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
@@ -140,21 +140,19 @@ async def read_chunk(request: web.Request, timeout: float) -> bytes:
     """The next bytes of the body as they arrive (compressed, if it is; b"" at its end), waiting at
     most ``timeout`` s. Raises BodyStalled, ClientGone or MalformedBody (a broken chunked encoding).
     """
+    content = request.content
     try:
+        data = content.read_nowait()  # what has arrived already needs no timer
+        if data or content.at_eof():
+            return data
         async with asyncio.timeout(timeout):
-            return await request.content.readany()
+            return await content.readany()
     except TimeoutError as exc:
         raise stalled(timeout) from exc
     except ConnectionError as exc:
         raise ClientGone("the client closed the connection before its body arrived.") from exc
     except RequestPayloadError as exc:
         raise unreadable_body(exc) from exc
-
-
-async def body_chunks(request: web.Request, timeout: float) -> AsyncIterator[bytes]:
-    """The body's bytes as they arrive, each read as ``read_chunk`` reads."""
-    while data := await read_chunk(request, timeout):
-        yield data
 
 
 def stalled(timeout: float) -> BodyStalled:
@@ -187,7 +185,7 @@ async def read_body(request: web.Request, *, limit: int | None = None) -> bytes:
     counted = Inflater(encoding, limit, too_large)
     arrived: list[bytes] = []
     size = 0
-    async for data in body_chunks(request, settings.body_timeout_seconds):
+    while data := await read_chunk(request, settings.body_timeout_seconds):
         size += len(data)
         if size > limit:
             raise too_large()
