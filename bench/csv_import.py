@@ -12,8 +12,10 @@ half of them from the same chunk, half from an earlier one.
 
 Each engine gets a fresh database (a temporary SQLite file; a scratch
 PostgreSQL database, dropped afterwards). The import runs in a child process
-through the call the REST route makes (``herald.importer.run`` over the file's
-lines, decoded as ``StreamLines`` decodes a request body), so the peak RSS
+through ``herald.importer.run`` over the file's lines, cut as
+``engine.importer.lines_of`` cuts a request body (the REST route reads and
+checks rows the same way on a thread of its own and writes the same chunks
+with ``Importer.write``), so the peak RSS
 printed is the importing process's own high-water mark (``VmHWM``, which
 includes starting Herald), with its RSS just before the import for scale.
 Printed: rows/s over the whole file, peak RSS, the report's counts and the
@@ -113,10 +115,11 @@ def generate(path: Path, rows: int) -> Expected:
 
 
 def file_lines(path: Path) -> Iterator[str]:
-    """The file's lines decoded as StreamLines decodes a request body."""
+    """The file's lines cut and decoded as the server cuts a request body's."""
+    from engine.importer import lines_of
+
     with path.open("rb") as source:
-        for raw in source:
-            yield raw.decode("utf-8", "surrogateescape")
+        yield from lines_of(iter(lambda: source.read(2**16), b""))
 
 
 def rss_mb() -> float:

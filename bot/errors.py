@@ -21,6 +21,20 @@ class BodyTooLarge(HeraldError):
     status = 413
 
 
+class BodyStalled(HeraldError):
+    """The client stopped sending its body: answered, and the connection closed."""
+
+    code = "body_timeout"
+    status = 408
+
+
+class ClientGone(HeraldError):
+    """The client closed the connection before its body arrived: nobody is left to answer."""
+
+    code = "client_gone"
+    status = 400
+
+
 class Unauthorized(HeraldError):
     code = "unauthorized"
     status = 401
@@ -40,12 +54,21 @@ class UnsupportedMediaType(HeraldError):
     status = 415
 
 
+class UnsupportedEncoding(UnsupportedMediaType):
+    """A Content-Encoding other than gzip or deflate."""
+
+    code = "unsupported_encoding"
+
+
 __all__ = [
+    "BodyStalled",
     "BodyTooLarge",
+    "ClientGone",
     "HttpError",
     "Invalid",
     "MalformedBody",
     "SettingsError",
     "Unauthorized",
+    "UnsupportedEncoding",
     "UnsupportedMediaType",
 ]

@@ -12,6 +12,7 @@ from engine.redact import RedactingFilter
 def secrets_of(settings: Settings) -> list[str]:
     values = [
         settings.api_token,
+        settings.metrics_token,
         settings.whatsapp_token,
         settings.whatsapp_app_secret,
         settings.whatsapp_verify_token,

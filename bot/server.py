@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.container import Herald, build, describe_database
 from bot.loops import cancel, start_sandbox, tick_forever
 from bot.settings import Settings
-from bot.web.app import create_app
+from bot.web.app import create_app, server_options
 
 
 def banner(settings: Settings, mode: str = "") -> list[str]:
@@ -64,7 +64,7 @@ def _safe_redis(url: str) -> str:
 async def run_server(settings: Settings) -> None:
     herald = build(settings)
     app = create_app(herald)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, **server_options(settings))
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(3000, ge=1, le=65535)
     api_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
     timezone: str = "UTC"
 
     whatsapp_token: SecretStr | None = None
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
     sandbox_failure_rate: float = Field(0.04, ge=0, le=1)
     max_body_bytes: int = Field(1_048_576, ge=1024)
     import_max_bytes: int = Field(2_147_483_648, ge=1024)
+    header_timeout_seconds: float = Field(10.0, gt=0, le=3600)  # a request's head, from connect
+    body_timeout_seconds: float = Field(30.0, gt=0, le=3600)  # the longest wait for the next body bytes
     queue_namespace: str = Field("herald", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     worker_processes: int = Field(2, ge=1, le=64)
     worker_threads: int = Field(8, ge=1, le=256)

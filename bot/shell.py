@@ -74,7 +74,13 @@ class Shell:
             return self.say(reply)
         self.memory.clear()
         if reply.lower() in YES:
-            return self.herald.in_db(self.handler.confirm, b["id"], self.request, preview.intent)
+            answer = self.herald.in_db(
+                self.handler.confirm, b["id"], self.request, preview.intent, seen=preview.fingerprint
+            )
+            if isinstance(answer, BroadcastPreview) and answer.intent is not None:  # it changed: ask again
+                self.write(text.render(answer))
+                return self._ask(answer)
+            return answer
         if preview.intent is Intent.SEND:
             return Said(messages.not_sent(b["id"]))
         return self.herald.in_db(self.handler.discard, b["id"], self.request)

@@ -22,9 +22,10 @@ from engine.audit import Audit
 from engine.cap import CAP_WINDOW, is_capped_category
 from engine.clock import Clock
 from engine.contacts import contact_view
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Changed, Conflict, Invalid, NotFound
+from engine.fingerprint import fingerprint
 from engine.funnel import funnel_view
-from engine.lifecycle import EDITABLE, Lifecycle
+from engine.lifecycle import EDITABLE, Lifecycle, allowed_from
 from engine.notify import Notifier
 from engine.phones import mask_identity
 from engine.schedule import describe, future_utc, parse_local, zone
@@ -34,6 +35,7 @@ from engine.templates import Templates, ensure_sendable
 from engine.whatsapp.parameters import compile_parameters
 from storage import audience
 from storage import contacts as contact_store
+from storage.database import is_postgres
 from storage.funnel import broadcast_counts
 from storage.models import Broadcast, Contact, OutboundMessage, Tag, Template
 from storage.sql import execute
@@ -263,6 +265,12 @@ class Broadcasts:
             query = query.where(Broadcast.started_at < until)
         return [self.view(b) for b in query]
 
+    def shown(self, broadcast_id: int, *, mask: bool = False) -> tuple[views.Broadcast, Preview, str]:
+        """What a chat preview shows, from one read of the broadcast: its view, who would
+        receive it now, and the fingerprint a Confirm of that preview carries back."""
+        b = self._get(broadcast_id)
+        return self.view(b), self.preview_for(b.template, b.tags, mask=mask), fingerprint(b)
+
     def preview(self, broadcast_id: int, *, mask: bool = False) -> Preview:
         """Who would receive it now: the exclusion waterfall, the first ten, the time it takes."""
         b = self._get(broadcast_id)
@@ -295,15 +303,17 @@ class Broadcasts:
 
     # -- moving through the lifecycle ---------------------------------------------------
 
-    def start(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
+    def start(self, broadcast_id: int, *, by: Actor, seen: str | None = None) -> views.Broadcast:
         """Start sending now: the ledger is built in the same transaction as the move.
 
-        Raises Conflict when the broadcast is not in a startable state, and
-        Invalid when its template is no longer approved.
+        Raises Conflict when the broadcast is not in a startable state,
+        Changed when ``seen`` (the fingerprint of the preview a person
+        confirmed) is not the broadcast's any more, and Invalid when its
+        template is no longer approved.
         """
-        return self._start(broadcast_id, by, "start")
+        return self._start(broadcast_id, by, "start", seen)
 
-    def _start(self, broadcast_id: int, by: Actor, action: str) -> views.Broadcast:
+    def _start(self, broadcast_id: int, by: Actor, action: str, seen: str | None = None) -> views.Broadcast:
         now = self.clock.now()
         total = 0
 
@@ -317,7 +327,8 @@ class Broadcasts:
             return {"recipients": total}
 
         with self.db.atomic():
-            b = self._get(broadcast_id)
+            b = self._get(broadcast_id, lock=True)
+            self._as_seen(b, action, seen)
             ensure_sendable(b.template)
             self.lifecycle.make(b.id, action, by=by, then=build_ledger, started_at=now, status_reason=None)
         view = self.get(broadcast_id)
@@ -327,26 +338,31 @@ class Broadcasts:
             view = self.get(broadcast_id)
         return view
 
-    def confirm(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
+    def confirm(self, broadcast_id: int, *, by: Actor, seen: str | None = None) -> views.Broadcast:
         """What a chat Confirm button does: schedule a held draft that has a time, else start it.
 
         Only a draft can be confirmed, so a second click (or a second admin) gets
-        Conflict and never starts what the first click scheduled.
+        Conflict and never starts what the first click scheduled. With ``seen``
+        (the fingerprint of the preview being confirmed), a draft changed since
+        that preview raises Changed and stays as it is.
         """
         b = self._get(broadcast_id)
         if b.status != BroadcastStatus.DRAFT:  # said plainly here; the conditional moves decide races
             raise Conflict(f"broadcast {broadcast_id} was already confirmed: it is {b.status}.")
         if b.scheduled_at is not None:
-            return self._schedule(broadcast_id, by, "confirm_schedule")
-        return self._start(broadcast_id, by, "confirm_start")
+            return self._schedule(broadcast_id, by, "confirm_schedule", seen)
+        return self._start(broadcast_id, by, "confirm_start", seen)
 
     def schedule(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
         return self._schedule(broadcast_id, by, "schedule")
 
-    def _schedule(self, broadcast_id: int, by: Actor, action: str) -> views.Broadcast:
+    def _schedule(
+        self, broadcast_id: int, by: Actor, action: str, seen: str | None = None
+    ) -> views.Broadcast:
         now = self.clock.now()
         with self.db.atomic():
-            b = self._get(broadcast_id)
+            b = self._get(broadcast_id, lock=True)
+            self._as_seen(b, action, seen)
             if b.scheduled_at is None or b.scheduled_at <= now:
                 raise Invalid(
                     f"broadcast {broadcast_id} has no time in the future to be scheduled for.",
@@ -460,11 +476,26 @@ class Broadcasts:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _get(self, broadcast_id: int) -> Broadcast:
-        b = Broadcast.get_or_none(Broadcast.id == broadcast_id)
+    def _get(self, broadcast_id: int, *, lock: bool = False) -> Broadcast:
+        """The broadcast's row; with ``lock``, held until the transaction ends (PostgreSQL: FOR
+        UPDATE; SQLite's transactions already hold the database's write lock)."""
+        query = Broadcast.select().where(Broadcast.id == broadcast_id)
+        if lock and is_postgres(self.db):
+            query = query.for_update()
+        b = query.first()
         if b is None:
             raise NotFound(f"no broadcast with id {broadcast_id}.", field="id")
         return b
+
+    def _as_seen(self, b: Broadcast, action: str, seen: str | None) -> None:
+        """Raise Changed when a Confirm's ``seen`` fingerprint is not ``b``'s any more (read under
+        the row's lock, so an edit cannot land between this check and the move)."""
+        if seen is None or b.status not in allowed_from(action) or seen == fingerprint(b):
+            return
+        raise Changed(
+            f"broadcast {b.id} changed after the preview that was confirmed; nothing was sent.",
+            hint="Check its new preview and confirm that.",
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:

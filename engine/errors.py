@@ -5,6 +5,7 @@
     │   └── UsageError          a chat command that did not parse; carries the usage line
     ├── NotFound                the named thing does not exist (HTTP 404)
     ├── Conflict                the request clashes with the current state (HTTP 409)
+    │   └── Changed             a Confirm for a preview of what the broadcast no longer is
     └── Unavailable             a dependency is down; try again later (HTTP 503)
 
 Cloud API delivery errors live in ``engine.whatsapp.errors``; they are about a
@@ -73,6 +74,12 @@ class NotFound(HeraldError):
 class Conflict(HeraldError):
     code = "conflict"
     status = 409
+
+
+class Changed(Conflict):
+    """The broadcast changed after the preview a Confirm answers; nothing was sent or scheduled."""
+
+    code = "changed"
 
 
 class Unavailable(HeraldError):

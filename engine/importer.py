@@ -1,12 +1,15 @@
 """CSV import, streamed: rows are read, checked and written a chunk at a time.
 
-A million-row file is never held in memory: the reader yields rows, and each
-chunk of ``CHUNK_ROWS`` is one transaction through the same set-based writer
-the API uses. The header names the columns; ``phone`` is required (or
-``wa_user_id``, the business-scoped user id of a WhatsApp username user whose
-number is withheld; a line may give either or both), ``name``, ``tags``
-(separated by ``,`` ``;`` or ``|``) and ``opted_in`` are optional, and any
-other column becomes a contact attribute (a template variable).
+A million-row file is never held in memory: ``lines_of`` cuts the bytes into
+lines as they arrive, ``chunks`` reads and checks their rows, and each chunk
+of ``CHUNK_ROWS`` is one transaction (``Importer.write``) through the same
+set-based writer the API uses. The header names the columns; ``phone`` is
+required (or ``wa_user_id``, the business-scoped user id of a WhatsApp
+username user whose number is withheld; a line may give either or both),
+``name``, ``tags`` (separated by ``,`` ``;`` or ``|``) and ``opted_in`` are
+optional, and any other column becomes a contact attribute (a template
+variable). A line longer than ``MAX_LINE_BYTES`` is refused with its number
+and never held; reading is linear in the file's size.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from engine.tags import split_tags
 from storage.sql import sqlite_cache
 
 CHUNK_ROWS = 2000
+MAX_LINE_BYTES = 64 * 1024  # a line longer than this is refused (no real contact row comes close)
 SQLITE_CACHE_KIB = 16384  # the page cache while importing: memory stays flat under 150 MB
 MAX_REPORTED = 1000  # rejected rows listed in the report; the total is always exact
 KNOWN = ("phone", "name", "tags", "opted_in", "wa_user_id")
@@ -60,17 +64,94 @@ class ImportReport:
         }
 
 
-def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
-    """Yield (line number, row or the reason it is refused) for each record.
+class LongLine(str):
+    """Stands in for a line longer than ``MAX_LINE_BYTES`` (``length`` bytes), which is not kept.
 
-    Raises Invalid before yielding anything when the header has neither ``phone`` nor
-    ``wa_user_id`` (the business-scoped user id of a WhatsApp username user).
+    As text it is a blank line, so the CSV reader still counts it and every
+    later line keeps its number.
     """
-    reader = csv.reader(_strip_bom(lines))
+
+    length: int
+
+    def __new__(cls, length: int) -> LongLine:
+        line = super().__new__(cls, "\n")
+        line.length = length
+        return line
+
+
+def lines_of(pieces: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """The lines of bytes arriving in ``pieces``, each decoded with its newline.
+
+    Bytes that are not UTF-8 are kept as surrogate escapes, so the CSV reader
+    can refuse that one line instead of the whole file. A line longer than
+    ``max_line`` bytes comes out as a ``LongLine``: its bytes are counted and
+    dropped as they arrive. Each byte is looked at a bounded number of times,
+    so a file without newlines costs what any file of its size costs.
+    """
+    head: list[bytes] = []  # the start of the current line, from earlier pieces (while within max_line)
+    length = 0  # the current line's bytes so far
+    for piece in pieces:
+        *ended, rest = piece.split(b"\n")
+        for part in ended:
+            length += len(part)
+            if length > max_line:
+                yield LongLine(length)
+            else:
+                line = b"".join([*head, part]) if head else part
+                yield line.decode("utf-8", "surrogateescape") + "\n"
+            head, length = [], 0
+        length += len(rest)
+        if length > max_line:
+            head = []
+        elif rest:
+            head.append(rest)
+    if length > max_line:
+        yield LongLine(length)
+    elif length:
+        yield b"".join(head).decode("utf-8", "surrogateescape")
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
+    """Yield (line number, row or the reason it is refused) for each record, in line order.
+
+    Raises Invalid before yielding anything when the header has neither ``phone``
+    nor ``wa_user_id`` (the business-scoped user id of a WhatsApp username user),
+    or is itself too long to read.
+    """
+    long_lines: list[tuple[int, int]] = []  # (line, length) of lines too long, not reported yet
+    reader = csv.reader(_strip_bom(_noting_long_lines(lines, long_lines)))
+    layout = _Layout(_header(reader, long_lines))
+    while True:
+        try:
+            record: list[str] | None = next(reader)
+            problem = None
+        except StopIteration:
+            record, problem = None, None
+        except csv.Error as exc:  # a stray carriage return or NUL: that line alone is refused
+            record, problem = [], f"the line is not valid CSV ({exc})."
+        for line, length in long_lines:  # read on the way to this record, so they come before it
+            yield line, f"the line is {length:,} bytes long; the limit is {MAX_LINE_BYTES:,}."
+        long_lines.clear()
+        if record is None:
+            return
+        if problem is not None:
+            yield reader.line_num, problem
+            continue
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        yield reader.line_num, layout.row(record)
+
+
+def _header(reader: Iterator[list[str]], long_lines: list[tuple[int, int]]) -> list[str]:
+    """The header's column names, lower case. Raises Invalid naming what is wrong with it."""
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise Invalid(f"the CSV header cannot be read ({exc}).", field="body", hint=HEADER_HINT) from exc
+    if long_lines:
+        raise Invalid(
+            f"the CSV header is longer than {MAX_LINE_BYTES:,} bytes.", field="body", hint=HEADER_HINT
+        )
     if header is None:
         raise Invalid("the CSV is empty.", field="body", hint=HEADER_HINT)
     columns = [c.strip().lower() for c in header]
@@ -83,18 +164,14 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, ContactRow | str]]:
         raise Invalid(
             f"the CSV header names {', '.join(sorted(duplicated))} twice.", field="body", hint=HEADER_HINT
         )
-    layout = _Layout(columns)
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # a stray carriage return or NUL: that line alone is refused
-            yield reader.line_num, f"the line is not valid CSV ({exc})."
-            continue
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
-        yield reader.line_num, layout.row(record)
+    return columns
+
+
+def _noting_long_lines(lines: Iterable[str], noted: list[tuple[int, int]]) -> Iterator[str]:
+    for number, line in enumerate(lines, 1):
+        if isinstance(line, LongLine):
+            noted.append((number, line.length))
+        yield line
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -170,7 +247,9 @@ def _tags(text: str) -> tuple[str, ...]:
 
 
 @dataclass
-class _Chunk:
+class Chunk:
+    """Up to ``chunk_rows`` rows read and checked, ready to be written in one transaction."""
+
     rows: list[ContactRow] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # the line of each row
     refused: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) while reading
@@ -203,7 +282,7 @@ class _Reader:
         if exc[0] is None:
             self._thread.join()
 
-    def __iter__(self) -> Iterator[_Chunk]:
+    def __iter__(self) -> Iterator[Chunk]:
         while True:
             item = self._queue.get()
             if item is _DONE:
@@ -222,27 +301,34 @@ class _Reader:
         return False
 
     def _read(self) -> None:
-        chunk = _Chunk()
         try:
-            for line, parsed in read_rows(self._lines):
-                if isinstance(parsed, str):
-                    chunk.refused.append((line, parsed))
-                    continue
-                chunk.rows.append(parsed)
-                chunk.lines.append(line)
-                if len(chunk.rows) >= self._chunk_rows:
-                    if not self._put(chunk):
-                        return
-                    chunk = _Chunk()
-            if (chunk.rows or chunk.refused) and not self._put(chunk):
-                return
+            for chunk in chunks(self._lines, self._chunk_rows):
+                if not self._put(chunk):
+                    return
             self._put(_DONE)
         except BaseException as exc:  # handed to the caller's thread, raised there
             self._put(exc)
 
 
+def chunks(lines: Iterable[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+    """The records of ``lines`` read and checked, ``chunk_rows`` good rows a chunk (the refused
+    ones ride along). Raises Invalid for a bad header before yielding anything."""
+    chunk = Chunk()
+    for line, parsed in read_rows(lines):
+        if isinstance(parsed, str):
+            chunk.refused.append((line, parsed))
+            continue
+        chunk.rows.append(parsed)
+        chunk.lines.append(line)
+        if len(chunk.rows) >= chunk_rows:
+            yield chunk
+            chunk = Chunk()
+    if chunk.rows or chunk.refused:
+        yield chunk
+
+
 @contextlib.contextmanager
-def _older_objects_frozen() -> Iterator[None]:
+def older_objects_frozen() -> Iterator[None]:
     """Keep the objects that were alive before the import out of the cyclic collector's scans.
 
     An import allocates millions of short-lived objects; every so often the
@@ -270,21 +356,24 @@ class Importer:
         self.chunk_rows = chunk_rows
 
     def run(self, lines: Iterable[str], *, by: Actor) -> ImportReport:
-        """Import every record; one transaction per chunk, then the audit record of who did.
+        """Import every record on this thread's connection; one transaction per chunk, then the
+        audit record of who did.
         Raises Invalid for a bad header.
 
         The next chunk is read and checked (CSV, phone numbers, tags) on
         another thread while this one writes the last, so parsing overlaps
-        the database's work.
+        the database's work. (The server reads and checks on a thread of its
+        own and calls ``write`` per chunk instead: see ``bot.web.streams``.)
         """
         report = ImportReport()
-        with (
-            sqlite_cache(self.contacts.db, SQLITE_CACHE_KIB),
-            _older_objects_frozen(),
-            _Reader(lines, self.chunk_rows) as chunks,
-        ):
-            for chunk in chunks:
-                self._flush(chunk, report)
+        with older_objects_frozen(), _Reader(lines, self.chunk_rows) as read:
+            for chunk in read:
+                self.write(chunk, report)
+        self.done(report, by=by)
+        return report
+
+    def done(self, report: ImportReport, *, by: Actor) -> None:
+        """The audit record of an import: who ran it, and what came of it."""
         with self.contacts.db.atomic():
             self.contacts.audit.record(
                 face=by.face,
@@ -294,9 +383,18 @@ class Importer:
                 updated=report.updated,
                 rejected=report.rejected_total,
             )
-        return report
 
-    def _flush(self, chunk: _Chunk, report: ImportReport) -> None:
+    def write(self, chunk: Chunk, report: ImportReport) -> None:
+        """Write one chunk in one transaction on this thread's connection, and count it in ``report``.
+
+        The connection's SQLite page cache is capped meanwhile: an import
+        reads every page of the contact indexes once, and left at the usual
+        size the cache alone would be most of the importing process's memory.
+        """
+        with sqlite_cache(self.contacts.db, SQLITE_CACHE_KIB):
+            self._flush(chunk, report)
+
+    def _flush(self, chunk: Chunk, report: ImportReport) -> None:
         refused = chunk.refused
         if chunk.rows:
             result = self.contacts.write(chunk.rows, source="import")

@@ -12,11 +12,12 @@ from typing import Any
 
 import peewee
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.container import Herald, build
 from bot.settings import Settings
-from bot.web.app import create_app
+from bot.web.app import create_app, server_options
 from engine.clock import ManualClock
 from storage.database import open_database
 from storage.migrations import migrate
@@ -147,9 +148,27 @@ class Api:
         return await self.call("DELETE", path, **kwargs)
 
 
+class ServedAsServe(TestServer):
+    """A test server whose runner takes ``server_options``, as ``python -m bot serve``'s does (the
+    header timeout, bodies inflated by Herald, handlers not cancelled when a client goes away).
+    aiohttp's own TestServer drops the options it is given and cancels handlers."""
+
+    def __init__(self, app: web.Application, settings: Settings) -> None:
+        super().__init__(app)
+        self.options = server_options(settings)
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return web.AppRunner(self.app, **{**kwargs, **self.options})
+
+
+async def serve(aiohttp_client: Any, app: web.Application, settings: Settings) -> TestClient:
+    """``app`` behind a real socket, served as ``python -m bot serve`` serves it."""
+    return await aiohttp_client(ServedAsServe(app, settings))
+
+
 @pytest.fixture
 async def client(herald: Herald, aiohttp_client: Any) -> TestClient:
-    return await aiohttp_client(create_app(herald))
+    return await serve(aiohttp_client, create_app(herald), herald.settings)
 
 
 @pytest.fixture

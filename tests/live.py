@@ -19,7 +19,7 @@ from engine.clock import ManualClock
 from engine.template_sync import SyncReport
 from engine.tick import TickReport
 from storage import inbox
-from tests.conftest import Api, make_settings
+from tests.conftest import Api, make_settings, serve
 from tests.fakes.cloud_api import (
     API_VERSION,
     APP_SECRET,
@@ -162,7 +162,7 @@ async def live(
     herald = build(live_settings(database_url, cloud, **live_overrides), clock=clock, direct_only=True)
     notes = RecordingNotifier()
     herald.notifier.add(notes)
-    client = await aiohttp_client(create_app(herald))
+    client = await serve(aiohttp_client, create_app(herald), herald.settings)
     world = Live(herald, cloud, client, Api(client), notes, clock)
     await world.sync_templates()
     yield world

@@ -9,7 +9,7 @@ import pytest
 from bot.container import Herald
 from engine.actor import Actor
 from engine.broadcasts import BroadcastSpec
-from engine.errors import Conflict
+from engine.errors import Changed, Conflict
 from storage.models import AuditLog, Broadcast, OutboundMessage
 from tests.helpers import phones, seed_contacts, seed_templates
 
@@ -70,6 +70,70 @@ def test_discard_drops_a_draft_but_never_a_sending_broadcast(herald: Herald) -> 
     assert herald.in_db(lambda: Broadcast.get_by_id(sending).status) == "sending"
     actions = herald.in_db(lambda: [a.action for a in AuditLog.select().where(AuditLog.face == "slack")])
     assert "broadcast.discard" in actions
+
+
+def test_a_confirm_of_an_earlier_preview_raises_changed_and_moves_nothing(herald: Herald) -> None:
+    broadcast_id = _held(herald)
+    seen = herald.in_db(herald.broadcasts.shown, broadcast_id)[2]
+    seed_contacts(herald, [(p, ["gold"]) for p in phones(2, start=50)])
+    edited = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule="now", hold=True)
+    herald.in_db(herald.broadcasts.edit, broadcast_id, edited, by=ADMIN)
+    with pytest.raises(Changed, match="changed after the preview"):
+        herald.in_db(herald.broadcasts.confirm, broadcast_id, by=ADMIN, seen=seen)
+    assert herald.in_db(lambda: Broadcast.get_by_id(broadcast_id).status) == "draft"
+    assert herald.in_db(lambda: OutboundMessage.select().count()) == 0
+    now_seen = herald.in_db(herald.broadcasts.shown, broadcast_id)[2]
+    assert now_seen != seen
+    assert (
+        herald.in_db(herald.broadcasts.confirm, broadcast_id, by=ADMIN, seen=now_seen)["status"] == "sending"
+    )
+    assert herald.in_db(lambda: OutboundMessage.select().count()) == 2
+
+
+def _race(herald: Herald, broadcast_id: int, seen: str) -> dict[str, str]:
+    """A Confirm of the preview ``seen`` and an edit of its audience, started at once."""
+    barrier = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def confirm() -> None:
+        barrier.wait()
+        try:
+            herald.in_db(herald.broadcasts.confirm, broadcast_id, by=ADMIN, seen=seen)
+            outcome["confirm"] = "started"
+        except Changed:
+            outcome["confirm"] = "changed"
+
+    def edit() -> None:
+        spec = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule="draft")
+        barrier.wait()
+        try:
+            herald.in_db(herald.broadcasts.edit, broadcast_id, spec, by=ADMIN)
+            outcome["edit"] = "edited"
+        except Conflict:
+            outcome["edit"] = "refused"
+
+    threads = [threading.Thread(target=confirm), threading.Thread(target=edit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcome
+
+
+def test_an_edit_racing_a_confirm_never_sends_what_was_not_previewed(herald: Herald) -> None:
+    """The confirm reads the fingerprint under the row's lock: either it starts what was previewed
+    (and the edit finds a broadcast that can no longer change) or the edit lands first and the
+    confirm moves nothing."""
+    seed_contacts(herald, [(p, ["gold"]) for p in phones(5, start=50)])
+    for _ in range(6):
+        broadcast_id = _held(herald)
+        outcome = _race(herald, broadcast_id, herald.in_db(herald.broadcasts.shown, broadcast_id)[2])
+        b = herald.in_db(Broadcast.get_by_id, broadcast_id)
+        if outcome == {"confirm": "started", "edit": "refused"}:
+            assert (b.tags, b.audience_total) == (["vip"], 3)
+        else:
+            assert outcome == {"confirm": "changed", "edit": "edited"}
+            assert (b.status, b.tags, b.audience_total) == ("draft", ["gold"], None)
 
 
 def test_remember_merges_a_face_note_into_notify(herald: Herald) -> None:

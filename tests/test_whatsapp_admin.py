@@ -25,9 +25,12 @@ def replies_to(live: Live, phone: str) -> list[str]:
     return [m.payload["text"]["body"] for m in live.cloud.accepted if m.type == "text" and m.to == phone]
 
 
-async def say(live: Live, phone: str, text: str, *, count: int) -> str:
-    """Send ``text`` from ``phone`` and wait for Herald's reply number ``count`` to that phone."""
-    at = live.clock.now() + timedelta(seconds=1)
+async def say(live: Live, phone: str, text: str, *, count: int, sent: timedelta | None = None) -> str:
+    """Send ``text`` from ``phone`` and wait for Herald's reply number ``count`` to that phone.
+
+    ``sent``: the message's own timestamp, from now (a second later by default).
+    """
+    at = live.clock.now() + (timedelta(seconds=1) if sent is None else sent)
     assert await live.cloud.webhooks.post_inbound(live.webhook_url, phone, text, at=at) == 200
     await live.eventually(lambda: len(replies_to(live, phone)) >= count)
     return replies_to(live, phone)[count - 1]
@@ -108,6 +111,40 @@ async def test_an_expired_confirmation_is_refused_and_nothing_is_sent(live: Live
     await live.settle()
     assert [m for m in live.cloud.accepted if m.template] == []
     assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) != "sending"
+
+
+async def test_a_yes_sent_before_the_question_confirms_nothing_and_the_question_stays(live: Live) -> None:
+    """A late or redelivered YES (written for something else, minutes earlier) arriving now."""
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
+    await say(live, ADMIN, "broadcast thank_you tags:vip now", count=1)  # asked at 08:00:00 UTC
+    stale = await say(live, ADMIN, "YES", count=2, sent=-timedelta(minutes=5))
+    assert "That YES was sent at 13:25:00, before the question (asked at 13:30:00)" in stale  # Kolkata
+    await live.settle()
+    assert [m for m in live.cloud.accepted if m.template] == []
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "draft"
+    late = await say(live, ADMIN, "YES", count=3, sent=timedelta(minutes=9, seconds=59))
+    assert "#1" in late
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "sending"
+
+
+async def test_a_yes_stamped_more_than_ten_minutes_after_the_question_confirms_nothing(live: Live) -> None:
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
+    await say(live, ADMIN, "broadcast thank_you tags:vip now", count=1)
+    expired = await say(live, ADMIN, "yes", count=2, sent=timedelta(minutes=10, seconds=1))
+    assert "expired" in expired
+    await live.settle()
+    assert [m for m in live.cloud.accepted if m.template] == []
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "cancelled"
+
+
+async def test_a_yes_in_the_same_second_as_the_question_counts(live: Live) -> None:
+    """WhatsApp stamps whole seconds: the question asked at 08:00:00.4 is answered at 08:00:00."""
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
+    live.clock.advance(seconds=0.4)
+    await say(live, ADMIN, "broadcast thank_you tags:vip now", count=1, sent=timedelta(0))
+    done = await say(live, ADMIN, "yes", count=2, sent=-timedelta(seconds=0.4))
+    assert "#1" in done
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "sending"
 
 
 async def test_anything_but_yes_cancels(live: Live) -> None:

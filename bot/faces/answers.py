@@ -61,12 +61,19 @@ class Intent(StrEnum):
 
 @dataclass(frozen=True)
 class BroadcastPreview(Answer):
-    """Who a broadcast will reach and when. ``intent`` None: a draft, nothing to confirm."""
+    """Who a broadcast will reach and when. ``intent`` None: a draft, nothing to confirm.
+
+    ``fingerprint`` is what its Confirm carries back (``engine.fingerprint``);
+    ``changed``: shown because a Confirm came for an earlier preview of a
+    broadcast that has changed since, so nothing was sent.
+    """
 
     broadcast: views.Broadcast
     preview: Preview
     intent: Intent | None
     mps: int  # the send rate, for the duration estimate
+    fingerprint: str = ""
+    changed: bool = False
 
 
 class Outcome(StrEnum):

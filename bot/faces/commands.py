@@ -2,8 +2,8 @@
 
     CommandHandler(herald).run(text, request)        the formal language (slash commands)
     CommandHandler(herald).handle(command, request)  a Command read any other way
-    .confirm(broadcast_id, request, intent) / .discard(broadcast_id, request)
-                                                     the preview's Confirm and Cancel
+    .confirm(broadcast_id, request, intent, seen=)   the preview's Confirm (``seen``: its fingerprint)
+    .discard(broadcast_id, request)                  and its Cancel
 
 Methods are synchronous and talk to the database: a face calls them on a
 database thread (``await herald.db(handler.run, ...)``). Every broadcast is
@@ -60,7 +60,7 @@ from bot.grammar import (
 from bot.grammar import messages as grammar_messages
 from engine import lifecycle, stats
 from engine.broadcasts import BroadcastSpec
-from engine.errors import Conflict, HeraldError
+from engine.errors import Changed, Conflict, HeraldError
 from engine.templates import template_view
 from storage.states import BroadcastStatus
 
@@ -105,16 +105,27 @@ class CommandHandler:
         except HeraldError as exc:
             return refusal(exc)
 
-    def confirm(self, broadcast_id: int, request: Request, intent: Intent = Intent.CONFIRM) -> Answer:
-        """A preview's Confirm: schedule or start the held draft (or, for SEND, start it now)."""
+    def confirm(
+        self, broadcast_id: int, request: Request, intent: Intent = Intent.CONFIRM, *, seen: str | None
+    ) -> Answer:
+        """A preview's Confirm: schedule or start the held draft (or, for SEND, start it now).
+
+        ``seen`` is the fingerprint of the preview being confirmed. When the
+        broadcast changed after it (or the Confirm names none: a button from
+        before fingerprints), nothing moves and the answer is a fresh preview.
+        """
         if not request.admin:
             return self._forbidden("confirm", request)
         broadcasts = self.herald.broadcasts
         try:
+            if seen is None:
+                raise Changed("a Confirm without a fingerprint confirms nothing.")
             if intent is Intent.SEND:
-                view = broadcasts.start(broadcast_id, by=request.actor)
+                view = broadcasts.start(broadcast_id, by=request.actor, seen=seen)
             else:
-                view = broadcasts.confirm(broadcast_id, by=request.actor)
+                view = broadcasts.confirm(broadcast_id, by=request.actor, seen=seen)
+        except Changed:
+            return self._preview(broadcast_id, None, intent, changed=True)
         except Conflict:
             return BroadcastDone(broadcasts.get(broadcast_id), Outcome.ALREADY_CONFIRMED, request.actor)
         except HeraldError as exc:
@@ -179,15 +190,24 @@ class CommandHandler:
             hold=True,
         )
 
-    def _preview(self, broadcast_id: int, schedule: Schedule | None, intent: Intent | None = None) -> Answer:
-        broadcasts = self.herald.broadcasts
+    def _preview(
+        self,
+        broadcast_id: int,
+        schedule: Schedule | None,
+        intent: Intent | None = None,
+        *,
+        changed: bool = False,
+    ) -> Answer:
         if intent is None and schedule is not None:
             intent = None if schedule.kind is ScheduleKind.DRAFT else Intent.CONFIRM
+        view, preview, fingerprint = self.herald.broadcasts.shown(broadcast_id, mask=True)
         return BroadcastPreview(
-            broadcast=broadcasts.get(broadcast_id),
-            preview=broadcasts.preview(broadcast_id, mask=True),
+            broadcast=view,
+            preview=preview,
             intent=intent,
             mps=self.herald.settings.whatsapp_mps,
+            fingerprint=fingerprint,
+            changed=changed,
         )
 
     def _action(self, command: BroadcastAction, request: Request) -> Answer:

@@ -33,6 +33,7 @@ MEMORY_SECONDS = 30 * 60
 class Memory:
     previous: Command | Question | None = None
     pending: int | None = None  # the held draft whose preview waits for a yes
+    seen: str | None = None  # that preview's fingerprint: a yes confirms what it showed
     ref: str | None = None  # where the face showed that preview (a Slack message ts)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # a chat face's whole turn (the answer, posting it, retiring the preview it replaces, and
@@ -41,7 +42,7 @@ class Memory:
     turn: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     def clear(self) -> None:
-        self.previous, self.pending, self.ref = None, None, None
+        self.previous, self.pending, self.seen, self.ref = None, None, None, None
 
 
 class Memories:
@@ -97,7 +98,7 @@ class Conversation:
         if isinstance(meant, Confirm):
             if memory.pending is None:
                 return Said(messages.nothing_to_confirm())
-            answer = handler.confirm(memory.pending, request)
+            answer = handler.confirm(memory.pending, request, seen=memory.seen)
         elif isinstance(meant, Cancel):
             if memory.pending is None:
                 memory.clear()
@@ -119,3 +120,4 @@ class Conversation:
         memory.previous = meant
         if isinstance(answer, BroadcastPreview) and answer.intent is not None:
             memory.pending = int(answer.broadcast["id"])
+            memory.seen = answer.fingerprint

@@ -372,6 +372,14 @@ def chart_alt() -> str:
     return "Bar chart of messages sent, delivered, read and failed on each of the last seven days."
 
 
+def preview_changed() -> str:
+    """Shown above a fresh preview when a Confirm came for an earlier one."""
+    return (
+        "This broadcast changed after the preview you confirmed, so nothing was sent or"
+        " scheduled. This is what it is now; confirm again to go ahead."
+    )
+
+
 def preview_replaced() -> str:
     return "This preview was changed; the new one is below."
 
@@ -408,6 +416,14 @@ def confirmation_expired(minutes: int) -> str:
     return (
         f"That confirmation expired (it lasts {minutes} minutes); nothing was sent or changed."
         " Send the command again."
+    )
+
+
+def yes_before_question(sent: str, asked: str) -> str:
+    """A YES whose own timestamp is before the question it would answer (a late or repeated one)."""
+    return (
+        f"That YES was sent at {sent}, before the question (asked at {asked}), so it confirms"
+        " nothing. Reply *YES* again to go ahead."
     )
 
 

@@ -52,7 +52,8 @@ def _asked(answer: Asked) -> str:
 @render.register
 def _preview(answer: BroadcastPreview) -> str:
     b, p = answer.broadcast, answer.preview
-    lines = [
+    lines = [messages.preview_changed(), ""] if answer.changed else []
+    lines += [
         messages.broadcast_title(b["id"], b["name"]),
         f"Template: {messages.template_line(b['template'], b['category'], b['language'])}",
         f"Tags: {messages.tags_line(b['tags'])}",

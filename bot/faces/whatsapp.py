@@ -4,8 +4,9 @@ Only numbers in ``WHATSAPP_ADMINS`` are read as commands; a message from
 anyone else is an ordinary inbound message (a reply, a STOP) and never a
 command. Anything that sends or changes state is confirmed first: Herald
 answers with what would happen ("Reply YES to send to 4,210 contacts at Mon
-09:00 Asia/Kolkata") and acts only on a YES from the same admin within ten
-minutes; any other message cancels it. The confirmation waits in the
+09:00 Asia/Kolkata") and acts only on a YES from the same admin sent after
+the question and within ten minutes of it, by the message's own timestamp;
+any other message cancels it. The confirmation waits in the
 database, so whichever process applies the next webhook finds it.
 
 Answers go out as free-form text inside the 24-hour window the admin's own
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.container import Herald
 from bot.faces import messages, text
@@ -86,7 +88,7 @@ class WhatsAppAdmin:
         body = normalize(event.text or event.payload or "").strip()
         try:
             with self.herald.database.atomic():  # a savepoint: a failed command leaves the ingest intact
-                answer = self._answer(event.phone, body, request)
+                answer = self._answer(event.phone, body, request, event.at)
         except HeraldError as exc:
             answer = refusal(exc)
         except Exception:
@@ -103,16 +105,21 @@ class WhatsAppAdmin:
             admins_setting="WHATSAPP_ADMINS",
         )
 
-    def _answer(self, phone: str, body: str, request: Request) -> Answer | str:
-        now = self.herald.clock.now()
+    def _answer(self, phone: str, body: str, request: Request, sent_at: datetime) -> Answer | str:
+        """What ``body``, sent by ``phone`` at ``sent_at`` (the message's own timestamp), answers.
+
+        A YES counts only if it was sent after the question and within
+        ``CONFIRM_WINDOW`` of it, by its own timestamp (and arrives within
+        the window too): a late or redelivered YES, written before the
+        question for something else, confirms nothing and leaves the
+        question open. WhatsApp stamps whole seconds, so the question's time
+        is cut to the second.
+        """
         pending = AdminPending.get_or_none(AdminPending.phone == phone)
         if pending is not None:
-            AdminPending.delete().where(AdminPending.phone == phone).execute()
             if body.lower() in YES:
-                if pending.expires_at <= now:
-                    self._drop(pending, request)
-                    return messages.confirmation_expired(int(CONFIRM_WINDOW.total_seconds() // 60))
-                return self._carry_out(pending, request)
+                return self._yes(pending, request, sent_at)
+            AdminPending.delete().where(AdminPending.phone == phone).execute()
             self._drop(pending, request)
             if not body or body.lower() in ("no", "n", "cancel", "stop"):
                 return messages.cancelled_confirmation()
@@ -123,6 +130,16 @@ class WhatsAppAdmin:
         if body.lower() in YES:
             return messages.nothing_to_confirm()
         return self._command(phone, body, request)
+
+    def _yes(self, pending: AdminPending, request: Request, sent_at: datetime) -> Answer | str:
+        asked = pending.created_at.replace(microsecond=0)
+        if sent_at < asked:
+            return messages.yes_before_question(_clock(sent_at, request), _clock(asked, request))
+        AdminPending.delete().where(AdminPending.phone == pending.phone).execute()
+        if sent_at > pending.expires_at or self.herald.clock.now() >= pending.expires_at:
+            self._drop(pending, request)
+            return messages.confirmation_expired(int(CONFIRM_WINDOW.total_seconds() // 60))
+        return self._carry_out(pending, request)
 
     def _command(self, phone: str, body: str, request: Request) -> Answer | str:
         try:
@@ -143,7 +160,13 @@ class WhatsAppAdmin:
 
     def _ask(self, phone: str, preview: BroadcastPreview) -> str:
         now = self.herald.clock.now()
-        self._wait_for_yes(phone, broadcast=preview.broadcast["id"], intent=str(preview.intent), now=now)
+        self._wait_for_yes(
+            phone,
+            broadcast=preview.broadcast["id"],
+            intent=str(preview.intent),
+            seen=preview.fingerprint,
+            now=now,
+        )
         b = preview.broadcast
         when = b.get("scheduled_for") if preview.intent is Intent.CONFIRM else None
         return text.render(preview) + "\n\n" + messages.reply_yes(preview.preview.will_send, when)
@@ -165,11 +188,19 @@ class WhatsAppAdmin:
         if pending.broadcast_id is None:
             return messages.nothing_to_confirm()
         intent = Intent(pending.intent) if pending.intent else Intent.CONFIRM
-        return self.handler.confirm(pending.broadcast_id, request, intent)
+        answer = self.handler.confirm(pending.broadcast_id, request, intent, seen=pending.seen)
+        if isinstance(answer, BroadcastPreview) and answer.intent is not None:  # changed since asked
+            return self._ask(pending.phone, answer)
+        return answer
 
     def _drop(self, pending: AdminPending, request: Request) -> None:
         if pending.broadcast_id is not None and pending.intent != str(Intent.SEND):
             self.handler.discard(pending.broadcast_id, request)
+
+
+def _clock(moment: datetime, request: Request) -> str:
+    """``09:41:07`` in the admin's own timezone."""
+    return f"{moment.astimezone(ZoneInfo(request.timezone)):%H:%M:%S}"
 
 
 def answer_text(answer: Answer | str) -> str:

@@ -1,10 +1,12 @@
 """The bolt app, mounted at ``POST /slack/events`` on Herald's one aiohttp application.
 
-Bolt verifies every request's signature and timestamp (a bad or stale one is
-answered 401 and reaches no listener), answers Slack's ``ssl_check`` and
-``url_verification``, and runs listeners after acking (``process_before_response``
-off: the HTTP answer leaves as soon as ``ack()`` is called). ``authorize``
-hands bolt the bot token, so no ``auth.test`` call is needed.
+Herald reads the body (``bot.web.bodies``: the size limit, the stall timeout,
+inflating) and hands it to bolt. Bolt verifies every request's signature and
+timestamp (a bad or stale one is answered 401 and reaches no listener),
+answers Slack's ``ssl_check`` and ``url_verification``, and runs listeners
+after acking (``process_before_response`` off: the HTTP answer leaves as soon
+as ``ack()`` is called). ``authorize`` hands bolt the bot token, so no
+``auth.test`` call is needed.
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.container import Herald
+from bot.errors import Unauthorized
 from bot.slack.client import web_client
 from bot.slack.listeners import COMMANDS, SlackFace
 from bot.slack.outbound import SlackOutbound, connect
 from bot.slack.people import People
 from bot.slack.views.broadcast import CANCEL_ACTION, CONFIRM_ACTION
+from bot.web.bodies import read_body
+from bot.web.http import ascii_header
 
 ROUTE = "/slack/events"
 
@@ -96,6 +102,22 @@ def bolt_app(herald: Herald, face: SlackFace) -> AsyncApp:
     return app
 
 
+SIGNATURE = "X-Slack-Signature"
+TIMESTAMP = "X-Slack-Request-Timestamp"
+
+
+def refuse_unreadable_signature(request: web.Request) -> None:
+    """Raise Unauthorized when Slack's signature headers are there but cannot be Slack's:
+    not ASCII, or a timestamp that is not a whole number. Bolt would raise on them (a 500)
+    instead of refusing; it still checks everything else, in constant time."""
+    for name in (SIGNATURE, TIMESTAMP):
+        if name in request.headers and ascii_header(request, name) is None:
+            raise Unauthorized(f"the {name} header is not ASCII.", field=name)
+    timestamp = request.headers.get(TIMESTAMP)
+    if timestamp is not None and not timestamp.strip().isdigit():
+        raise Unauthorized(f"the {TIMESTAMP} header is not a Unix time.", field=TIMESTAMP)
+
+
 def mount(app: web.Application, herald: Herald) -> SlackParts:
     """Serve Slack at ``/slack/events`` on ``app`` and connect the notifier and the digest."""
     settings = herald.settings
@@ -104,7 +126,14 @@ def mount(app: web.Application, herald: Herald) -> SlackParts:
     parts = SlackParts(bolt, face, connect(herald))
 
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+        refuse_unreadable_signature(request)
+        body = await read_body(request)  # within MAX_BODY_BYTES and the body timeout, inflated if gzipped
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8", "replace"),  # not UTF-8: then not Slack's, and its signature fails
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]  # bolt reads any mapping of str
+        )
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     app.router.add_post(ROUTE, events)
     app[SLACK] = parts

@@ -68,14 +68,14 @@ class SlackFace:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id", "")
         try:
-            broadcast_id, intent = read_button_value(action.get("value", ""))
+            broadcast_id, intent, seen = read_button_value(action.get("value", ""))
         except ValueError:
             log.warning("a button with an unreadable value was clicked")
             return
         request = self._request(user, channel, self.herald.settings.timezone)
         try:
             if action["action_id"] == CONFIRM_ACTION:
-                answer = await self.herald.db(self.handler.confirm, broadcast_id, request, intent)
+                answer = await self.herald.db(self.handler.confirm, broadcast_id, request, intent, seen=seen)
             else:
                 answer = await self.herald.db(self.handler.discard, broadcast_id, request)
         except Exception:

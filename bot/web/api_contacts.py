@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 
 from aiohttp import web
 
 from bot.errors import BodyTooLarge
 from bot.web import views as api
+from bot.web.bodies import content_encoding
 from bot.web.http import int_param, json_response, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import ContactIn, TagsIn
-from bot.web.streams import StreamLines
+from bot.web.streams import BodyPieces, on_a_thread
 from engine.actor import API
 from engine.contacts import ContactRow
 from engine.errors import Invalid
+from engine.importer import Chunk, ImportReport, chunks, lines_of, older_objects_frozen
 from engine.phones import normalize_phone, normalize_user_id
 from engine.tags import normalize_tags
 
@@ -105,17 +109,38 @@ async def delete_contact(request: web.Request) -> web.Response:
 
 @routes.post("/api/contacts/import")
 async def import_contacts(request: web.Request) -> web.Response:
+    """Stream a CSV into contacts: the network is read on the event loop, rows are read and
+    checked on a thread of their own, and a database thread is taken only to write a complete
+    chunk (``bot.web.streams``)."""
     herald = request.app[HERALD]
-    limit = herald.settings.import_max_bytes
+    settings = herald.settings
+    limit = settings.import_max_bytes
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(
             f"the upload is {request.content_length:,} bytes; the limit is {limit:,}.",
             field="body",
             hint="Split the file, or raise IMPORT_MAX_BYTES.",
         )
-    lines = StreamLines(request.content, asyncio.get_running_loop(), limit=limit)
+    encoding = content_encoding(request)
+    loop = asyncio.get_running_loop()
+    importer = herald.importer
 
-    report = await herald.db(herald.importer.run, lines, by=API)
+    def read(stop: threading.Event) -> Iterator[Chunk]:
+        body = BodyPieces(
+            request,
+            loop,
+            encoding=encoding,
+            limit=limit,
+            timeout=settings.body_timeout_seconds,
+            stop=stop,
+        )
+        return chunks(lines_of(body), importer.chunk_rows)
+
+    report = ImportReport()
+    with older_objects_frozen():
+        async for chunk in on_a_thread(read, name="csv-import-reader"):
+            await herald.db(importer.write, chunk, report)
+    await herald.db(importer.done, report, by=API)
     return json_response(report.as_dict())
 
 

@@ -6,13 +6,15 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from bot.container import Herald
-from bot.errors import BodyTooLarge, HttpError, Unauthorized
+from bot.errors import BodyStalled, BodyTooLarge, ClientGone, HttpError, Unauthorized
 from bot.faces.wiring import attach
 from bot.metrics import Metrics
+from bot.settings import Settings
 from bot.web import (
     api_broadcasts,
     api_contacts,
@@ -22,13 +24,33 @@ from bot.web import (
     openapi,
     whatsapp_webhook,
 )
-from bot.web.http import error_response, refuse_nul_in_url
+from bot.web.http import bearer_token, error_response, refuse_nul_in_url
 from bot.web.keys import HERALD, INBOX_WRITER, METRICS
 from engine.errors import HeraldError, NotFound, Unavailable
 from storage.errors import ConnectionLost
 
 log = logging.getLogger("herald.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How aiohttp's server must run Herald's app (``AppRunner`` and test servers take these).
+
+    aiohttp arms its keep-alive timer when a connection opens and again after
+    each answer, and closes the connection if no whole request head has
+    arrived when it fires: with ``HEADER_TIMEOUT_SECONDS`` it is the header
+    timeout (a connection that sends nothing, or its head a byte at a time,
+    is closed; so is one idle that long between requests). Bodies are read,
+    with their own stall timeout, and inflated by ``bot.web.bodies``, so
+    aiohttp's own inflating is off. A handler whose client goes away is not
+    cancelled: it finishes what it started, and a read of the body that can
+    no longer come says so (``ClientGone``, one log line).
+    """
+    return {
+        "keepalive_timeout": settings.header_timeout_seconds,
+        "auto_decompress": False,
+        "handler_cancellation": False,
+    }
 
 
 def create_app(herald: Herald) -> web.Application:
@@ -92,6 +114,20 @@ async def _metrics(request: web.Request, handler: Handler) -> web.StreamResponse
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except ClientGone as exc:  # a dropped upload is routine on the internet: one line, no traceback
+        content = request.content
+        log.info(
+            "%s %s: %s (%s of %s bytes)",
+            request.method,
+            _route_name(request),
+            exc.message,
+            f"{content.total_raw_bytes:,}",
+            f"{request.content_length:,}" if request.content_length is not None else "?",
+        )
+        return error_response(exc)  # nobody is left to read it
+    except BodyStalled as exc:
+        log.info("%s %s: %s", request.method, _route_name(request), exc.message)
+        return await _answer_and_close(request, error_response(exc))
     except Exception as exc:
         refusal = _refusal(request, exc)
         if refusal is None:
@@ -100,6 +136,16 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if isinstance(exc, web.HTTPMethodNotAllowed):
             response.headers["Allow"] = exc.headers["Allow"]  # RFC 9110: a 405 lists what is allowed
         return response
+
+
+async def _answer_and_close(request: web.Request, response: web.Response) -> web.Response:
+    """Send ``response``, then close the connection at once (aiohttp would otherwise linger,
+    reading what is left of the body for a few seconds more)."""
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+    return response
 
 
 def _refusal(request: web.Request, exc: Exception) -> HeraldError | None:  # noqa: PLR0911 - one answer per kind
@@ -140,12 +186,8 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "the REST API is disabled because API_TOKEN is not set.",
                 hint="Set API_TOKEN on the server and send it as 'Authorization: Bearer <token>'.",
             )
-        given = request.headers.get("Authorization", "")
-        scheme, _, token = given.partition(" ")
-        ok = scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), expected.get_secret_value().encode()
-        )
-        if not ok:
+        token = bearer_token(request)
+        if token is None or not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
             raise Unauthorized(
                 "missing or wrong bearer token.",
                 hint="Send 'Authorization: Bearer <API_TOKEN>'.",

@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
-from aiohttp.web_protocol import RequestPayloadError
 from pydantic import BaseModel, ValidationError
 
-from bot.errors import BodyTooLarge, MalformedBody, UnsupportedMediaType
+from bot.errors import MalformedBody, UnsupportedMediaType
+from bot.web.bodies import read_body
 from bot.web.keys import HERALD
 from engine.errors import HeraldError, Invalid
 
@@ -32,33 +32,21 @@ def error_response(err: HeraldError) -> web.Response:
     return json_response({"error": err.as_dict()}, status=err.status)
 
 
-async def read_body(request: web.Request, *, limit: int | None = None) -> bytes:
-    """The raw body; raises BodyTooLarge above ``limit`` (default MAX_BODY_BYTES)."""
-    limit = limit or request.app[HERALD].settings.max_body_bytes
-    too_large = BodyTooLarge(
-        f"the body is larger than {limit:,} bytes.",
-        field="body",
-        hint="Send less at once (for many contacts, use POST /api/contacts/import).",
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise too_large from exc
-    except RequestPayloadError as exc:  # a Content-Encoding that does not decode, a broken chunk
-        raise unreadable_body(exc) from exc
-    if len(body) > limit:
-        raise too_large
-    return body
+def ascii_header(request: web.Request, name: str) -> str | None:
+    """The header's value, or None when it is missing or not ASCII.
+
+    Credentials and signatures are ASCII; a value that is not (bytes that are
+    not UTF-8 arrive as surrogate escapes) can only be refused, and must not
+    reach an encoder or ``hmac.compare_digest``, which raise on it.
+    """
+    value = request.headers.get(name)
+    return value if value is not None and value.isascii() else None
 
 
-def unreadable_body(exc: Exception) -> MalformedBody:
-    return MalformedBody(
-        f"the body cannot be read ({str(exc).strip() or type(exc).__name__}).",
-        field="body",
-        hint="Send it uncompressed, or compressed as its Content-Encoding says.",
-    )
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an ASCII ``Authorization: Bearer <token>`` header, else None."""
+    scheme, _, token = (ascii_header(request, "Authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 async def load_json(request: web.Request) -> Any:

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.container import Herald
 from bot.errors import Unauthorized
-from bot.web.http import read_body
+from bot.web.http import ascii_header, read_body
 from bot.web.keys import HERALD, INBOX_WRITER
 from engine.whatsapp.webhook import SIGNATURE_HEADER, parse, verify_signature
 from storage import inbox
@@ -53,7 +53,7 @@ async def deliver(request: web.Request) -> web.Response:
             hint="Set it to your Meta app's secret.",
         )
     body = await read_body(request, limit=WEBHOOK_MAX_BYTES)
-    if not verify_signature(body, request.headers.get(SIGNATURE_HEADER), secret.get_secret_value()):
+    if not verify_signature(body, ascii_header(request, SIGNATURE_HEADER), secret.get_secret_value()):
         raise Unauthorized("the X-Hub-Signature-256 header does not match the body.")
     parse(body)  # raises MalformedWebhook (400) before anything is stored
     await request.app[INBOX_WRITER].put(body)

@@ -109,5 +109,6 @@ class AdminPending(BaseModel):
     broadcast_id: int | None
     intent = peewee.TextField(null=True)
     command = peewee.TextField(null=True)
+    seen = peewee.TextField(null=True)  # the fingerprint of the preview the YES would confirm
     expires_at = UTCDateTimeField()
     created_at = UTCDateTimeField()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -52,6 +53,11 @@ def run(handler: CommandHandler, line: str, request: Request = ADMIN):
     return handler.herald.in_db(handler.run, line, request)
 
 
+def _confirm(handler: CommandHandler, preview: BroadcastPreview) -> Any:
+    """The preview's Confirm, as its button would send it."""
+    return handler.confirm(preview.broadcast["id"], ADMIN, preview.intent, seen=preview.fingerprint)
+
+
 def _broadcasts(herald: Herald) -> list[tuple[int, str]]:
     return herald.in_db(lambda: [(b.id, b.status) for b in Broadcast.select().order_by(Broadcast.id)])
 
@@ -71,8 +77,8 @@ def test_a_broadcast_is_previewed_as_a_held_draft_with_masked_phones(handler: Co
 
 def test_confirm_starts_once_and_a_second_confirm_says_so(handler: CommandHandler) -> None:
     preview = run(handler, "broadcast promo_autumn tags:vip now")
-    first = handler.herald.in_db(handler.confirm, preview.broadcast["id"], ADMIN)
-    second = handler.herald.in_db(handler.confirm, preview.broadcast["id"], ADMIN)
+    first = handler.herald.in_db(_confirm, handler, preview)
+    second = handler.herald.in_db(_confirm, handler, preview)
     assert isinstance(first, BroadcastDone)
     assert first.outcome is Outcome.STARTED
     assert isinstance(second, BroadcastDone)
@@ -83,7 +89,7 @@ def test_confirm_starts_once_and_a_second_confirm_says_so(handler: CommandHandle
 def test_a_time_in_the_askers_zone_is_scheduled_on_confirm(handler: CommandHandler) -> None:
     preview = run(handler, "broadcast promo_autumn tags:vip at 9am")
     assert "Mon 30 Nov 09:00 UTC" in text.render(preview)
-    done = handler.herald.in_db(handler.confirm, preview.broadcast["id"], ADMIN)
+    done = handler.herald.in_db(_confirm, handler, preview)
     assert done.outcome is Outcome.SCHEDULED
     assert done.broadcast["scheduled_at"] == "2026-11-30T09:00:00Z"
 
@@ -92,7 +98,7 @@ def test_a_preview_cancel_drops_the_draft_but_not_a_confirmed_broadcast(handler:
     dropped = run(handler, "broadcast promo_autumn tags:vip now")
     assert handler.herald.in_db(handler.discard, dropped.broadcast["id"], ADMIN).outcome is Outcome.DISCARDED
     kept = run(handler, "broadcast promo_autumn tags:vip now")
-    handler.herald.in_db(handler.confirm, kept.broadcast["id"], ADMIN)
+    handler.herald.in_db(_confirm, handler, kept)
     late = handler.herald.in_db(handler.discard, kept.broadcast["id"], ADMIN)
     assert late.outcome is Outcome.NOT_A_DRAFT
     assert _broadcasts(handler.herald) == [
@@ -170,7 +176,7 @@ def test_send_previews_an_existing_draft_and_confirming_starts_it(handler: Comma
     preview = run(handler, f"broadcast send {draft.broadcast['id']}")
     assert isinstance(preview, BroadcastPreview)
     assert preview.intent is Intent.SEND
-    done = handler.herald.in_db(handler.confirm, draft.broadcast["id"], ADMIN, Intent.SEND)
+    done = handler.herald.in_db(_confirm, handler, preview)
     assert done.outcome is Outcome.STARTED
     again = run(handler, f"broadcast send {draft.broadcast['id']}")
     assert isinstance(again, Refused)
@@ -196,7 +202,7 @@ def test_contacts_are_added_tagged_untagged_opted_out_and_counted(handler: Comma
 
 def test_show_and_find_report_a_broadcast(handler: CommandHandler) -> None:
     preview = run(handler, "broadcast promo_autumn tags:vip now")
-    handler.herald.in_db(handler.confirm, preview.broadcast["id"], ADMIN)
+    handler.herald.in_db(_confirm, handler, preview)
     shown = run(handler, f"broadcast show {preview.broadcast['id']}")
     assert isinstance(shown, BroadcastReport)
     assert "Sending" in text.render(shown)
@@ -257,7 +263,7 @@ def test_memories_are_forgotten_after_their_time() -> None:
 
 def test_stats_render_compared_with_the_period_before(handler: CommandHandler) -> None:
     preview = run(handler, "broadcast promo_autumn tags:vip now")
-    handler.herald.in_db(handler.confirm, preview.broadcast["id"], ADMIN)
+    handler.herald.in_db(_confirm, handler, preview)
     answer = run(handler, "stats today")
     assert isinstance(answer, StatsReport)
     assert answer.period.start == datetime(2026, 11, 30, tzinfo=UTC)

@@ -102,14 +102,21 @@ def preview(n: int = 10) -> Preview:
     )
 
 
-def test_the_largest_preview_fits_and_its_buttons_carry_the_broadcast() -> None:
-    body = render(BroadcastPreview(broadcast(status="draft"), preview(), Intent.CONFIRM, 80), now=NOW, mps=80)
+def test_the_largest_preview_fits_and_its_buttons_carry_the_broadcast_and_what_it_showed() -> None:
+    shown_as = "0123456789abcdef"
+    answer = BroadcastPreview(
+        broadcast(status="draft"), preview(), Intent.CONFIRM, 80, shown_as, changed=True
+    )
+    body = render(answer, now=NOW, mps=80)
     check(body)
     actions = [b for b in body["blocks"] if b["type"] == "actions"]
     assert len(actions) == 1
     values = {e["action_id"]: e["value"] for e in actions[0]["elements"]}
-    assert values == {"herald_confirm": "123456:confirm", "herald_cancel": "123456:confirm"}
-    assert read_button_value(values["herald_confirm"]) == (123456, Intent.CONFIRM)
+    value = f"123456:confirm:{shown_as}"
+    assert values == {"herald_confirm": value, "herald_cancel": value}
+    assert read_button_value(values["herald_confirm"]) == (123456, Intent.CONFIRM, shown_as)
+    assert read_button_value("123456:confirm") == (123456, Intent.CONFIRM, None)  # a button from before
+    assert "changed after the preview you confirmed" in str(body["blocks"][1])
     shown = str(body)
     assert "Tue 1 Dec 09:00 Asia/Kolkata (03:30 UTC)" in shown
     assert "999,987 will get it" in shown

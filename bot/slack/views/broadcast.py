@@ -1,7 +1,8 @@
 """A broadcast in Block Kit: its preview with Confirm / Cancel, what a click did, and its report.
 
 Pure functions of the face-neutral answers (``bot.faces.answers``). A button's
-value is ``"<broadcast id>:<intent>"``, so a click needs nothing but itself.
+value is ``"<broadcast id>:<intent>:<fingerprint>"``, so a click needs nothing
+but itself, and confirms only what its preview showed.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ CONFIRM_ACTION = "herald_confirm"
 CANCEL_ACTION = "herald_cancel"
 
 
-def button_value(broadcast_id: int, intent: Intent) -> str:
-    return f"{broadcast_id}:{intent.value}"
+def button_value(broadcast_id: int, intent: Intent, fingerprint: str) -> str:
+    return f"{broadcast_id}:{intent.value}:{fingerprint}"
 
 
-def read_button_value(value: str) -> tuple[int, Intent]:
-    """``"42:confirm"`` → (42, Intent.CONFIRM). Raises ValueError for anything else."""
+def read_button_value(value: str) -> tuple[int, Intent, str | None]:
+    """``"42:confirm:9f2c…"`` → (42, Intent.CONFIRM, "9f2c…"); a button from before fingerprints
+    (``"42:confirm"``) has None. Raises ValueError for anything else."""
     head, _, tail = value.partition(":")
-    return int(head), Intent(tail or Intent.CONFIRM.value)
+    intent, _, fingerprint = tail.partition(":")
+    return int(head), Intent(intent or Intent.CONFIRM.value), fingerprint or None
 
 
 def title(broadcast: Mapping[str, Any]) -> str:
@@ -51,8 +54,10 @@ def title(broadcast: Mapping[str, Any]) -> str:
 def preview_message(answer: BroadcastPreview) -> dict[str, Any]:
     b, p = answer.broadcast, answer.preview
     schedules = answer.intent is Intent.CONFIRM and bool(b.get("scheduled_at"))
-    blocks: list[Block] = [
-        header(title(b)),
+    blocks: list[Block] = [header(title(b))]
+    if answer.changed:
+        blocks.append(section(messages.preview_changed()))
+    blocks += [
         fields(
             [
                 f"*Template*\n{messages.template_line(b['template'], b['category'], b['language'])}",
@@ -76,7 +81,7 @@ def preview_message(answer: BroadcastPreview) -> dict[str, Any]:
     if p.will_send == 0:
         blocks.append(section(messages.nobody_to_send_to()))
     if answer.intent is not None:
-        value = button_value(b["id"], answer.intent)
+        value = button_value(b["id"], answer.intent, answer.fingerprint)
         blocks.append(context(messages.confirm_hint(schedules)))
         blocks.append(
             actions(
