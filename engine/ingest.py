@@ -6,7 +6,8 @@ never confirms something that was not saved. Every event kind is idempotent:
 a body Meta delivers twice changes nothing the second time.
 
 One poison body never stalls the others (DESIGN §9.6): when a group fails,
-its bodies are applied one by one; a body that fails alone is retried alone
+it is halved until the failing body stands alone, so the others apply in a
+few transactions; a body that fails alone is retried alone
 on later passes and, after five failures, set aside in the quarantine with
 the reason (an alert says so), while every other body is applied. A failure
 of the database itself (a deadlock, a lost connection) is not the body's
@@ -116,8 +117,9 @@ class Ingest:
 
         The bodies are taken from the inbox in the transaction that applies
         them: one commit, and a failed apply leaves them in the inbox. When a
-        group fails for any reason but the database's, its bodies are applied
-        one by one at once, so the good ones go and the poison one is counted.
+        group fails for any reason but the database's, it is split in halves
+        and each is applied on its own, down to single bodies: the good ones
+        go at once, in a few transactions, and the poison one is counted.
         """
         now = self.clock.now()
         taken: list[tuple[int, str]] = []
@@ -130,32 +132,46 @@ class Ingest:
         except peewee.OperationalError:
             raise  # a deadlock, a lost connection: the bodies stay for the next pass
         except Exception:
-            log.warning("applying %d webhook bodies together failed; applying each alone", len(taken))
-            return self._alone([body_id for body_id, _ in taken])
+            log.warning(
+                "applying %d webhook bodies together failed; looking for the one that fails", len(taken)
+            )
+            return self._split([body_id for body_id, _ in taken])
         self.after_commit(result)
         return result
 
     def retry_failed(self, limit: int = RETRY_ALONE) -> IngestResult:
         """Bodies that failed before, each alone (the tick calls this once a pass)."""
-        return self._alone(inbox_store.failed(self.db, limit))
-
-    def _alone(self, ids: Sequence[int]) -> IngestResult:
         total = IngestResult()
-        for body_id in ids:
-            try:
-                with self.db.atomic():
-                    taken = inbox_store.take(self.db, self.clock.now() - INBOX_LEASE, 1, ids=[body_id])
-                    if not taken:
-                        continue
-                    result = self._apply_bodies(taken)
-            except peewee.OperationalError:
-                raise
-            except Exception as exc:
-                total.quarantined += self._failed(body_id, exc)
-                continue
-            self.after_commit(result)
-            total.add(result)
+        for body_id in inbox_store.failed(self.db, limit):
+            total.add(self._apply_group([body_id]))
         return total
+
+    def _split(self, ids: Sequence[int]) -> IngestResult:
+        """Apply the halves of a group that failed, each halved again when it fails."""
+        total = IngestResult()
+        middle = len(ids) // 2
+        for half in (ids[:middle], ids[middle:]):
+            if half:
+                total.add(self._apply_group(half))
+        return total
+
+    def _apply_group(self, ids: Sequence[int]) -> IngestResult:
+        try:
+            with self.db.atomic():
+                taken = inbox_store.take(self.db, self.clock.now() - INBOX_LEASE, len(ids), ids=ids)
+                if not taken:
+                    return IngestResult()
+                result = self._apply_bodies(taken)
+        except peewee.OperationalError:
+            raise
+        except Exception as exc:
+            if len(ids) > 1:
+                return self._split(ids)
+            result = IngestResult()
+            result.quarantined = self._failed(ids[0], exc)
+            return result
+        self.after_commit(result)
+        return result
 
     def _failed(self, body_id: int, exc: Exception) -> int:
         error = f"{type(exc).__name__}: {exc}"

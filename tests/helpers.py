@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bot.container import Herald
@@ -110,3 +112,46 @@ def tag_link_orphans(herald: Herald) -> list[tuple[int, int]]:
             " OR NOT EXISTS (SELECT 1 FROM tag t WHERE t.id = ct.tag_id)"
         )
         return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+_REFUSE = {  # a database that refuses updates of ledger rows: what a poison body's apply meets
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message{when}"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgres": [
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF {test} THEN"
+        " RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+_ALLOW = {
+    "sqlite": ["DROP TRIGGER IF EXISTS refuse"],
+    "postgres": ["DROP TRIGGER IF EXISTS refuse ON outbound_message", "DROP FUNCTION IF EXISTS refuse()"],
+}
+
+
+@contextlib.contextmanager
+def refusing_updates(herald: Herald, row_ids: Sequence[int] | None = None) -> Iterator[None]:
+    """The database refuses every update of these ledger rows (all rows when None) while the
+    block runs: a failure no retry can cure, as a corrupt row would cause. Always undone, so
+    the next test on the same database is not affected."""
+    from storage.database import is_postgres
+
+    database = herald.database
+    engine = "postgres" if is_postgres(database) else "sqlite"
+    ids = ",".join(map(str, row_ids or ()))
+    when = f" WHEN OLD.id IN ({ids})" if row_ids else ""
+    test = f"OLD.id IN ({ids})" if row_ids else "TRUE"
+
+    def run(statements: list[str]) -> None:
+        with database.atomic():
+            for sql in statements:
+                database.execute_sql(sql.format(when=when, test=test))
+
+    herald.in_db(run, _ALLOW[engine])
+    herald.in_db(run, _REFUSE[engine])
+    try:
+        yield
+    finally:
+        herald.in_db(run, _ALLOW[engine])

@@ -10,7 +10,7 @@ import pytest
 
 from storage import counters
 from storage.models import Contact, InboundMessage, OutboundMessage, WebhookInbox, WebhookQuarantine
-from tests.helpers import phones, seed_contacts
+from tests.helpers import phones, refusing_updates, seed_contacts
 from tests.live import Live
 
 
@@ -147,25 +147,8 @@ def _inbound(live: Live, phone: str, text: str, *, wamid: str) -> bytes:
     return live.cloud.webhooks.body(messages=[item], contacts=[(phone, "Asha")])
 
 
-_FAIL_UPDATES = {  # a database that refuses every ledger update: what a deadlock victim sees
-    "sqlite": [
-        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message BEGIN SELECT RAISE(ABORT, 'refused'); END"
-    ],
-    "postgres": [
-        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
-        " LANGUAGE plpgsql",
-        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message FOR EACH ROW EXECUTE FUNCTION refuse()",
-    ],
-}
-_ALLOW_UPDATES = {
-    "sqlite": ["DROP TRIGGER refuse"],
-    "postgres": ["DROP TRIGGER refuse ON outbound_message", "DROP FUNCTION refuse()"],
-}
-
-
 async def test_a_body_whose_apply_fails_is_retried_alone_and_applied_once_it_can_be(live: Live) -> None:
     from storage import inbox
-    from storage.database import is_postgres
 
     number = phones(1)[0]
     seed_contacts(live.herald, [(number, ["vip"])])
@@ -174,41 +157,21 @@ async def test_a_body_whose_apply_fails_is_retried_alone_and_applied_once_it_can
     sent = live.cloud.accepted[0]
     body = live.cloud.webhooks.body(live.cloud.webhooks.lifecycle(sent, until="delivered"))
     database = live.herald.database
-    engine = "postgres" if is_postgres(database) else "sqlite"
 
-    def run(statements: list[str]) -> None:
-        with database.atomic():
-            for sql in statements:
-                database.execute_sql(sql)
-
-    live.herald.in_db(run, _FAIL_UPDATES[engine])
-    live.herald.in_db(lambda: inbox.put(database, [body], live.clock.now()))
-    result = live.herald.in_db(live.herald.ingest.process_inbox)
-    assert (result.bodies, result.quarantined) == (0, 0)
-    with database.connection_context():
-        row = WebhookInbox.get()
-        assert (row.attempts, row.claimed_at) == (1, None)  # counted, and retried at the next pass
-        assert "refused" in row.last_error
-        assert OutboundMessage.get().delivered_at is None
-    live.herald.in_db(run, _ALLOW_UPDATES[engine])
+    with refusing_updates(live.herald):  # every ledger update refused: nothing can be applied
+        live.herald.in_db(lambda: inbox.put(database, [body], live.clock.now()))
+        result = live.herald.in_db(live.herald.ingest.process_inbox)
+        assert (result.bodies, result.quarantined) == (0, 0)
+        with database.connection_context():
+            row = WebhookInbox.get()
+            assert (row.attempts, row.claimed_at) == (1, None)  # counted, and retried at the next pass
+            assert "refused" in row.last_error
+            assert OutboundMessage.get().delivered_at is None
     assert live.herald.in_db(live.herald.ingest.process_inbox).bodies == 0  # groups leave it out
     assert live.herald.in_db(live.herald.ingest.retry_failed).bodies == 1
     with database.connection_context():
         assert OutboundMessage.get().delivered_at is not None
         assert WebhookInbox.select().count() == 0
-
-
-_REFUSE_ONE = {  # a database that refuses the updates of one ledger row: a poison body's only
-    "sqlite": [
-        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message WHEN OLD.id = {row}"
-        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
-    ],
-    "postgres": [
-        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF OLD.id = {row} THEN"
-        " RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER refuse BEFORE UPDATE ON outbound_message FOR EACH ROW EXECUTE FUNCTION refuse()",
-    ],
-}
 
 
 async def test_a_poison_body_is_quarantined_after_five_tries_and_never_holds_back_the_others(
@@ -217,8 +180,6 @@ async def test_a_poison_body_is_quarantined_after_five_tries_and_never_holds_bac
     """Meta delivers three bodies; the middle one can never be applied. The other two apply at
     once; the poison one is retried alone on each pass and set aside on the fifth failure,
     with an alert, and the inbox drains."""
-    from storage.database import is_postgres
-
     numbers = phones(3)
     seed_contacts(live.herald, [(n, ["vip"]) for n in numbers])
     await live.api.post("/api/broadcasts", {"template": "thank_you", "tags": ["vip"], "schedule": "now"})
@@ -228,19 +189,13 @@ async def test_a_poison_body_is_quarantined_after_five_tries_and_never_holds_bac
     poison_row = live.herald.in_db(
         lambda: OutboundMessage.get(OutboundMessage.wamid == by_to[numbers[1]].wamid).id
     )
-    engine = "postgres" if is_postgres(database) else "sqlite"
 
-    def run(statements: list[str]) -> None:
-        with database.atomic():
-            for sql in statements:
-                database.execute_sql(sql.format(row=poison_row))
-
-    live.herald.in_db(run, _REFUSE_ONE[engine])
-    for number in numbers:
-        statuses = live.cloud.webhooks.lifecycle(by_to[number], until="read")
-        assert await live.cloud.webhooks.post_statuses(live.webhook_url, statuses, per_body=3) == [200]
-    for _ in range(6):
-        await live.tick()
+    with refusing_updates(live.herald, [poison_row]):
+        for number in numbers:
+            statuses = live.cloud.webhooks.lifecycle(by_to[number], until="read")
+            assert await live.cloud.webhooks.post_statuses(live.webhook_url, statuses, per_body=3) == [200]
+        for _ in range(6):
+            await live.tick()
     with database.connection_context():
         read = {m.contact.phone: m.read_at is not None for m in OutboundMessage.select().join(Contact)}
         assert read == {numbers[0]: True, numbers[1]: False, numbers[2]: True}
@@ -250,7 +205,6 @@ async def test_a_poison_body_is_quarantined_after_five_tries_and_never_holds_bac
         assert "refused" in kept.reason
         assert by_to[numbers[1]].wamid in kept.body
     assert [a["kind"] for a in live.notes.of("alert")] == ["webhook_quarantined"]
-    live.herald.in_db(run, _ALLOW_UPDATES[engine])
 
 
 async def test_on_postgresql_a_delivery_is_answered_while_an_apply_waits_for_a_ledger_lock(
