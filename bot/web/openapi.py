@@ -31,9 +31,10 @@ _ERRORS = {
     "400": "Malformed body: not JSON, not UTF-8, or not decodable as its Content-Encoding says",
     "401": "Missing or wrong bearer token",
     "404": "Not found",
+    "408": "The body stalled for BODY_TIMEOUT_SECONDS; the connection is closed",
     "409": "Conflicts with the current state",
-    "413": "Body too large",
-    "415": "Unsupported media type",
+    "413": "Body too large (or larger than the limit once inflated)",
+    "415": "Unsupported media type or Content-Encoding",
     "422": "Invalid input; the error names the field",
     "502": "WhatsApp refused or did not answer",
     "503": "Database unavailable",
@@ -352,8 +353,9 @@ class _Schemas:
     def operation(self, op: Operation) -> dict[str, Any]:
         """One operation, documenting exactly the statuses its route can answer.
 
-        Beyond ``_ALWAYS``: a body adds 400 and 413 (and 415 for JSON), a path
-        parameter 404; ``refusals`` adds the rest (409 for state, 502 for WhatsApp).
+        Beyond ``_ALWAYS``: a body adds 400, 408, 413 and 415 (a media type or
+        a Content-Encoding Herald does not read), a path parameter 404;
+        ``refusals`` adds the rest (409 for state, 502 for WhatsApp).
         """
         answer = self.ref(op.answer)
         responses: dict[str, Any] = {
@@ -365,7 +367,7 @@ class _Schemas:
         }
         codes = set(_ALWAYS) | set(op.refusals)
         if op.body is not None:
-            codes |= {"400", "413"} | ({"415"} if op.body_type == "application/json" else set())
+            codes |= {"400", "408", "413", "415"}
         if any(p["in"] == "path" for p in op.params):
             codes.add("404")
         error = self.ref(api.Error)
