@@ -131,12 +131,7 @@ class Contacts:
             pending[key] = _merge(earlier, row) if earlier else row
 
         fresh = [(key, row) for key, row in pending.items() if not key.startswith("#")]
-        created = self._insert(fresh, now)
-        # a contact that arrives opted out (a STOP from someone Herald never stored) keeps why,
-        # so no import or API call can subscribe them again
-        store.mark_opted_out(
-            self.db, [created[k] for k, r in fresh if k in created and r.opted_in is False], source, now
-        )
+        created = self._insert(fresh, now, source)
         ids: dict[str, int] = dict(created)
         changes: list[store.ContactChange] = []
         opted_out: list[int] = []
@@ -164,13 +159,17 @@ class Contacts:
         self.bus.publish(ContactOptedOut(tuple(opted_out), source, now))
         return result
 
-    def _insert(self, fresh: Sequence[tuple[str, ContactRow]], now: datetime) -> dict[str, int]:
-        """Insert new contacts; returns identity key → id for those inserted."""
+    def _insert(self, fresh: Sequence[tuple[str, ContactRow]], now: datetime, source: str) -> dict[str, int]:
+        """Insert new contacts; returns identity key → id for those inserted. One that arrives
+        opted out (a STOP from someone Herald never stored) keeps where that came from, so no
+        import or API call can subscribe them again."""
         by_phone = [(k, r) for k, r in fresh if r.phone]
         by_user_id = [(k, r) for k, r in fresh if not r.phone]
         created: dict[str, int] = {}
         for identity, part in (("phone", by_phone), ("wa_user_id", by_user_id)):
-            inserted = store.insert_contacts(self.db, [_new(r) for _, r in part], now, identity=identity)
+            inserted = store.insert_contacts(
+                self.db, [_new(r) for _, r in part], now, identity=identity, source=source
+            )
             created.update(
                 {k: inserted[getattr(r, identity)] for k, r in part if getattr(r, identity) in inserted}
             )

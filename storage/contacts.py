@@ -159,10 +159,13 @@ def insert_contacts(
     now: datetime,
     *,
     identity: str = "phone",
+    source: str | None = None,
 ) -> dict[str, int]:
     """Insert ``(phone, name, opted_in, attributes, wa_user_id, username)`` rows; a contact that
     already exists (a concurrent insert) is skipped. Returns ``identity`` (the phone, or the
-    user id of contacts without one) → id for rows inserted.
+    user id of contacts without one) → id for rows inserted. A contact inserted opted out
+    records ``source`` as where the opt-out came from (a STOP from someone never stored must
+    not be undone by an import), and when.
 
     The caller has just looked the contacts up in this transaction, so a plain
     insert is tried first, under a savepoint: ``ON CONFLICT`` makes
@@ -174,7 +177,16 @@ def insert_contacts(
         return {}
     ts = bind_time(database, now)
     values = [
-        (phone, name, opted_in, orjson.dumps(attrs).decode(), user_id, username)
+        (
+            phone,
+            name,
+            opted_in,
+            orjson.dumps(attrs).decode(),
+            user_id,
+            username,
+            None if opted_in else source,
+            None if opted_in else ts,
+        )
         for phone, name, opted_in, attrs, user_id, username in rows
     ]
 
@@ -182,11 +194,20 @@ def insert_contacts(
         return insert_rows(
             database,
             "contact",
-            ("phone", "name", "opted_in", "attributes", "wa_user_id", "username"),
+            (
+                "phone",
+                "name",
+                "opted_in",
+                "attributes",
+                "wa_user_id",
+                "username",
+                "opt_out_source",
+                "opted_out_at",
+            ),
             values,
             conflict=conflict,
             returning=f"id, {identity}",
-            types=("text", "text", "boolean", "text", "text", "text"),
+            types=("text", "text", "boolean", "text", "text", "text", "text", "timestamp"),
             constants={"created_at": ts, "updated_at": ts},
         )
 
@@ -196,18 +217,6 @@ def insert_contacts(
     except peewee.IntegrityError:
         inserted = insert("ON CONFLICT DO NOTHING")
     return {key: cid for cid, key in inserted}
-
-
-def mark_opted_out(database: peewee.Database, ids: Sequence[int], source: str, now: datetime) -> None:
-    """Record where an opt-out came from on contacts just created opted out."""
-    if not ids:
-        return
-    pred, params = in_list(database, sorted(ids))
-    fetchall(
-        database,
-        f"UPDATE contact SET opt_out_source = ?, opted_out_at = ? WHERE id {pred} RETURNING id",
-        [source, to_db_time(now), *params],
-    )
 
 
 class ContactChange(NamedTuple):

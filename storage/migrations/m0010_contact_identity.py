@@ -4,6 +4,8 @@ A user who adopts a username may have their number withheld: Meta's webhooks the
 by a business-scoped user id (``US.13491208655302741918``) only. A contact is identified by
 phone or by that id (``wa_user_id``, unique), with the ``username`` when known; ``phone``
 becomes optional, on contacts and on inbound messages (which gain the sender's user id).
+The unique index holds only contacts that have an id, so the millions that do not cost an
+import nothing.
 
 SQLite cannot drop a NOT NULL with ALTER TABLE, and rebuilding ``contact`` would run the
 cascading deletes of the tables that refer to it. Dropping a NOT NULL changes nothing
@@ -43,7 +45,7 @@ def _sqlite_phones_optional(database: peewee.Database) -> None:
 STATEMENTS = [
     "ALTER TABLE contact ADD COLUMN wa_user_id TEXT",
     "ALTER TABLE contact ADD COLUMN username TEXT",
-    "CREATE UNIQUE INDEX contact_by_user_id ON contact (wa_user_id)",
+    "CREATE UNIQUE INDEX contact_by_user_id ON contact (wa_user_id) WHERE wa_user_id IS NOT NULL",
     "ALTER TABLE inbound_message ADD COLUMN user_id TEXT",
     ("postgresql", "ALTER TABLE contact ALTER COLUMN phone DROP NOT NULL"),
     ("postgresql", "ALTER TABLE inbound_message ALTER COLUMN phone DROP NOT NULL"),
