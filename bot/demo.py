@@ -76,9 +76,7 @@ class Demo:
             sync(self.herald.templates, catalogue, source="sandbox")
 
     def broadcast(self) -> None:
-        spec = BroadcastSpec(
-            template="promo_autumn", tags=["vip", "gold"], schedule="draft", name="Autumn sale"
-        )
+        spec = BroadcastSpec(template="promo_autumn", tags=["vip", "gold"], name="Autumn sale")
         b = self.herald.in_db(self.herald.broadcasts.create, spec, by=DEMO)
         preview = self.herald.in_db(self.herald.broadcasts.preview, b["id"], mask=True)
         self.say(f"\nBroadcast “{b['name']}” (promo_autumn → vip, gold)")

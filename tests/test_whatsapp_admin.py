@@ -71,6 +71,15 @@ async def test_a_scheduled_broadcast_is_read_in_the_admins_own_timezone(live: Li
     assert status == "scheduled"
 
 
+async def test_a_time_the_admins_clocks_repeat_is_refused_and_nothing_waits_for_a_yes(live: Live) -> None:
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
+    refused = await say(live, OTHER_ADMIN, "broadcast thank_you tags:vip at 2027-10-31 01:30", count=1)
+    assert "happens twice in Europe/London: the clocks go back 1 hour then" in refused
+    assert "Did you mean `2027-10-31 02:30`?" in refused
+    assert "Reply *YES*" not in refused
+    assert live.herald.in_db(lambda: Broadcast.select().count()) == 0
+
+
 async def test_messages_from_anyone_else_are_never_commands(live: Live) -> None:
     seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
     at = live.clock.now() + timedelta(seconds=1)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.container import Herald
 from bot.faces import messages
@@ -170,10 +169,9 @@ class CommandHandler:
         return BroadcastSpec(
             template=command.template,
             tags=list(command.tags),
-            schedule=_schedule(command.schedule),
+            schedule=command.schedule,
             name=command.name,
             language=command.language,
-            timezone=command.schedule.timezone,
             notify=request.notify,
             hold=True,
         )
@@ -263,15 +261,6 @@ class CommandHandler:
         actor = request.actor
         self.herald.audit.record(face=actor.face, actor=actor.id, action="refused", target=what)
         return Refused(messages.forbidden(request.admins_setting), Why.FORBIDDEN)
-
-
-def _schedule(schedule: Schedule) -> str:
-    """The engine's schedule: "now", "draft" or the local ISO time in the schedule's zone."""
-    if schedule.kind is ScheduleKind.NOW:
-        return "now"
-    if schedule.kind is ScheduleKind.DRAFT or schedule.at is None:
-        return "draft"
-    return schedule.at.astimezone(ZoneInfo(schedule.timezone)).replace(tzinfo=None).isoformat()
 
 
 def _template_row(template: Any) -> dict[str, Any]:

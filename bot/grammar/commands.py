@@ -11,42 +11,28 @@ Phone numbers are left out of ``repr`` so a logged command never shows one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Literal
+
+from engine.schedule import Schedule as EngineSchedule
+from engine.schedule import ScheduleKind as ScheduleKind  # noqa: PLC0414 - re-exported for the grammar
 
 BroadcastVerb = Literal["show", "send", "cancel", "stats", "pause", "resume"]
 SequenceVerb = Literal["show", "activate", "pause"]
 
 
-class ScheduleKind(StrEnum):
-    NOW = "now"  # preview now, send on confirmation
-    DRAFT = "draft"  # save, send later
-    AT = "at"  # preview now, send at ``Schedule.at`` on confirmation
-
-
 @dataclass(frozen=True, slots=True)
-class Schedule:
-    """When a broadcast goes out.
+class Schedule(EngineSchedule):
+    """When a broadcast goes out, as read from chat: the engine's value (``kind``, ``timezone``,
+    ``at``) and how the person said it.
 
-    ``at`` is set exactly when ``kind`` is AT: an aware datetime in UTC.
-    ``timezone`` is the IANA zone the time was read in (and is shown in), also
-    for now/draft. ``written`` is the phrase as the person wrote it
-    (``"tomorrow 9am"``); ``explicit`` is False when no schedule word was given
-    and ``now`` was assumed.
+    ``timezone`` is the IANA zone the time was read in (and is shown in), also for
+    now/draft. ``written`` is the phrase as the person wrote it (``"tomorrow 9am"``);
+    ``explicit`` is False when no schedule word was given and ``now`` was assumed.
     """
 
-    kind: ScheduleKind
-    timezone: str
-    at: datetime | None = None
     written: str = ""
     explicit: bool = True
-
-    def __post_init__(self) -> None:
-        if (self.kind is ScheduleKind.AT) != (self.at is not None):
-            raise ValueError("Schedule.at is set exactly when kind is AT")
-        if self.at is not None and self.at.utcoffset() != timedelta(0):
-            raise ValueError("Schedule.at must be an aware UTC datetime")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,8 @@ from functools import lru_cache
 from dateparser.date import DateDataParser
 
 from bot.grammar import messages
-from bot.grammar.zones import local_now
 from engine.errors import UsageError
+from engine.schedule import local_now
 
 WEEKDAYS = {
     "mon": 0,

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, time, timedelta
 
 from engine.phones import mask_phone
+from engine.schedule import span
 
 USAGE: dict[str, str] = {
     "broadcast": (
@@ -342,10 +343,6 @@ def time_in_fold(when: str, tz: str, back: timedelta) -> str:
     )
 
 
-def unknown_timezone(tz: str) -> str:
-    return f"The timezone {code(tz)} is unknown: use an IANA name like Asia/Kolkata."
-
-
 # --- conversation (mentions and DMs) ----------------------------------------------------
 
 
@@ -390,15 +387,6 @@ def ask_pick(count: int) -> str:
 
 
 # --- rendering helpers ------------------------------------------------------------------
-
-
-def span(delta: timedelta) -> str:
-    """``timedelta(hours=1)`` → ``"1 hour"``, ``timedelta(minutes=30)`` → ``"30 minutes"``."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour" if hours == 1 else f"{hours} hours"
-    return f"{minutes} minutes"
 
 
 def clock(t: time) -> str:

@@ -22,8 +22,8 @@ from bot.grammar.normalize import normalize
 from bot.grammar.people import contacts, sequence
 from bot.grammar.periods import PERIOD_ALIASES, PERIODS, period
 from bot.grammar.tokens import Args, Token, split, tokenize
-from bot.grammar.zones import require_aware
 from engine.errors import UsageError
+from engine.schedule import require_aware
 from engine.suggest import closest
 
 MAX_TEXT = 2000

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.grammar.commands import Window
 from bot.grammar.dates import WEEKDAYS
-from bot.grammar.zones import local_now, zone
+from engine.schedule import local_now, zone
 
 PERIODS = ("today", "yesterday", "7d")
 PERIOD_ALIASES = {

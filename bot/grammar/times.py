@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 
 from bot.grammar import messages
 from bot.grammar.dates import DaySpec, read_day
-from bot.grammar.zones import local_now, require_aware, zone
 from engine.errors import UsageError
+from engine.schedule import RepeatedTime, SkippedTime, local_now, localize, require_aware, zone
 
 MAX_PHRASE = 64
 _CLOCK = (
@@ -216,7 +216,7 @@ def _localized(
     now_local = local_now(now, tz)
     target = day.resolve(clock, now_local, end_of_day=end_of_day)
     naive = datetime.combine(target, clock)
-    local = _exact(naive, zone_info, tz, now_local)
+    local = _exact(naive, tz, now_local)
     if local.astimezone(UTC) <= now.astimezone(UTC):
         raise _fail(
             messages.time_passed(messages.moment(naive, now_local), now_local, tz),
@@ -225,21 +225,18 @@ def _localized(
     return Moment(at=local.astimezone(UTC), timezone=tz)
 
 
-def _exact(naive: datetime, zone_info: ZoneInfo, tz: str, now_local: datetime) -> datetime:
-    """``naive`` on the wall clock of ``zone_info``; refuses times the clocks skip or repeat."""
-    first = naive.replace(tzinfo=zone_info, fold=0)
-    second = naive.replace(tzinfo=zone_info, fold=1)
-    before, after = first.utcoffset(), second.utcoffset()
-    if before is None or after is None or before == after:
-        return first
-    when = messages.moment(naive, now_local)
-    if first.astimezone(UTC).astimezone(zone_info).replace(tzinfo=None) != naive:
-        shifted = first.astimezone(UTC).astimezone(zone_info)
-        raise _fail(
-            messages.time_in_gap(when, tz, after - before),
-            suggestion=f"{shifted:%Y-%m-%d %H:%M}",
-        )
-    raise _fail(messages.time_in_fold(when, tz, before - after))
+def _exact(naive: datetime, tz: str, now_local: datetime) -> datetime:
+    """``naive`` on the wall clock of ``tz``, under the engine's one DST policy: a time the clocks
+    skip or repeat is refused, suggesting the same time after the change.
+    """
+    try:
+        return localize(naive, tz, field="time")
+    except SkippedTime as exc:
+        gap = messages.time_in_gap(messages.moment(naive, now_local), tz, exc.jump)
+        raise _fail(gap, suggestion=f"{exc.instead:%Y-%m-%d %H:%M}") from exc
+    except RepeatedTime as exc:
+        fold = messages.time_in_fold(messages.moment(naive, now_local), tz, exc.back)
+        raise _fail(fold, suggestion=f"{exc.instead:%Y-%m-%d %H:%M}" if exc.instead else None) from exc
 
 
 def _next_occurrence(clock: time, now_local: datetime, zone_info: ZoneInfo) -> str:

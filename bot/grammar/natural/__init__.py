@@ -23,8 +23,8 @@ from bot.grammar.natural import edits, lookups, people, replies, sends
 from bot.grammar.normalize import normalize
 from bot.grammar.parser import COMMANDS, MAX_TEXT, parse
 from bot.grammar.phrasing import tidy
-from bot.grammar.zones import require_aware
 from engine.errors import UsageError
+from engine.schedule import require_aware
 from engine.suggest import closest
 
 Rule = Callable[[str, str, Context], Command | Question | None]

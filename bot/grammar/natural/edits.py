@@ -31,8 +31,8 @@ from bot.grammar.phrasing import (
     looks_like_audience,
 )
 from bot.grammar.times import read_time
-from bot.grammar.zones import zone
 from engine.errors import UsageError
+from engine.schedule import zone
 
 _STRONG = (
     "make it",

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.faces import messages
 from bot.slack.views.blocks import Block, clip, context, escape, fields, message, section
+from engine.schedule import zone
 
 FINISHED = ("completed", "cancelled", "missed")
 TAGS_TEXT = 600
@@ -59,10 +59,8 @@ def funnel_blocks(broadcast: dict[str, Any], *, now: datetime, mps: int) -> list
     ]
     if funnel.get("failed_reasons"):
         blocks.append(section(f"*Failed:* {escape(messages.reasons(funnel['failed_reasons']))}"))
-    zone = ZoneInfo(b["timezone"])
-    blocks.append(
-        context(f"Broadcast #{b['id']}", messages.updated_at(f"{now.astimezone(zone):%H:%M} {b['timezone']}"))
-    )
+    local = now.astimezone(zone(b["timezone"]))
+    blocks.append(context(f"Broadcast #{b['id']}", messages.updated_at(f"{local:%H:%M} {b['timezone']}")))
     return blocks
 
 
