@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.grammar import Question
 from engine.actor import Actor
 from engine.broadcasts import Preview
 from engine.stats import Period, Totals
@@ -48,9 +49,12 @@ class Refused(Answer):
 
 @dataclass(frozen=True)
 class Asked(Answer):
-    """A question back: the command was ambiguous or incomplete."""
+    """A question back: the command was ambiguous or incomplete, or a change waits for a yes.
+    ``question`` is what the conversation remembers, so the answer completes it.
+    """
 
     text: str
+    question: Question | None = None
 
 
 class Intent(StrEnum):
@@ -124,3 +128,28 @@ class SequenceListing(Answer):
 @dataclass(frozen=True)
 class SequenceReport(Answer):
     sequence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ContactReport(Answer):
+    """One contact (phone masked) and its enrollments."""
+
+    contact: dict[str, Any]
+    enrollments: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ContactListing(Answer):
+    """Some contacts (phones masked), how many there are in all, and what they were asked by."""
+
+    contacts: list[dict[str, Any]]
+    total: int
+    title: str
+
+
+@dataclass(frozen=True)
+class EnrollmentListing(Answer):
+    """A contact's enrollments; ``who`` is the masked phone."""
+
+    enrollments: list[dict[str, Any]]
+    who: str

@@ -24,7 +24,6 @@ from bot.faces.answers import (
     Answer,
     Asked,
     BroadcastDone,
-    BroadcastListing,
     BroadcastPreview,
     BroadcastReport,
     Intent,
@@ -32,16 +31,15 @@ from bot.faces.answers import (
     Refused,
     Said,
     StatsReport,
-    TemplateListing,
     Why,
 )
+from bot.faces.lookups import Lookups
 from bot.faces.people import PeopleCommands
 from bot.faces.requests import Request, refusal
 from bot.grammar import (
     BroadcastAction,
     BroadcastCreate,
     BroadcastFind,
-    BroadcastList,
     Cancel,
     Command,
     Confirm,
@@ -50,7 +48,6 @@ from bot.grammar import (
     Schedule,
     ScheduleKind,
     Stats,
-    TemplateList,
     TemplateSync,
     Vocabulary,
     parse,
@@ -60,7 +57,6 @@ from engine import lifecycle, stats
 from engine.broadcasts import BroadcastSpec
 from engine.errors import Conflict, HeraldError, Unavailable
 from engine.template_sync import sync
-from engine.templates import template_view
 
 LIST_LIMIT = 10
 
@@ -69,6 +65,7 @@ class CommandHandler:
     def __init__(self, herald: Herald) -> None:
         self.herald = herald
         self.people = PeopleCommands(herald)
+        self.lookups = Lookups(herald)
 
     # -- entry points --------------------------------------------------------------------
 
@@ -92,7 +89,9 @@ class CommandHandler:
 
     def handle(self, command: Command | Question, request: Request) -> Answer:
         if isinstance(command, Question):
-            return Asked(command.text)
+            if command.confirm and not request.admin and any(needs_admin(c) for c in command.choices):
+                return self._forbidden(type(command.choices[0]).__name__, request)
+            return Asked(command.text, command)
         if needs_admin(command) and not request.admin:
             return self._forbidden(type(command).__name__, request)
         handler = self._handlers().get(type(command))
@@ -151,9 +150,8 @@ class CommandHandler:
             BroadcastCreate: self._create,
             BroadcastAction: self._action,
             BroadcastFind: self._find,
-            BroadcastList: self._list,
-            TemplateList: self._templates,
             TemplateSync: self._sync,
+            **self.lookups.handlers(),
             Stats: self._stats,
             Help: self._help,
             Confirm: lambda _c, _r: Said(messages.nothing_to_confirm()),
@@ -208,26 +206,10 @@ class CommandHandler:
         return BroadcastDone(move(broadcast_id, by=actor), outcome, actor)
 
     def _find(self, command: BroadcastFind, request: Request) -> Answer:
-        window = command.window
-        found = self.herald.broadcasts.find(
-            command.template_or_name,
-            since=window.start if window else None,
-            until=window.end if window else None,
-            limit=LIST_LIMIT,
-        )
-        if not found:
-            return Said(messages.none_found(command.template_or_name))
-        if len(found) == 1:
-            return BroadcastReport(found[0])
-        return BroadcastListing(found, messages.found_title(command.template_or_name))
-
-    def _list(self, command: BroadcastList, request: Request) -> Answer:
-        return BroadcastListing(self.herald.broadcasts.recent(limit=LIST_LIMIT), messages.recent_title())
+        found = self.lookups.broadcast(command)
+        return self.handle(found, request) if isinstance(found, BroadcastAction) else found
 
     # -- templates, stats, help ----------------------------------------------------------
-
-    def _templates(self, command: TemplateList, request: Request) -> Answer:
-        return TemplateListing([_template_row(t) for t in self.herald.templates.listed()])
 
     def _sync(self, command: TemplateSync, request: Request) -> Answer:
         herald = self.herald
@@ -261,8 +243,3 @@ class CommandHandler:
         actor = request.actor
         self.herald.audit.record(face=actor.face, actor=actor.id, action="refused", target=what)
         return Refused(messages.forbidden(request.admins_setting), Why.FORBIDDEN)
-
-
-def _template_row(template: Any) -> dict[str, Any]:
-    view = template_view(template)
-    return {k: view[k] for k in ("name", "language", "category", "status")}

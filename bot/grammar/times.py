@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from bot.grammar import messages
 from bot.grammar.dates import DaySpec, read_day
+from bot.grammar.zonewords import Ambiguous, split_zone
 from engine.errors import UsageError
 from engine.schedule import RepeatedTime, SkippedTime, local_now, localize, require_aware, zone
 
@@ -103,9 +104,13 @@ def read_time(
     day-only phrase takes (when None, a day without a time is refused). Both serve
     follow-up edits such as "make it 10am instead".
 
+    A zone written in the phrase (``9am IST``, ``18:30 Europe/Berlin``, ``9am New York
+    time``) replaces ``tz``; the Moment says which zone it was read in.
+
     Raises UsageError (time passed, unreadable, a day without a time, a DST gap or
-    fold, a two-way date) and Invalid for an unknown ``tz``; ValueError for a naive
-    ``now``.
+    fold, a two-way date, an unknown place), Ambiguous (an abbreviation several
+    regions use, or one not in use at that date) and Invalid for an unknown ``tz``;
+    ValueError for a naive ``now``.
     """
     require_aware(now)
     zone(tz)
@@ -114,6 +119,26 @@ def read_time(
         raise _fail(messages.unreadable_time(phrase))
     if len(text) > MAX_PHRASE:
         raise _fail(messages.time_too_long())
+    try:
+        text, said = split_zone(text)
+    except UsageError as exc:
+        raise _fail(exc.message, suggestion=exc.suggestion, error=exc) from None
+    if said is None:
+        return _read(text, now=now, tz=tz, default_day=default_day, default_clock=default_clock)
+    moment = _read(text, now=now, tz=said.timezone, default_day=default_day, default_clock=default_clock)
+    offset = moment.local.utcoffset()
+    if said.offset is not None and offset != said.offset and not _RELATIVE.fullmatch(text):
+        raise Ambiguous(
+            messages.zone_not_in_use(said.written, said.timezone, offset or timedelta(0)),
+            (f"{text} {said.timezone}",),
+            usage=messages.USAGE["time"],
+        )
+    return moment
+
+
+def _read(
+    text: str, *, now: datetime, tz: str, default_day: date | None, default_clock: time | None
+) -> Moment:
     relative = _RELATIVE.fullmatch(text)
     if relative:
         return _relative(relative, text, now=now, tz=tz)
@@ -258,5 +283,8 @@ def _with_a_time(phrase: str, *, now: datetime, tz: str) -> str | None:
     return None
 
 
-def _fail(message: str, *, suggestion: str | None = None) -> UsageError:
+def _fail(message: str, *, suggestion: str | None = None, error: UsageError | None = None) -> UsageError:
+    """A refusal of a time, with the time usage line (an Ambiguous ``error`` keeps its readings)."""
+    if isinstance(error, Ambiguous):
+        return Ambiguous(message, error.readings, usage=messages.USAGE["time"])
     return UsageError(message, usage=messages.USAGE["time"], suggestion=suggestion, field="time")

@@ -1,4 +1,5 @@
-"""``interpret``: natural phrasings from mentions and DMs, read into the same Commands.
+"""``interpret``: natural phrasings from mentions, DMs, the shell and admin WhatsApp, read into
+the same Commands.
 
 Deterministic and rule-based. In order:
 
@@ -6,8 +7,13 @@ Deterministic and rule-based. In order:
 2. yes / no → Confirm / Cancel;
 3. the formal command language (``broadcast promo tags:vip at 9am``) → ``parse``;
 4. a follow-up edit of the broadcast just previewed ("make it 10am instead");
-5. the phrasings in ``RULES`` (sends, lookups, lists, contacts, enrollments, help);
+5. the phrasings in ``RULES`` (lists, lookups, counts, stats, contacts, enrollments,
+   changes by name, sends, help), after misspelt command words are put right;
 6. otherwise the formal parser's refusal, or "I didn't understand" with examples.
+
+A change read in steps 1 (a missing piece filled in) and 5 is not returned as a
+command: it is a Question showing the change, done only on a yes
+(``confirm.settled``). A broadcast is previewed and confirmed on its own.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from bot.grammar import messages
 from bot.grammar.commands import Command, Help, Question
 from bot.grammar.context import Context
 from bot.grammar.names import NO_VOCABULARY, Vocabulary
-from bot.grammar.natural import edits, lookups, people, replies, sends
+from bot.grammar.natural import changes, edits, lookups, people, reads, replies, sends
+from bot.grammar.natural.confirm import settled
+from bot.grammar.natural.words import corrected, without_emoji
 from bot.grammar.normalize import normalize
 from bot.grammar.parser import COMMANDS, MAX_TEXT, parse
 from bot.grammar.phrasing import tidy
@@ -31,15 +39,22 @@ Rule = Callable[[str, str, Context], Command | Question | None]
 
 RULES: tuple[Rule, ...] = (
     lookups.help_asked,
+    reads.bare,
     lookups.listing,
+    reads.listing,
     lookups.by_id,
+    reads.status,
+    reads.enrollments,
+    reads.how_many,
+    reads.who,
+    lookups.stats_for,
     lookups.sequence_action,
-    lookups.how_many,
     lookups.how_did,
     people.enroll,
     people.add_contact,
     people.opt_out,
     people.tag,
+    changes.by_name,
     sends.send,
 )
 
@@ -57,7 +72,7 @@ def interpret(
     ``previous`` is what this conversation last produced: the Question Herald
     asked (so "2" or "vip and gold" can answer it) or the command it previewed
     (so "make it 10am instead" can change it). Returns a Command, or a Question
-    when the text is ambiguous or incomplete.
+    when the text is ambiguous, incomplete, or a change to be confirmed.
 
     Raises UsageError when the text does not read (with the closest command or
     name); ValueError for a naive ``now``.
@@ -67,7 +82,7 @@ def interpret(
     clean = normalize(text)
     if len(clean) > MAX_TEXT:
         raise UsageError(messages.too_long(MAX_TEXT), usage=messages.USAGE["help"])
-    clean = tidy(clean)
+    clean = tidy(without_emoji(clean))
     said = clean.lower()
     if not said:
         return Help()
@@ -80,7 +95,7 @@ def interpret(
         return reply
     first = said.split()[0].lstrip("/")
     refusal: UsageError | None = None
-    if first in COMMANDS:
+    if first in COMMANDS and not reads.bare(said, clean, ctx):
         try:
             return parse(clean, now=now, tz=tz, vocabulary=vocabulary)
         except UsageError as exc:
@@ -88,10 +103,11 @@ def interpret(
     edited = edits.edit(previous, said, clean, ctx)
     if edited is not None:
         return edited
+    fixed = tidy(corrected(clean, ctx))
     for rule in RULES:
-        found = rule(said, clean, ctx)
+        found = rule(fixed.lower(), fixed, ctx)
         if found is not None:
-            return found
+            return settled(found)
     if refusal is not None:
         raise refusal
     guess = closest(first, COMMANDS, cutoff=0.75)

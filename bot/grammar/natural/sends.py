@@ -27,6 +27,7 @@ from bot.grammar.commands import (
 from bot.grammar.context import Context
 from bot.grammar.phrasing import audience, is_time_word, schedule
 from bot.grammar.tokens import split, tokenize
+from bot.grammar.zonewords import Ambiguous
 from engine.errors import UsageError
 from engine.suggest import closest
 
@@ -53,8 +54,8 @@ def send(said: str, clean: str, ctx: Context) -> Command | Question | None:
         words = words[1:]
     if not words or words[0] in PRONOUNS or words[0] in ACTIONS or is_time_word(words[0], ctx):
         return None
-    template_words = [words[0].strip(",")]
-    rest = words[1:]
+    template_words: list[str] = []
+    rest = words
     while rest and rest[0] not in ("to", "for") and not is_time_word(rest[0], ctx):
         if rest[0] not in _AFTER_TEMPLATE:
             template_words.append(rest[0].strip(","))
@@ -63,28 +64,45 @@ def send(said: str, clean: str, ctx: Context) -> Command | Question | None:
     audience_words, schedule_words = _split_audience(rest, ctx)
     if "tags" in args.options:
         audience_words.append(args.options["tags"].value)
+    if not template_word and not audience_words:
+        return None  # "send it now", "send to": not a broadcast of anything
     tags = audience(audience_words, ctx, usage=USAGE)
-    when: Schedule | None
-    if verb == "draft" and not schedule_words:
-        when = Schedule(ScheduleKind.DRAFT, ctx.tz)
-    elif verb == "schedule" and not schedule_words:
-        when = None
-    else:
-        when = schedule(schedule_words, ctx)
     name = args.options.get("name")
     lang = args.options.get("lang")
-    template = names.template(template_word, names.NO_VOCABULARY, usage=USAGE)
+    template = names.template(template_word, names.NO_VOCABULARY, usage=USAGE) if template_word else None
     pending = PendingBroadcast(
         template=template,
         tags=tags,
-        schedule=when,
         name=names.free_text(name.value, what="name", usage=USAGE, field="name") if name else None,
         language=names.language(lang.value, usage=USAGE) if lang else None,
     )
     known = ctx.vocabulary.templates
-    if known is not None and template not in known:
+    try:
+        if verb == "draft" and not schedule_words:
+            pending = replace(pending, schedule=Schedule(ScheduleKind.DRAFT, ctx.tz))
+        elif verb != "schedule" or schedule_words:
+            pending = replace(pending, schedule=schedule(schedule_words, ctx))
+    except Ambiguous as exc:
+        if template is None or (known is not None and template not in known):
+            raise
+        return which_reading(exc, pending, ctx)
+    if template is not None and known is not None and template not in known:
         return _which_template(template, pending, ctx)
     return complete_or_ask(pending, ctx)
+
+
+def which_reading(error: Ambiguous, pending: PendingBroadcast, ctx: Context) -> Question:
+    """ "send promo to vip at 9am CST": the broadcast at each reading of the time, to choose from.
+
+    Raises ``error`` when the broadcast is still missing something else (its audience).
+    """
+    choices: list[Command] = []
+    for reading in error.readings:
+        filled = replace(pending, schedule=schedule(reading.split(), ctx)).complete()
+        if not isinstance(filled, BroadcastCreate):
+            raise error
+        choices.append(filled)
+    return Question(error.message, choices=tuple(choices))
 
 
 def complete_or_ask(pending: PendingBroadcast, ctx: Context) -> BroadcastCreate | Question:
@@ -92,6 +110,9 @@ def complete_or_ask(pending: PendingBroadcast, ctx: Context) -> BroadcastCreate 
     filled = pending.complete()
     if isinstance(filled, BroadcastCreate):
         return filled
+    if filled.template is None:
+        known = sorted(ctx.vocabulary.templates or ())
+        return Question(messages.ask_template(list(filled.tags), known), pending=filled)
     if filled.missing == "tags":
         known = sorted(ctx.vocabulary.tags or ())
         return Question(messages.ask_audience(filled.template, known), pending=filled)
