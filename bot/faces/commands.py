@@ -41,6 +41,7 @@ from bot.grammar import (
     BroadcastCreate,
     BroadcastFind,
     Cancel,
+    Chitchat,
     Command,
     Confirm,
     Help,
@@ -154,6 +155,7 @@ class CommandHandler:
             **self.lookups.handlers(),
             Stats: self._stats,
             Help: self._help,
+            Chitchat: lambda c, _r: Said(messages.hello() if c.kind == "hello" else messages.welcome()),
             Confirm: lambda _c, _r: Said(messages.nothing_to_confirm()),
             Cancel: lambda _c, _r: Said(messages.dropped()),
         }

@@ -39,6 +39,7 @@ from bot.grammar import (
     TemplateList,
 )
 from bot.grammar.natural.confirm import proposal
+from bot.grammar.natural.targets import LATEST_NAME
 from engine.lookup import broadcast_names, contacts_named, distinct, everyone, match_names
 from engine.phones import mask_phone
 from engine.templates import template_view
@@ -69,9 +70,12 @@ class Lookups:
         """
         window = command.window
         named = broadcast_names(window.start if window else None, window.end if window else None)
-        found = match_names(command.template_or_name, named)
+        latest = command.template_or_name == LATEST_NAME
+        found = named[:1] if latest else match_names(command.template_or_name, named)
         if not found:
-            return Said(messages.none_found(command.template_or_name))
+            return Said(
+                messages.no_broadcasts_yet() if latest else messages.none_found(command.template_or_name)
+            )
         choices = distinct(found)
         if command.action in ("show", "stats"):
             if len(found) == 1:
@@ -139,7 +143,10 @@ class Lookups:
     def _templates(self, command: TemplateList, request: Request) -> Answer:
         listed = self.herald.templates.listed(status=command.status)
         if command.name:
-            listed = [t for t in listed if t.name == command.name]
+            exact = [t for t in listed if t.name == command.name]
+            listed = exact or [t for t in listed if command.name in t.name]
+            if not listed:
+                return Said(messages.no_template_like(command.name))
         return TemplateListing([_template_row(t) for t in listed])
 
 

@@ -35,6 +35,17 @@ def nothing_to_confirm() -> str:
     )
 
 
+def hello() -> str:
+    return (
+        "Hi! Ask me about broadcasts, sequences, contacts, templates or stats"
+        " (“how did yesterday's promo do?”), or say `help`."
+    )
+
+
+def welcome() -> str:
+    return "You're welcome."
+
+
 def dropped() -> str:
     return "OK, dropped; nothing was sent."
 
@@ -173,6 +184,10 @@ def none_found(what: str) -> str:
 
 def recent_title(status: str | None = None) -> str:
     return f"{status.capitalize()} broadcasts" if status else "Recent broadcasts"
+
+
+def no_broadcasts_yet() -> str:
+    return "There are no broadcasts yet."
 
 
 def which_broadcast(action: str, rows: list[tuple[int, str, str]]) -> str:
@@ -315,6 +330,10 @@ def enrollments_title(masked: str) -> str:
 
 def no_enrollments(masked: str) -> str:
     return f"{masked} is not enrolled in any sequence."
+
+
+def no_template_like(name: str) -> str:
+    return f"No template is named like `{name}`. `templates list` shows them all."
 
 
 def templates_title(count: int) -> str:

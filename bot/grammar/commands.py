@@ -228,6 +228,13 @@ class Stats(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class Chitchat(Command):
+    """A greeting ("hi") or thanks, answered in kind."""
+
+    kind: Literal["hello", "thanks"]
+
+
+@dataclass(frozen=True, slots=True)
 class Help(Command):
     """``help [topic]`` or ``<command> help``; ``topic`` is a key of ``messages.HELP``."""
 
@@ -334,6 +341,7 @@ class Question:
 
 READ_ONLY: tuple[type[Command], ...] = (
     BroadcastList,
+    Chitchat,
     ContactCount,
     ContactFind,
     ContactList,

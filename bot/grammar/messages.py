@@ -467,6 +467,27 @@ def ask_phone_for(verb: str, what: str | None = None, tags: list[str] | None = N
     )
 
 
+def cannot_unenroll(sequence: str) -> str:
+    return (
+        f"Chat cannot take a contact out of {code(sequence)} early; opting them out"
+        " (`contacts optout <phone>`) ends every enrollment they have."
+    )
+
+
+def cannot_move(name: str) -> str:
+    return (
+        f"Chat cannot move a broadcast that is already scheduled ({code(name)}): cancel it and send"
+        " it again at the new time, or change it through the API (`PATCH /api/broadcasts/{id}`)."
+    )
+
+
+def cannot_delete_contact() -> str:
+    return (
+        "Chat cannot delete a contact; opt them out instead (`contacts optout <phone>`),"
+        " or delete them through the API (`DELETE /api/contacts/{id}`)."
+    )
+
+
 def ask_whose_enrollments() -> str:
     return (
         "Whose enrollments? Give a phone number with the country code,"

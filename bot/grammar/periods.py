@@ -33,6 +33,13 @@ PERIOD_ALIASES = {
     "7-days": "7d",
     "last7d": "7d",
     "last7days": "7d",
+    "weekly": "7d",
+    "daily": "today",
+    "thismorning": "today",
+    "thisafternoon": "today",
+    "thisevening": "today",
+    "tonight": "today",
+    "sofartoday": "today",
 }
 MONTHS = {
     **{m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun"), start=1)},
@@ -42,6 +49,7 @@ MONTHS = {
     **{"november": 11, "december": 12},
 }
 MAX_DAYS = 366 * 3
+MAX_PERIOD_WORDS = 6
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _LAST_N = re.compile(r"(?:the\s+)?(?:last|past|previous)\s+(?P<n>[0-9]{1,4})\s*(?P<unit>days?|d|weeks?|w)")
@@ -59,6 +67,10 @@ _DAY_MONTH = re.compile(
 )
 _ISO = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
 _NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})[/.](?P<b>[0-9]{1,2})(?:[/.](?P<y>[0-9]{4}))?")
+_PERIOD_WORD = re.compile(
+    rf"today|yesterday|tonight|weekly|monthly|daily|[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}|[0-9]{{1,2}}/[0-9]{{1,2}}"
+    rf"|[a-z]+day|{_MONTH}"
+)
 _WEEKDAY_DAY = re.compile(rf"(?:on\s+)?(?:last\s+)?(?P<w>{_WEEKDAY})")
 
 
@@ -105,16 +117,36 @@ def read_period(text: str, *, now: datetime, tz: str) -> Window | None:
     return _span(text, today, tz)
 
 
-def _named(text: str, today: date, tz: str) -> Window | None:
+def find_period(words: list[str], *, now: datetime, tz: str) -> tuple[Window | None, list[str]]:
+    """The longest run of ``words`` that names a period (``yesterday``, ``last 30 days``, ``friday``)
+    and the words around it; ``(None, words)`` when none does.
+    """
+    for width in range(min(len(words), MAX_PERIOD_WORDS), 0, -1):
+        for start in range(len(words) - width + 1):
+            part = words[start : start + width]
+            if width == 1 and not _PERIOD_WORD.fullmatch(part[0]):
+                continue
+            try:
+                window = read_period(" ".join(part), now=now, tz=tz)
+            except UsageError:
+                continue
+            if window is not None:
+                return window, words[:start] + words[start + width :]
+    return None, words
+
+
+def _named(text: str, today: date, tz: str) -> Window | None:  # noqa: PLR0911 - one per name
     monday = today - timedelta(days=today.weekday())
     first = today.replace(day=1)
     if text in ("this week", "the week so far", "week so far", "this week so far"):
         return days("this week", monday, today, tz)
     if text in ("last week", "the last week", "previous week", "the previous week"):
         return days("last week", monday - timedelta(days=7), monday - timedelta(days=1), tz)
+    if text in ("monthly", "the last month", "past month", "the past month"):
+        return days("30d", today - timedelta(days=29), today, tz)
     if text in ("this month", "the month so far", "month so far", "this month so far"):
         return days("this month", first, today, tz)
-    if text in ("last month", "previous month", "the previous month", "the last month"):
+    if text in ("last month", "previous month", "the previous month"):
         before = first - timedelta(days=1)
         return _month(before.month, before.year, today, tz)
     if text in ("this year", "the year so far", "year so far"):
@@ -130,8 +162,11 @@ def _span(text: str, today: date, tz: str) -> Window | None:
     if since:
         start, end = past_day(since["a"], today), today
     elif ranged:
-        start = past_day(ranged["a"] or ranged["c"], today)
+        first = ranged["a"] or ranged["c"]
+        start = past_day(first, today)
         end = past_day(ranged["b"] or ranged["d"], today)
+        if start is not None and end is not None and end < start and _WEEKDAY_DAY.fullmatch(first):
+            start -= timedelta(days=7)  # "monday to wednesday": the days in that order, looking back
     else:
         single = past_day(text, today)
         return days(single.isoformat(), single, single, tz) if single else None

@@ -38,6 +38,7 @@ from engine.suggest import closest
 Rule = Callable[[str, str, Context], Command | Question | None]
 
 RULES: tuple[Rule, ...] = (
+    lookups.chitchat,
     lookups.help_asked,
     reads.bare,
     lookups.listing,
@@ -47,15 +48,20 @@ RULES: tuple[Rule, ...] = (
     reads.enrollments,
     reads.how_many,
     reads.who,
+    lookups.rate,
     lookups.stats_for,
     lookups.sequence_action,
+    changes.on_off,
     lookups.how_did,
     people.enroll,
     people.add_contact,
     people.opt_out,
     people.tag,
+    people.unsupported,
+    changes.move,
     changes.by_name,
     sends.send,
+    sends.time_only,
 )
 
 

@@ -27,6 +27,7 @@ from bot.grammar.commands import (
 from bot.grammar.context import Context
 from bot.grammar.natural.nouns import noun_of
 from bot.grammar.natural.targets import PRONOUNS, named_thing
+from engine.errors import UsageError
 
 _VERB = re.compile(
     r"(?P<verb>pause|halt|hold|cancel|abort|kill|stop|resume|unpause|restart|continue|activate|show|open)"
@@ -47,7 +48,15 @@ _VERBS: dict[str, str] = {
     "show": "show",
     "open": "show",
 }
-_FILLER = frozenset({"the", "a", "an", "our", "my", "that", "this", "one", "please", "up"})
+_FILLER = frozenset({"the", "a", "an", "our", "my", "that", "this", "one", "please", "up", "sending", "me"})
+_MOVE = re.compile(
+    r"(?:push|move|reschedule|postpone|delay|bring forward|shift)\s+(?:the\s+)?(?P<name>.+?)"
+    r"\s+(?:to|until|till|for|by)\s+.+"
+)
+_ON_OFF = re.compile(
+    r"(?:turn|switch)\s+(?:the\s+)?(?P<name>.+?)\s+(?:back\s+)?(?P<state>on|off)"
+    r"|(?:turn|switch)\s+(?P<state2>on|off)\s+(?:the\s+)?(?P<name2>.+)"
+)
 
 
 def by_name(said: str, clean: str, ctx: Context) -> Command | Question | None:
@@ -62,9 +71,30 @@ def by_name(said: str, clean: str, ctx: Context) -> Command | Question | None:
     kind = noun_of(words[0]) if len(words) == 1 else None
     if kind is not None:
         return _which(verb, kind)
+    said_name = " ".join(words)
     if verb == "stop":
-        return _stop(rest, ctx)
-    return named_thing(rest, ctx, action=_VERBS[verb])
+        return _stop(said_name, ctx)
+    return named_thing(said_name, ctx, action=_VERBS[verb])
+
+
+def move(said: str, clean: str, ctx: Context) -> Command | None:
+    """ "push the autumn sale to friday": chat cannot move a broadcast; said so, with what can."""
+    match = _MOVE.fullmatch(said)
+    if match is None or match.group("name") in PRONOUNS:
+        return None
+    raise UsageError(messages.cannot_move(match.group("name")), usage=messages.USAGE["broadcast cancel"])
+
+
+def on_off(said: str, clean: str, ctx: Context) -> Command | Question | None:
+    """Reads "turn the onboarding sequence back on", "switch off onboarding": sequences only."""
+    match = _ON_OFF.fullmatch(said)
+    if match is None:
+        return None
+    name = (match.group("name") or match.group("name2")).removesuffix(" back")
+    on = (match.group("state") or match.group("state2")) == "on"
+    for kind in (" sequence", " drip", " flow", " journey"):
+        name = name.removesuffix(kind)
+    return named_thing(f"{name} sequence", ctx, action="activate" if on else "pause")
 
 
 def _which(verb: str, kind: str) -> Question | None:

@@ -26,6 +26,7 @@ from bot.grammar.commands import (
     BroadcastFind,
     BroadcastList,
     BroadcastVerb,
+    Chitchat,
     Command,
     Help,
     Question,
@@ -33,12 +34,10 @@ from bot.grammar.commands import (
     Stats,
     TemplateList,
     TemplateSync,
-    Window,
 )
 from bot.grammar.context import Context
 from bot.grammar.natural.targets import named_thing
-from bot.grammar.periods import period, read_period
-from engine.errors import UsageError
+from bot.grammar.periods import find_period, period, read_period
 
 _DOING = frozenset(
     {
@@ -53,15 +52,21 @@ _STATS_PERIOD = re.compile(
     r"|report|delivery stats|how we did|how did we do|how are we doing|how have we done|how did things go)"
     r"(?:\s+(?:for|from|over|during|in|of|since))?\s+(?:the\s+)?(?P<period>.+?)"
 )
-_PERIOD_WORD = re.compile(r"today|yesterday|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}/[0-9]{1,2}|[a-z]+day")
-MAX_PERIOD_WORDS = 6
+
 _STATS_AFTER = re.compile(r"(?P<body>.+?)(?:'s)?\s+(?:stats|numbers|results|funnel|report)")
 _LIST = re.compile(
     r"(?:list|show|show me|what are|which are|get)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|our\s+)?"
     r"(?P<what>broadcasts|campaigns|templates|sequences|drips)"
 )
-_SCHEDULED = re.compile(r"what(?:'s| is) (?:scheduled|planned|queued|coming up)|anything scheduled")
-_SYNC = re.compile(r"(?:sync|refresh|update|reload|fetch)\s+(?:the\s+)?templates")
+_SCHEDULED = re.compile(
+    r"(?:what(?:'s| is)|whats|what) (?:scheduled|planned|queued|coming up|going out)(?:\s+.*)?"
+    r"|anything scheduled"
+)
+_SYNC = re.compile(
+    r"(?:(?:re-?)?sync(?:\s+(?:the\s+|our\s+|all\s+)?templates)?"
+    r"|(?:refresh|update|reload|fetch|pull)\s+(?:the\s+|our\s+|all\s+)?templates)"
+    r"(?:\s+(?:now|from whatsapp|from meta))?"
+)
 _BY_ID = re.compile(
     r"(?P<verb>send|cancel|abort|kill|pause|halt|resume|unpause|restart|show|stop|open|view|get|details)"
     r"\s+(?:me\s+)?(?:of\s+|for\s+)?(?:the\s+)?(?:broadcast|campaign|blast)?\s*(?:no\.?\s*|number\s+)?"
@@ -76,6 +81,21 @@ _SEQUENCE = re.compile(
 _HELP = re.compile(
     r"help(?:\s+(?:me\s+)?(?:with\s+)?(?P<topic>\w+))?|\?|what can you do|commands|"
     r"how (?:do|can) i\s+(?P<how>.+)|how to\s+(?P<how_to>.+)"
+)
+_RATE = re.compile(
+    r"(?:what(?:'s| is| are| was| were)\s+)?(?:our|the|my)?\s*"
+    r"(?:read|delivery|reply|response|failure|opt-?out|open|send)\s+rates?"
+    r"(?:\s+(?:for|over|in|during))?\s*(?P<period>.*)"
+)
+_HELLO = frozenset(
+    {
+        *("hi", "hello", "hey", "hi there", "hello there", "hey there", "good morning", "good evening"),
+        *("good afternoon", "what's up", "whats up", "sup", "yo", "herald", "hiya", "howdy", "namaste"),
+    }
+)
+_THANKS = frozenset(
+    {"thanks", "thank you", "thx", "ty", "cheers", "thanks a lot", "great thanks", "ok thanks", "perfect"}
+    | {"great", "cool", "awesome", "nice", "thank you so much", "many thanks", "much appreciated"}
 )
 _VERBS: dict[str, str] = {
     "send": "send",
@@ -141,7 +161,7 @@ def how_did(said: str, clean: str, ctx: Context) -> Command | Question | None:
     if match is None or said.startswith(("how do ", "how can ", "how many ", "how to ")):
         return None
     words = match.group("body").replace("'s ", " ").replace("’s ", " ").split()
-    window, words = find_period(words, ctx)
+    window, words = find_period(words, now=ctx.now, tz=ctx.tz)
     words = [w for w in words if w not in _NOISE and w not in _DOING]
     if len(words) == 1 and words[0].lstrip("#").isdigit() and words[0].lstrip("#").isascii():
         return BroadcastAction("stats", int(words[0].lstrip("#")))
@@ -154,6 +174,21 @@ def how_did(said: str, clean: str, ctx: Context) -> Command | Question | None:
     return thing
 
 
+def rate(said: str, clean: str, ctx: Context) -> Command | Question | None:
+    """Reads "what's our read rate this week", "delivery rate yesterday": the stats for the period."""
+    match = _RATE.fullmatch(said)
+    if match is None:
+        return None
+    period_words = match.group("period").split()
+    window, rest = find_period(period_words, now=ctx.now, tz=ctx.tz)
+    if rest:  # "the delivery rate for the diwali promo": that broadcast's funnel
+        thing = named_thing(" ".join(rest), ctx, action="stats")
+        if isinstance(thing, BroadcastFind):
+            return BroadcastFind(thing.template_or_name, window=window)
+        return thing
+    return Stats(window or period("today", now=ctx.now, tz=ctx.tz))
+
+
 def stats_for(said: str, clean: str, ctx: Context) -> Command | None:
     """Reads "stats for the last 30 days", "numbers this month", "how did we do last week",
     "stats from 1 nov to 15 nov": Stats over the period said.
@@ -163,24 +198,6 @@ def stats_for(said: str, clean: str, ctx: Context) -> Command | None:
         return None
     window = read_period(match.group("period"), now=ctx.now, tz=ctx.tz)
     return Stats(window) if window is not None else None
-
-
-def find_period(words: list[str], ctx: Context) -> tuple[Window | None, list[str]]:
-    """The longest run of ``words`` that names a period (``yesterday``, ``last 30 days``, ``friday``)
-    and the words around it; ``(None, words)`` when none does.
-    """
-    for width in range(min(len(words), MAX_PERIOD_WORDS), 0, -1):
-        for start in range(len(words) - width + 1):
-            part = words[start : start + width]
-            if width == 1 and not _PERIOD_WORD.fullmatch(part[0]):
-                continue
-            try:
-                window = read_period(" ".join(part), now=ctx.now, tz=ctx.tz)
-            except UsageError:
-                continue
-            if window is not None:
-                return window, words[:start] + words[start + width :]
-    return None, words
 
 
 def listing(said: str, clean: str, ctx: Context) -> Command | None:
@@ -223,6 +240,15 @@ def sequence_action(said: str, clean: str, ctx: Context) -> Command | Question |
     written = match.group("name1") or match.group("name2")
     verb = _SEQUENCE_VERBS[match.group("verb")]
     return named_thing(f"{written} sequence", ctx, action=verb)
+
+
+def chitchat(said: str, clean: str, ctx: Context) -> Command | None:
+    """ "hi", "thanks": a greeting or thanks, answered as one."""
+    if said in _HELLO:
+        return Chitchat("hello")
+    if said in _THANKS:
+        return Chitchat("thanks")
+    return None
 
 
 def help_asked(said: str, clean: str, ctx: Context) -> Command | None:

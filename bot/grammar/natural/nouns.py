@@ -20,7 +20,7 @@ NOUNS: dict[str, Noun] = {
     **dict.fromkeys(("flow", "flows", "drip campaigns", "drip sequences"), "sequence"),
     **dict.fromkeys(("template", "templates", "message templates"), "template"),
     **dict.fromkeys(("contact", "contacts", "people", "customers", "subscribers"), "contact"),
-    **dict.fromkeys(("users", "members", "numbers on file", "audience"), "contact"),
+    **dict.fromkeys(("users", "members", "numbers on file", "audience", "everyone", "everybody"), "contact"),
     **dict.fromkeys(("enrollment", "enrollments", "enrolments", "enrolment"), "enrollment"),
     **dict.fromkeys(("stats", "statistics", "numbers", "metrics", "figures", "results"), "stats"),
 }
@@ -43,12 +43,29 @@ STATUSES: dict[Noun, dict[str, str]] = {
     "template": {
         **dict.fromkeys(("approved", "usable", "sendable", "live", "active"), "APPROVED"),
         **dict.fromkeys(("pending", "in review", "under review", "waiting"), "PENDING"),
+        **dict.fromkeys(("pending approval", "awaiting approval", "waiting for approval"), "PENDING"),
+        **dict.fromkeys(("i can use", "we can use", "can i use", "can we use", "i can send"), "APPROVED"),
         **dict.fromkeys(("rejected", "refused", "denied"), "REJECTED"),
         "paused": "PAUSED",
         "disabled": "DISABLED",
     },
 }
-LEADING = frozenset({"the", "my", "our", "all", "all the", "all of the", "every", "any", "current"})
+LEADING = frozenset(
+    {
+        "the",
+        "my",
+        "our",
+        "all",
+        "all the",
+        "all of the",
+        "every",
+        "any",
+        "current",
+        "last",
+        "latest",
+        "recent",
+    }
+)
 
 
 def noun_of(words: str) -> Noun | None:

@@ -38,7 +38,8 @@ from engine.suggest import closest
 
 _PHONE = r"(?P<who>[+(0-9][0-9 ()+.\-]*?)"
 _ENROLL = re.compile(
-    rf"(?P<verb>enroll|enrol|add|put|subscribe|sign up)\s+{_PHONE}\s+(?:in|into|to|on|onto|for)\s+"
+    rf"(?P<verb>enroll|enrol|add|put|subscribe|sign up)\s+(?:the\s+)?(?:number\s+|contact\s+)?{_PHONE}"
+    r"\s+(?:in|into|to|on|onto|for)\s+"
     r"(?:the\s+)?(?P<target>\"[^\"]+\"|\S+(?:\s+(?!(?:sequence|drip|flow|journey|tag|list|segment|group)$)\S+)?)"
     r"(?:\s+(?P<kind>sequence|drip|flow|journey|tag|list|segment|group))?",
     re.IGNORECASE,
@@ -52,10 +53,20 @@ _ADD_NOBODY = re.compile(
     r"(?:add|create|new)\s+(?:a\s+)?(?:new\s+)?(?:contact|person)(?:\s+(?:named|called)\s+(?P<name>.+))?",
     re.IGNORECASE,
 )
+_START_FOR = re.compile(
+    r"(?:start|begin|kick off)\s+(?:the\s+)?(?P<target>.+?)\s+(?:sequence\s+|drip\s+)?"
+    rf"(?:for|with)\s+{_PHONE}",
+    re.IGNORECASE,
+)
 _ENROLL_NOWHERE = re.compile(rf"(?:enroll|enrol|subscribe|sign up)\s+{_PHONE}", re.IGNORECASE)
 _ENROLL_NOBODY = re.compile(
-    r"(?:enroll|enrol|sign up|subscribe)\s+(?:someone|somebody|a contact|a person|a number|them|people)?\s*"
-    r"(?:in|into|to|on|for)\s+(?:the\s+)?(?P<target>[^+0-9(].*)",
+    r"(?:enroll|enrol|sign up|subscribe)\s+(?:someone|somebody|a contact|a person|a number|them|people"
+    r"|(?P<name>[a-z][a-z'\-]{1,30}))?\s*(?:in|into|to|on|for)\s+(?:the\s+)?(?P<target>[^+0-9(].*)",
+    re.IGNORECASE,
+)
+_WANTS_OUT = re.compile(
+    rf"{_PHONE}\s+(?:wants|asked|would like|has asked)\s+(?:us\s+)?to\s+"
+    r"(?:stop|unsubscribe|opt out|be removed)(?:\s+.*)?",
     re.IGNORECASE,
 )
 _OPT_OUT_NOBODY = re.compile(
@@ -63,6 +74,17 @@ _OPT_OUT_NOBODY = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"(?P<verb>tag|untag)\s+(?P<rest>.+)", re.IGNORECASE)
+_TAG_OTHERWISE = re.compile(
+    rf"(?:add|give|put)\s+(?:the\s+)?tags?\s+(?P<tags>.+?)\s+(?:to|on)\s+{_PHONE}"
+    rf"|give\s+{_PHONE.replace('who', 'who2')}\s+(?:the\s+)?(?P<tags2>.+?)\s+tags?"
+    rf"|(?:mark|label|flag)\s+{_PHONE.replace('who', 'who3')}\s+as\s+(?:a\s+)?(?P<tags3>.+)",
+    re.IGNORECASE,
+)
+_REMOVE_FROM = re.compile(
+    rf"(?:remove|take|drop)\s+{_PHONE}\s+(?:from|out of|off)\s+(?:the\s+)?(?P<target>[^\s]+)"
+    r"(?:\s+(?P<kind>tag|group|list|segment|sequence|drip|flow|journey))?",
+    re.IGNORECASE,
+)
 _REMOVE = re.compile(
     rf"(?:remove|take|drop)\s+(?:the\s+)?(?:tags?\s+)?(?P<tags>.+?)\s+(?:from|off|off of)\s+{_PHONE}"
     rf"|(?:take|drop)\s+{_PHONE.replace('who', 'who2')}\s+off\s+(?:the\s+)?(?P<tags2>.+?)(?:\s+tags?)?",
@@ -76,6 +98,8 @@ _OPT_OUT = re.compile(
 _SEQUENCE_KINDS = frozenset({"sequence", "drip", "flow", "journey"})
 _ENROLL_VERBS = frozenset({"enroll", "enrol", "subscribe", "sign up"})
 _TAG_WORDS = frozenset({"as", "with", "named", "called", "name", "tagged"})
+_NAME = re.compile(r"[A-Za-z][A-Za-z .'\-]{0,40}")
+_DELETE = re.compile(r"(?:delete|erase|remove|forget)\s+(?:the\s+)?(?:contact\s+)?[+(0-9][0-9 ()+.\-]*")
 _SOMEONE = frozenset({"someone", "somebody", "a", "contact", "them", "him", "her", "the"})
 
 
@@ -98,9 +122,14 @@ def enroll(said: str, clean: str, ctx: Context) -> Command | Question | None:
     return _sequence_or_tag(phone, target, ctx)
 
 
-def _enroll_missing(clean: str, ctx: Context) -> Question | None:
+def _enroll_missing(clean: str, ctx: Context) -> Command | Question | None:
     """ "enroll +91…" (in which sequence?) and "enroll someone in onboarding" (who?)."""
     usage = messages.USAGE["sequence enroll"]
+    started = _START_FOR.fullmatch(clean)
+    if started:
+        phone = phone_in(started.group("who"), form="sequence enroll", usage=usage)
+        if phone is not None:
+            return SequenceEnroll(sequence_named(started.group("target"), clean, ctx), phone)
     nowhere = _ENROLL_NOWHERE.fullmatch(clean)
     if nowhere:
         phone = phone_in(nowhere.group("who"), form="sequence enroll", usage=usage)
@@ -190,8 +219,11 @@ def add_contact(said: str, clean: str, ctx: Context) -> Command | Question | Non
     )
 
 
-def tag(said: str, clean: str, ctx: Context) -> Command | Question | None:
+def tag(said: str, clean: str, ctx: Context) -> Command | Question | None:  # noqa: PLR0911 - one per form
     """Reads "tag +919812345678 as vip", "untag +91… gold" and "remove vip from +91…"."""
+    removed_from = _REMOVE_FROM.fullmatch(clean)
+    if removed_from:
+        return _remove_from(removed_from, ctx)
     removed = _REMOVE.fullmatch(clean)
     if removed:
         usage = messages.USAGE["contacts untag"]
@@ -200,6 +232,9 @@ def tag(said: str, clean: str, ctx: Context) -> Command | Question | None:
             return None
         said_tags = removed.group("tags") or removed.group("tags2")
         return ContactUntag(phone, names.tags(_without_fillers([said_tags]), usage=usage))
+    other = _TAG_OTHERWISE.fullmatch(clean)
+    if other:
+        return _tag_otherwise(other)
     match = _TAG.fullmatch(clean)
     if match is None:
         return None
@@ -220,6 +255,35 @@ def tag(said: str, clean: str, ctx: Context) -> Command | Question | None:
     return ContactTag(phone, found) if verb == "tag" else ContactUntag(phone, found)
 
 
+def _tag_otherwise(match: re.Match[str]) -> Command | None:
+    """ "add tag gold to +91…", "give +91… the vip tag", "mark +91… as vip"."""
+    usage = messages.USAGE["contacts tag"]
+    written = match.group("who") or match.group("who2") or match.group("who3")
+    phone = phone_in(written, form="contacts tag", usage=usage)
+    if phone is None:
+        return None
+    said_tags = match.group("tags") or match.group("tags2") or match.group("tags3")
+    found = names.tags(_without_fillers([said_tags]), usage=usage)
+    return ContactTag(phone, found) if found else None
+
+
+def _remove_from(match: re.Match[str], ctx: Context) -> Command | None:
+    """ "remove +91… from vip" untags; from a sequence it is refused (chat cannot end an
+    enrollment early; an opt-out ends them all).
+    """
+    usage = messages.USAGE["contacts untag"]
+    phone = phone_in(match.group("who"), form="contacts untag", usage=usage)
+    if phone is None:
+        return None
+    target = match.group("target").strip('"')
+    kind = (match.group("kind") or "").lower()
+    sequences = {s.lower() for s in ctx.vocabulary.sequences or ()}
+    tags = ctx.vocabulary.tags or frozenset()
+    if kind in _SEQUENCE_KINDS or (target.lower() in sequences and target.lower() not in tags):
+        raise UsageError(messages.cannot_unenroll(target), usage=messages.USAGE["contacts optout"])
+    return ContactUntag(phone, names.tags([target], usage=usage))
+
+
 def _tag_whom(verb: str, words: list[str], usage: str) -> Question | None:
     """ "tag someone as vip": whose number? Only when the rest reads as tags."""
     raw = [w for w in words if w.lower() not in _TAG_WORDS and w.lower() not in _SOMEONE]
@@ -234,6 +298,10 @@ def _tag_whom(verb: str, words: list[str], usage: str) -> Question | None:
 
 def opt_out(said: str, clean: str, ctx: Context) -> Command | Question | None:
     """Reads "opt out +919812345678" and "unsubscribe +91 98123 45678"."""
+    wants = _WANTS_OUT.fullmatch(clean)
+    if wants:
+        phone = phone_in(wants.group("who"), form="contacts optout", usage=messages.USAGE["contacts optout"])
+        return ContactOptOut(phone) if phone else None
     if _OPT_OUT_NOBODY.fullmatch(clean):
         return Question(messages.ask_phone_for("optout"), pending=PendingChange("optout", "phone"))
     match = _OPT_OUT.fullmatch(clean)
@@ -241,6 +309,8 @@ def opt_out(said: str, clean: str, ctx: Context) -> Command | Question | None:
         return None
     usage = messages.USAGE["contacts optout"]
     phone = phone_in(match.group("rest"), form="contacts optout", usage=usage)
+    if phone is None and _NAME.fullmatch(match.group("rest")):  # "unsubscribe priya": which number?
+        return Question(messages.ask_phone_for("optout"), pending=PendingChange("optout", "phone"))
     return ContactOptOut(phone) if phone else None
 
 
@@ -251,3 +321,10 @@ def _starts_with_phone(text: str | None) -> bool:
 def _without_fillers(raw: list[str]) -> list[str]:
     parts = [p for item in raw for p in re.split(r"[,\s]+", item.lower()) if p]
     return [p for p in parts if p not in AUDIENCE_FILLERS and p not in CONNECTORS]
+
+
+def unsupported(said: str, clean: str, ctx: Context) -> Command | None:
+    """ "delete +91…": said plainly that chat cannot, and what can (never read as another change)."""
+    if _DELETE.fullmatch(said):
+        raise UsageError(messages.cannot_delete_contact(), usage=messages.USAGE["contacts"])
+    return None

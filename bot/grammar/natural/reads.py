@@ -35,23 +35,35 @@ from bot.grammar.commands import (
     Question,
     SequenceAction,
     SequenceList,
+    Stats,
     TemplateList,
 )
 from bot.grammar.context import Context
 from bot.grammar.natural.nouns import LEADING, Noun, noun_of, split_noun, status_of
 from bot.grammar.natural.targets import named_thing, phone_in, sequence_named
+from bot.grammar.periods import find_period, period
 from bot.grammar.phrasing import AUDIENCE_FILLERS, CONNECTORS, audience
 
 _LIST = re.compile(
     r"(?:list|show|show me|get|get me|give me|display|see|view|what are|which are|tell me|pull up)"
-    r"\s+(?:me\s+)?(?:a\s+list\s+of\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+|our\s+|my\s+|your\s+)?(?P<rest>.+)"
+    r"\s+(?:me\s+)?(?:(?:a|the)\s+list\s+of\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+|our\s+|my\s+|your\s+)?"
+    r"(?:[0-9]{1,3}\s+)?(?P<rest>.+)"
 )
 _WHICH = re.compile(
     r"(?:which|what|any)\s+(?P<rest>.+?)\s+(?:are|is|r)\s+(?:currently\s+|now\s+)?(?P<status>[a-z ]+?)"
     r"(?:\s+(?:now|right now|at the moment|today))?"
 )
+_HAVE_TEMPLATE = re.compile(
+    r"(?:do|does)\s+(?:we|i|you|herald)\s+have\s+(?:a|an|any)\s+(?P<name>[a-z0-9_ ]+?)\s+templates?"
+    r"|(?:is there|are there)\s+(?:a|an|any)\s+(?P<name2>[a-z0-9_ ]+?)\s+templates?"
+)
 _HAVE = re.compile(
     r"(?:what|which)\s+(?P<rest>.+?)\s+(?:do|have|did)\s+(?:we|i|you)\s+(?:have|got)(?:\s+.*)?"
+    r"|(?:what|which)\s+(?P<usable>templates?)\s+(?:can|could)\s+(?:i|we)\s+(?:use|send)"
+)
+_WENT_OUT = re.compile(
+    r"(?:which|what|how many)\s+(?:broadcasts|campaigns|blasts)\s+"
+    r"(?:went out|were sent|ran|started|did we send|have gone out|did we run)\s+(?P<period>.+)"
 )
 _ANYTHING = re.compile(
     r"(?:what's|what is|whats|anything|is anything|is there anything|what)\s+"
@@ -62,26 +74,43 @@ _WHO = re.compile(
     r"(?:who(?:'s| is)|whose number is|who has(?: the number)?|look\s?up|find|search(?: for)?"
     r"|details (?:of|for|on)|info (?:on|for|about)|show(?: me)?(?: the)? contact|contact)\s+(?P<rest>.+)"
 )
+_IS_PERSON = re.compile(
+    r"(?:does|do we have)\s+(?P<who2>[+(0-9][0-9 ()+.\-]*?)"
+    r"(?:\s+(?:exist|in the system|as a contact|on file))?"
+    r"|is\s+(?P<who>[+(0-9][0-9 ()+.\-]*?)\s+(?:opted in|opted out|subscribed|unsubscribed|active|deleted"
+    r"|a contact|in the system|on the list|known|here)"
+)
+_A_NAME = re.compile(r"[a-z][a-z .'\-]{0,40}")
 _PERSON = re.compile(r"^(?:the\s+)?(?:contacts?|person|someone|somebody|customer)\s+(?:named\s+|called\s+)?")
 _WHO_TAGGED = re.compile(r"who(?:'s| is| are)\s+(?:tagged|in|on)\s+(?:the\s+)?(?P<tags>.+?)(?:\s+tags?)?")
-_WHO_HAS = re.compile(r"who\s+has\s+(?:the\s+)?(?P<tags>.+?)\s+tags?")
+_WHO_HAS = re.compile(
+    r"who\s+has\s+(?:the\s+)?(?P<tags>.+?)\s+tags?"
+    r"|who(?:'s| is| are)\s+(?:my|our|the|all)?\s*(?P<tags2>[a-z0-9_\-, ]+?)\s+"
+    r"(?:customers|contacts|people|members|subscribers|users)"
+)
 _ENROLLED_IN = re.compile(
     r"(?:who(?:'s| is| are)|how many(?: people| contacts)?(?: are)?|how many)"
-    r"\s+(?:enrolled|enroled|signed up)\s+(?:in|on|into)\s+(?:the\s+)?(?P<name>.+)"
+    r"\s+(?:(?:enrolled|enroled|signed up)\s+(?:in|on|into)|finished|completed|exited|left|dropped out of)"
+    r"\s+(?:the\s+)?(?P<name>.+)"
 )
 _IS_ENROLLED = re.compile(
     r"is\s+(?P<who>[+(0-9][0-9 ()+.\-]*?)\s+(?:enrolled|enroled|in)\s+(?:in\s+)?(?:the\s+)?(?P<name>.+)"
 )
 _ENROLLMENTS = re.compile(
     r"(?:(?:show|list|get)\s+(?:me\s+)?(?:the\s+)?)?(?:enrollments|enrolments|sequences)\s+(?:of|for)\s+(?P<who>.+)"
-    r"|(?:which|what)\s+sequences\s+is\s+(?P<who2>.+?)\s+(?:enrolled\s+)?in"
+    r"|(?:which|what)\s+sequences?\s+(?:is|does)\s+(?P<who2>.+?)\s+(?:enrolled\s+|signed up\s+)?(?:in|on|get)"
 )
 _HOW_MANY = re.compile(r"(?:how many|count(?: the| all| of)?|number of|total)\s+(?P<rest>.+)")
-_NOW = re.compile(r"\s+(?:right now|now|at the moment|currently|today|at present)$")
+_NOW = re.compile(r"\s+(?:right now|now|at the moment|currently|today|at present|only|please)$")
 _STATUS = re.compile(
     r"(?:what's|what is|whats|what)?\s*(?:the\s+)?(?:status|state|progress)\s+(?:of|on|for)\s+(?P<rest>.+)"
+    r"|(?:give me\s+|any\s+)?(?:an?\s+)?(?:update|updates|news)\s+(?:on|about|for)\s+(?P<rest4>.+)"
     r"|(?P<rest2>.+?)(?:'s)?\s+(?:status|state|progress)"
-    r"|is\s+(?P<rest3>.+?)\s+(?P<done>done|finished|complete|completed|sent|over|running|live|paused|approved)"
+    r"|is\s+(?P<rest3>.+?)\s+(?P<done>done|finished|complete|completed|sent|over|running|live|paused"
+    r"|approved|active|on|off|still running|still going)"
+    r"|when\s+(?:will|is|does)\s+(?P<rest6>.+?)\s+(?:be\s+|get\s+)?"
+    r"(?P<done2>approved|done|sent|finished|go out)"
+    r"|(?:show\s+(?:me\s+)?)?(?:the\s+)?(?:steps|definition|setup)\s+(?:of|for|in)\s+(?P<rest5>.+)"
 )
 _SUBCOMMANDS = frozenset({"add", "tag", "untag", "optout", "count", "list", "sync", "show", "help", "enroll"})
 # first words of a request, never a tag or a status ("find contact Priya")
@@ -91,6 +120,11 @@ _NOT_NAMES = frozenset(
         *("what", "which", "how", "count", "add", "tag", "untag", "remove", "enroll", "pause", "cancel"),
         *("resume", "sync", "send", "stop", "activate", "help"),
     }
+)
+_STATUS_GROUPS = ("rest", "rest2", "rest3", "rest4", "rest5", "rest6")
+_SENT_WORDS = re.compile(
+    r"\b(?:messages|msgs|sent|send|sends|delivered|deliveries|read|reads|replied|replies|failed|failures"
+    r"|opted out|opt-outs|optouts|unsubscribed|went out|got delivered|bounced)\b"
 )
 _COUNT_WORDS = frozenset({"are", "there", "do", "we", "have", "has", "had", "got", "is", "in", "on", "total"})
 
@@ -109,7 +143,7 @@ def bare(said: str, clean: str, ctx: Context) -> Command | Question | None:
     return _listed(words, ctx)
 
 
-def listing(said: str, clean: str, ctx: Context) -> Command | Question | None:
+def listing(said: str, clean: str, ctx: Context) -> Command | Question | None:  # noqa: PLR0911
     """``list …``, ``show me …``, ``which … are <status>``, ``what … do we have``, ``what's running``."""
     anything = _ANYTHING.fullmatch(said)
     if anything:
@@ -121,24 +155,40 @@ def listing(said: str, clean: str, ctx: Context) -> Command | Question | None:
             status = status_of(found[0], which.group("status"))
             if status is not None or found[0] in ("template", "sequence", "broadcast"):
                 return _list_of(found[0], status, [], ctx) if status else None
+    template = _HAVE_TEMPLATE.fullmatch(said)
+    if template:
+        return TemplateList(
+            name=(template.group("name") or template.group("name2")).strip().replace(" ", "_")
+        )
     have = _HAVE.fullmatch(said)
     if have:
+        if have.group("usable"):
+            return TemplateList("APPROVED")
         return _listed(_without_leading(have.group("rest").split()), ctx)
+    went = _WENT_OUT.fullmatch(said)
+    if went:
+        window, rest = find_period(went.group("period").split(), now=ctx.now, tz=ctx.tz)
+        return Stats(window) if window is not None and not rest else None
     match = _LIST.fullmatch(said)
     if match is None:
         return None
-    return _listed(_without_leading(match.group("rest").split()), ctx)
+    return _listed(_without_leading(_NOW.sub("", match.group("rest")).split()), ctx)
 
 
 def who(said: str, clean: str, ctx: Context) -> Command | Question | None:  # noqa: PLR0911 - one per form
     """``who is +91…`` → ContactShow; ``who is Asha`` → ContactFind; ``who is tagged vip`` → ContactList."""
     tagged = _WHO_TAGGED.fullmatch(said) or _WHO_HAS.fullmatch(said)
     if tagged and not _ENROLLED_IN.fullmatch(said):
-        words = tagged.group("tags").split()
+        words = (tagged.group("tags") or tagged.group("tags2")).split()
         known = ctx.vocabulary.sequences
         if len(words) == 1 and known and words[0] in {s.lower() for s in known}:
             return SequenceAction("show", sequence_named(words[0], clean, ctx))
         return ContactList(audience(words, ctx, usage=messages.USAGE["contacts count"]))
+    person = _IS_PERSON.fullmatch(said)
+    if person:
+        written = person.group("who") or person.group("who2")
+        phone = phone_in(written, form="contacts", usage=messages.USAGE["contacts"])
+        return ContactShow(phone) if phone else None
     enrolled = _ENROLLED_IN.fullmatch(said)
     if enrolled:
         return SequenceAction("show", sequence_named(_strip_kind(enrolled.group("name")), clean, ctx))
@@ -170,9 +220,10 @@ def enrollments(said: str, clean: str, ctx: Context) -> Command | Question | Non
     match = _ENROLLMENTS.fullmatch(said)
     if match is None:
         return None
-    phone = phone_in(
-        match.group("who") or match.group("who2"), form="contacts", usage=messages.USAGE["contacts"]
-    )
+    written = match.group("who") or match.group("who2")
+    phone = phone_in(written, form="contacts", usage=messages.USAGE["contacts"])
+    if phone is None and _A_NAME.fullmatch(written):  # "which sequence is asha in": her contact card says
+        return ContactFind(_original(written, clean))
     return EnrollmentList(phone) if phone is not None else None
 
 
@@ -186,6 +237,12 @@ def how_many(said: str, clean: str, ctx: Context) -> Command | Question | None: 
     if match is None:
         return None
     words = [w for w in match.group("rest").split() if w not in _COUNT_WORDS]
+    said_rest = " ".join(words)
+    if _SENT_WORDS.search(said_rest):
+        window, _ = find_period(words, now=ctx.now, tz=ctx.tz)
+        if window is not None or "opted out" not in said_rest:
+            return Stats(window or period("today", now=ctx.now, tz=ctx.tz))
+        return ContactCount(())
     found = split_noun(words)
     if found is not None and found[0] in ("template", "sequence", "broadcast"):
         noun, before, after = found
@@ -209,8 +266,11 @@ def status(said: str, clean: str, ctx: Context) -> Command | Question | None:
     match = _STATUS.fullmatch(said)
     if match is None:
         return None
-    rest = (match.group("rest") or match.group("rest2") or match.group("rest3") or "").strip()
-    if match.group("done") == "approved" or rest.startswith("template "):
+    rest = next(match.group(g) for g in _STATUS_GROUPS if match.group(g)).strip()
+    phone = phone_in(rest, form="contacts", usage=messages.USAGE["contacts"])
+    if phone is not None:
+        return ContactShow(phone)
+    if "approved" in (match.group("done"), match.group("done2")) or rest.startswith("template "):
         name = rest.removeprefix("template ").removeprefix("the ").removesuffix(" template")
         return TemplateList(name=names.template(name, ctx.vocabulary, usage=messages.USAGE["templates"]))
     thing = named_thing(rest, ctx, action="show")
@@ -256,7 +316,7 @@ def _contacts(before: list[str], after: list[str], ctx: Context) -> Command | No
     """``vip contacts``, ``contacts tagged vip``, ``contacts with the gold tag``, ``all contacts``."""
     if after[:1] in (["tagged"], ["with"], ["in"], ["having"], ["that", "have"]):
         after = after[1:]
-    words = [*before, *after]
+    words = [w for w in (*before, *after) if w not in AUDIENCE_FILLERS and w not in CONNECTORS]
     if not words:
         return ContactList(())
     if any(w in _NOT_NAMES or not re.fullmatch(r"[a-z0-9][a-z0-9_\-.:/,]*", w) for w in words):
@@ -277,7 +337,8 @@ def _enrollments_of(after: list[str], ctx: Context) -> Command | Question:
 
 
 def _without_leading(words: list[str]) -> list[str]:
-    while words and (words[0] in LEADING or " ".join(words[:2]) in LEADING):
+    """``the last 5 broadcasts`` → ``broadcasts``."""
+    while words and (words[0] in LEADING or " ".join(words[:2]) in LEADING or words[0].isdigit()):
         words = words[2:] if " ".join(words[:2]) in LEADING else words[1:]
     return words
 

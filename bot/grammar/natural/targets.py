@@ -44,6 +44,11 @@ _SEQUENCE_VERBS: dict[str, SequenceVerb] = {
     "send": "activate",
 }
 _PHONEISH = re.compile(r"\+?[0-9][0-9 ().\-]{6,}[0-9]")
+# "the last broadcast": the newest one (the command layer knows which)
+LATEST = frozenset(
+    {"last", "latest", "newest", "most recent", "recent", "last broadcast", "latest broadcast"}
+)
+LATEST_NAME = "latest"
 PRONOUNS = frozenset({"it", "this", "that", "them", "one", "this one", "that one"})
 
 
@@ -71,6 +76,8 @@ def named_thing(text: str, ctx: Context, *, action: str = "show") -> Command | Q
     words = [w for w in text.strip(" ?!.").split() if w not in _FILLER]
     if not words or _PHONEISH.search(text):
         return None  # nothing named, or a person ("stop messaging +91…") rather than a broadcast
+    if " ".join(words) in LATEST:
+        return BroadcastFind(template_or_name=LATEST_NAME, action=cast(BroadcastVerb, action))
     number = _NUMBER.fullmatch(" ".join(words))
     if number and int(number.group("id")) > 0:
         return BroadcastAction(cast(BroadcastVerb, action), int(number.group("id")))

@@ -37,6 +37,7 @@ WORDS = frozenset(
         *("contract", "contracts", "deliver", "spending", "unroll", "statue", "sender", "draft"),
         *("blast", "remove", "tagged", "named", "called", "instead", "change", "reschedule", "rename"),
         *("switch", "started", "start", "state", "stage", "sends", "people", "customer", "subscriber"),
+        *("monthly", "weekly", "daily", "statuses", "contracts"),
         *("member", "members", "users", "every", "everyone", "message", "messages", "number", "numbers"),
         *TIME_WORDS,
         *AUDIENCE_FILLERS,
