@@ -386,6 +386,13 @@ def not_understood() -> str:
     )
 
 
+def too_long_for_words() -> str:
+    return (
+        "That is more than I read as plain words: say it in a sentence or two,"
+        " or use a command like `broadcast promo tags:vip at 9am`."
+    )
+
+
 def nothing_to_change() -> str:
     return "There is no broadcast to change yet: start with one, like `broadcast promo tags:vip`."
 

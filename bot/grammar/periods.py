@@ -50,6 +50,7 @@ MONTHS = {
 }
 MAX_DAYS = 366 * 3
 MAX_PERIOD_WORDS = 6
+MAX_PERIOD_TEXT = 64  # characters: no period is longer ("between 2026-11-01 and 2026-11-15" is 33)
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _LAST_N = re.compile(r"(?:the\s+)?(?:last|past|previous)\s+(?P<n>[0-9]{1,4})\s*(?P<unit>days?|d|weeks?|w)")
@@ -70,6 +71,11 @@ _NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})[/.](?P<b>[0-9]{1,2})(?:[/.](?P<y>[0-9]
 _PERIOD_WORD = re.compile(
     rf"today|yesterday|tonight|weekly|monthly|daily|[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}|[0-9]{{1,2}}/[0-9]{{1,2}}"
     rf"|[a-z]+day|{_MONTH}"
+)
+# words a period can start with: the rest of a sentence is not tried
+_PERIOD_START = re.compile(
+    rf"today|yesterday|tonight|weekly|monthly|daily|this|last|past|previous|the|from|between|since|on|in"
+    rf"|[0-9].*|[a-z]+day|{_MONTH}"
 )
 _WEEKDAY_DAY = re.compile(rf"(?:on\s+)?(?:last\s+)?(?P<w>{_WEEKDAY})")
 
@@ -92,12 +98,14 @@ def period(label: str, *, now: datetime, tz: str) -> Window:
     raise KeyError(label)
 
 
-def read_period(text: str, *, now: datetime, tz: str) -> Window | None:
+def read_period(text: str, *, now: datetime, tz: str) -> Window | None:  # noqa: PLR0911
     """The window ``text`` (lower case, single spaces) names at ``now`` in ``tz``, or None when
     it is not a period. Raises UsageError for one that is, but wrong (a range that ends
     before it starts, a date not on the calendar, one that reads two ways).
     """
     text = text.strip().removeprefix("for ").removeprefix("over ").strip()
+    if len(text) > MAX_PERIOD_TEXT:
+        return None
     alias = PERIOD_ALIASES.get("".join(text.split()))
     if alias is not None:
         return period(alias, now=now, tz=tz)
@@ -121,10 +129,11 @@ def find_period(words: list[str], *, now: datetime, tz: str) -> tuple[Window | N
     """The longest run of ``words`` that names a period (``yesterday``, ``last 30 days``, ``friday``)
     and the words around it; ``(None, words)`` when none does.
     """
+    starts = [i for i, word in enumerate(words) if _PERIOD_START.fullmatch(word)]
     for width in range(min(len(words), MAX_PERIOD_WORDS), 0, -1):
-        for start in range(len(words) - width + 1):
+        for start in starts:
             part = words[start : start + width]
-            if width == 1 and not _PERIOD_WORD.fullmatch(part[0]):
+            if len(part) < width or (width == 1 and not _PERIOD_WORD.fullmatch(part[0])):
                 continue
             try:
                 window = read_period(" ".join(part), now=now, tz=tz)

@@ -36,6 +36,7 @@ from engine.schedule import require_aware
 from engine.suggest import closest
 
 Rule = Callable[[str, str, Context], Command | Question | None]
+MAX_WORDS_TEXT = 300  # characters of plain words; longer text is read only as the formal language
 
 RULES: tuple[Rule, ...] = (
     lookups.chitchat,
@@ -106,6 +107,8 @@ def interpret(
             return parse(clean, now=now, tz=tz, vocabulary=vocabulary)
         except UsageError as exc:
             refusal = exc
+    if len(clean) > MAX_WORDS_TEXT:  # nobody says this much in one request; bounds the reading's time
+        raise refusal or UsageError(messages.too_long_for_words(), usage=messages.USAGE["help"])
     edited = edits.edit(previous, said, clean, ctx)
     if edited is not None:
         return edited

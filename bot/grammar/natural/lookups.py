@@ -129,7 +129,7 @@ _SEQUENCE_VERBS = {
 _EVERYTHING = frozenset(
     {
         *("we", "things", "everything", "it", "us", "all", "stuff", "overall", "broadcasts"),
-        *("campaigns", "our", "sends", "messages"),
+        *("campaigns", "our", "sends", "messages", "over", "during", "in", "since"),
     }
 )
 _NOISE = frozenset(

@@ -29,12 +29,12 @@ from bot.grammar.commands import (
 )
 from bot.grammar.context import Context
 from bot.grammar.natural.targets import phone_in, sequence_named
+from bot.grammar.near import nearest
 from bot.grammar.phones import looks_like_phone, take_phone
 from bot.grammar.phrasing import AUDIENCE_FILLERS, CONNECTORS, looks_like_audience
 from bot.grammar.tokens import split, tokenize
 from engine.errors import UsageError
 from engine.phones import mask_phone
-from engine.suggest import closest
 
 _PHONE = r"(?P<who>[+(0-9][0-9 ()+.\-]*?)"
 _ENROLL = re.compile(
@@ -168,7 +168,7 @@ def _sequence_or_tag(phone: str, target: str, ctx: Context) -> Command | Questio
         return SequenceEnroll(names.sequence(target, ctx.vocabulary, usage=usage), phone)
     if target.lower() in tags and sequence is None:
         return as_tag
-    offered = sequence or closest(target, sequences or ())
+    offered = sequence or nearest(target, sequences or ())
     if offered is None:
         return as_tag
     return Question(

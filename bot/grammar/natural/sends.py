@@ -26,11 +26,11 @@ from bot.grammar.commands import (
     ScheduleKind,
 )
 from bot.grammar.context import Context
+from bot.grammar.near import nearest
 from bot.grammar.phrasing import CONNECTORS, NOW_PHRASES, audience, is_time_word, schedule
 from bot.grammar.tokens import split, tokenize
 from bot.grammar.zonewords import Ambiguous
 from engine.errors import UsageError
-from engine.suggest import closest
 
 _SEND = re.compile(r"(?P<verb>send|broadcast|blast|schedule|draft)\s+(?P<rest>.+)", re.IGNORECASE)
 _SET_UP = re.compile(
@@ -217,7 +217,7 @@ def _which_template(word: str, pending: PendingBroadcast, ctx: Context) -> Quest
         raise UsageError(
             messages.unknown_template(word),
             usage=USAGE,
-            suggestion=closest(word, ctx.vocabulary.templates or ()),
+            suggestion=nearest(word, ctx.vocabulary.templates or ()),
             field="template",
         )
     choices: list[Command] = []

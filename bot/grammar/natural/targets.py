@@ -25,10 +25,10 @@ from bot.grammar.commands import (
 )
 from bot.grammar.context import Context
 from bot.grammar.natural.nouns import noun_of
+from bot.grammar.near import nearest
 from bot.grammar.phones import take_phone
 from bot.grammar.tokens import tokenize
 from engine.errors import UsageError
-from engine.suggest import closest
 
 _NUMBER = re.compile(
     r"(?:(?:broadcast|campaign|blast)\s+)?(?:no\.?\s+|number\s+)?#?(?P<id>[0-9]{1,18})", re.ASCII
@@ -147,5 +147,5 @@ def _sequences_like(written: str, known: frozenset[str]) -> list[str]:
     containing = sorted(s for s in known if all(w in s.lower().replace("_", " ").split() for w in words))
     if containing:
         return containing
-    near = closest(wanted, known, cutoff=0.8)
+    near = nearest(wanted, known, cutoff=0.8)
     return [near] if near else []

@@ -15,6 +15,7 @@ import unicodedata
 from functools import lru_cache
 
 from bot.grammar.context import Context
+from bot.grammar.names import Vocabulary
 from bot.grammar.phrasing import AUDIENCE_FILLERS, TIME_WORDS
 
 KEYWORDS = frozenset(
@@ -103,7 +104,11 @@ def corrected(text: str, ctx: Context) -> str:
 
 
 def _names(ctx: Context) -> frozenset[str]:
-    known = ctx.vocabulary
+    return _names_of(ctx.vocabulary)
+
+
+@lru_cache(maxsize=8)
+def _names_of(known: Vocabulary) -> frozenset[str]:
     return frozenset(
         {
             *(known.templates or ()),
