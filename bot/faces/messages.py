@@ -8,6 +8,7 @@ renderer both take their wording from here.
 
 from __future__ import annotations
 
+from bot.grammar.messages import mask_numbers
 from engine.funnel import rate
 from engine.stats import BroadcastLine, change
 
@@ -292,12 +293,18 @@ def counted(tags: list[str], reachable: int, matched: int, opted_out: int, delet
 
 
 def no_contact_named(name: str) -> str:
-    return f"No contact is named like `{name}`. Look a contact up by phone number, like +919812345678."
+    return (
+        f"No contact is named like `{mask_numbers(name)}`."
+        " Look a contact up by phone number, like +919812345678."
+    )
 
 
 def which_contact(name: str, shown: list[tuple[str, str]]) -> str:
     listed = " ".join(f"{i}) {who or '(no name)'} · {phone}" for i, (who, phone) in enumerate(shown, 1))
-    return f"Several contacts are named like `{name}`: {listed}. Which one? Answer with its number."
+    return (
+        f"Several contacts are named like `{mask_numbers(name)}`: {listed}."
+        " Which one? Answer with its number."
+    )
 
 
 def contacts_title(tags: list[str]) -> str:

@@ -69,6 +69,8 @@ _TIDY = (
     (re.compile(r"\b([ap])\.?m\.?(?=\s|$)"), r"\1m"),
     (re.compile(r"([0-9])\s+([ap]m)\b"), r"\1\2"),
     (re.compile(r"\s*o'?clock\b"), ""),
+    (re.compile(r"\b([0-9]{1,2}(?::[0-9]{2})?)\s+in the morning\b"), r"\1am"),
+    (re.compile(r"\b([0-9]{1,2}(?::[0-9]{2})?)\s+(?:in the (?:afternoon|evening)|at night)\b"), r"\1pm"),
     (re.compile(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t(?=[0-9])"), r"\1 "),
     (re.compile(r"[,;]"), " "),
     (re.compile(r"[.!?]+$"), ""),

@@ -25,7 +25,7 @@ from bot.grammar import messages
 from bot.grammar.commands import Command, Help, Question
 from bot.grammar.context import Context
 from bot.grammar.names import NO_VOCABULARY, Vocabulary
-from bot.grammar.natural import changes, edits, lookups, people, reads, replies, sends
+from bot.grammar.natural import changes, edits, lookups, mentions, people, reads, replies, sends
 from bot.grammar.natural.confirm import settled
 from bot.grammar.natural.words import corrected, without_emoji
 from bot.grammar.normalize import normalize
@@ -63,6 +63,7 @@ RULES: tuple[Rule, ...] = (
     changes.by_name,
     sends.send,
     sends.time_only,
+    mentions.mentioned,
 )
 
 

@@ -49,6 +49,11 @@ _VERBS: dict[str, str] = {
     "open": "show",
 }
 _FILLER = frozenset({"the", "a", "an", "our", "my", "that", "this", "one", "please", "up", "sending", "me"})
+_ALONE = frozenset(
+    {"pause", "resume", "unpause", "pause it", "resume it", "halt", "pause that", "resume that"}
+)
+_ALL = frozenset({"all", "every", "everything", "each", "all the"})
+_FOR_NOW = re.compile(r"\s+(?:for now|for the moment|for a bit|for a while|please|asap|right now|now)$")
 _MOVE = re.compile(
     r"(?:push|move|reschedule|postpone|delay|bring forward|shift)\s+(?:the\s+)?(?P<name>.+?)"
     r"\s+(?:to|until|till|for|by)\s+.+"
@@ -59,13 +64,18 @@ _ON_OFF = re.compile(
 )
 
 
-def by_name(said: str, clean: str, ctx: Context) -> Command | Question | None:
+def by_name(said: str, clean: str, ctx: Context) -> Command | Question | None:  # noqa: PLR0911
     """Reads "pause the diwali promo", "cancel the diwali one", "stop the onboarding sequence"."""
+    if said in _ALONE:  # "resume", "pause it": which one?
+        return _which(said.split(maxsplit=1)[0], "broadcast")
     match = _VERB.fullmatch(said)
     if match is None:
         return None
-    verb, rest = match.group("verb"), match.group("rest").strip(" ?!.")
+    verb, rest = match.group("verb"), _FOR_NOW.sub("", match.group("rest").strip(" ?!."))
     words = [w for w in rest.split() if w not in _FILLER]
+    if words and words[0] in _ALL:  # "pause every sequence": one at a time, which?
+        every: str = next((k for k in map(noun_of, words) if k is not None), "broadcast")
+        return _which(verb, every)
     if not words or rest in PRONOUNS:
         return None
     kind = noun_of(words[0]) if len(words) == 1 else None

@@ -48,8 +48,9 @@ _DOING = frozenset(
 _HOW = re.compile(r"how(?:'s| is| was| did| are| were| has| have)\s+(?P<body>.+)")
 _STATS_FOR = re.compile(r"(?:stats|numbers|results|funnel|report)\s+(?:for|on|of|from)\s+(?P<body>.+)")
 _STATS_PERIOD = re.compile(
-    r"(?:(?:show|give|get|send)\s+(?:me\s+)?)?(?:the\s+)?(?:stats|statistics|numbers|results|figures|metrics"
-    r"|report|delivery stats|how we did|how did we do|how are we doing|how have we done|how did things go)"
+    r"(?:(?:show|give|get|send)\s+(?:me\s+)?)?(?:the\s+|a\s+)?(?:stats|statistics|numbers|results|figures"
+    r"|metrics|report|summary|overview|recap|rundown|delivery stats|how we did|how did we do|how are we doing"
+    r"|how have we done|how did things go)"
     r"(?:\s+(?:for|from|over|during|in|of|since))?\s+(?:the\s+)?(?P<period>.+?)"
 )
 
@@ -58,6 +59,7 @@ _LIST = re.compile(
     r"(?:list|show|show me|what are|which are|get)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|our\s+)?"
     r"(?P<what>broadcasts|campaigns|templates|sequences|drips)"
 )
+_SHOW_ME = re.compile(r"^(?:show me|tell me|let me see|show|list)\s+")
 _SCHEDULED = re.compile(
     r"(?:what(?:'s| is)|whats|what) (?:scheduled|planned|queued|coming up|going out)(?:\s+.*)?"
     r"|anything scheduled"
@@ -70,7 +72,8 @@ _SYNC = re.compile(
 _BY_ID = re.compile(
     r"(?P<verb>send|cancel|abort|kill|pause|halt|resume|unpause|restart|show|stop|open|view|get|details)"
     r"\s+(?:me\s+)?(?:of\s+|for\s+)?(?:the\s+)?(?:broadcast|campaign|blast)?\s*(?:no\.?\s*|number\s+)?"
-    r"#?(?P<id>[0-9]{1,18})(?:\s+(?:now|right now|straight away))?",
+    r"#?(?P<id>[0-9]{1,18})"
+    r"(?:\s+(?:now|right now|straight away)|\s+(?:it|this|that|as|because|since)\b[^0-9]*)?",
     re.ASCII,
 )
 _SEQUENCE = re.compile(
@@ -79,14 +82,17 @@ _SEQUENCE = re.compile(
     r"|(?P<name2>\S+(?:\s\S+)?)\s+(?:sequence|drip|flow|journey))"
 )
 _HELP = re.compile(
-    r"help(?:\s+(?:me\s+)?(?:with\s+)?(?P<topic>\w+))?|\?|what can you do|commands|"
+    r"help(?:\s+(?:me\s+)?(?:with\s+|to\s+|on\s+)?(?P<topic>.+))?|\?|what can you do|commands|"
     r"how (?:do|can) i\s+(?P<how>.+)|how to\s+(?P<how_to>.+)"
+    r"|what (?:does|can) herald do|what is herald|who are you|what are you|what do you do"
+    r"|what can i (?:ask|say|type|do)(?: you| here)?"
 )
 _RATE = re.compile(
     r"(?:what(?:'s| is| are| was| were)\s+)?(?:our|the|my)?\s*"
     r"(?:read|delivery|reply|response|failure|opt-?out|open|send)\s+rates?"
     r"(?:\s+(?:for|over|in|during))?\s*(?P<period>.*)"
 )
+_COMPARE = frozenset({"compare", "compared", "vs", "versus", "against"})
 _HELLO = frozenset(
     {
         *("hi", "hello", "hey", "hi there", "hello there", "hey there", "good morning", "good evening"),
@@ -162,6 +168,8 @@ def how_did(said: str, clean: str, ctx: Context) -> Command | Question | None:
         return None
     words = match.group("body").replace("'s ", " ").replace("’s ", " ").split()
     window, words = find_period(words, now=ctx.now, tz=ctx.tz)
+    if window is not None and _COMPARE & set(words):  # "how did this week compare to last week"
+        return Stats(window)
     words = [w for w in words if w not in _NOISE and w not in _DOING]
     if len(words) == 1 and words[0].lstrip("#").isdigit() and words[0].lstrip("#").isascii():
         return BroadcastAction("stats", int(words[0].lstrip("#")))
@@ -181,6 +189,8 @@ def rate(said: str, clean: str, ctx: Context) -> Command | Question | None:
         return None
     period_words = match.group("period").split()
     window, rest = find_period(period_words, now=ctx.now, tz=ctx.tz)
+    while rest and rest[0] in ("on", "for", "of", "in", "the"):
+        rest = rest[1:]
     if rest:  # "the delivery rate for the diwali promo": that broadcast's funnel
         thing = named_thing(" ".join(rest), ctx, action="stats")
         if isinstance(thing, BroadcastFind):
@@ -202,7 +212,7 @@ def stats_for(said: str, clean: str, ctx: Context) -> Command | None:
 
 def listing(said: str, clean: str, ctx: Context) -> Command | None:
     """Reads "list broadcasts", "show me the templates", "what's scheduled", "sync templates"."""
-    if _SCHEDULED.fullmatch(said):
+    if _SCHEDULED.fullmatch(_SHOW_ME.sub("", said)):
         return BroadcastList("scheduled")
     if _SYNC.fullmatch(said):
         return TemplateSync()
@@ -257,6 +267,8 @@ def help_asked(said: str, clean: str, ctx: Context) -> Command | None:
     if match is None:
         return None
     text = match.group("topic") or match.group("how") or match.group("how_to") or ""
+    if match.group("topic") and len(text.split()) == 1 and not _HELP_TOPICS.get(text.rstrip("s")):
+        return None  # "help xyz": the formal language's refusal says which topics there are
     for word in text.split():
         topic = _HELP_TOPICS.get(word.rstrip("s"))
         if topic:

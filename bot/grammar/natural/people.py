@@ -38,8 +38,8 @@ from engine.phones import mask_phone
 
 _PHONE = r"(?P<who>[+(0-9][0-9 ()+.\-]*?)"
 _ENROLL = re.compile(
-    rf"(?P<verb>enroll|enrol|add|put|subscribe|sign up)\s+(?:the\s+)?(?:number\s+|contact\s+)?{_PHONE}"
-    r"\s+(?:in|into|to|on|onto|for)\s+"
+    rf"(?P<verb>enroll|enrol|add|put|subscribe|sign up|sign)\s+(?:the\s+)?(?:number\s+|contact\s+)?{_PHONE}"
+    r"(?:\s+up)?\s+(?:in|into|to|on|onto|for)\s+"
     r"(?:the\s+)?(?P<target>\"[^\"]+\"|\S+(?:\s+(?!(?:sequence|drip|flow|journey|tag|list|segment|group)$)\S+)?)"
     r"(?:\s+(?P<kind>sequence|drip|flow|journey|tag|list|segment|group))?",
     re.IGNORECASE,
@@ -69,6 +69,10 @@ _WANTS_OUT = re.compile(
     r"(?:stop|unsubscribe|opt out|be removed)(?:\s+.*)?",
     re.IGNORECASE,
 )
+_SET_OUT = re.compile(
+    rf"(?:set|mark|flag)\s+{_PHONE}\s+(?:as\s+)?(?:opted[\s-]out|unsubscribed)", re.IGNORECASE
+)
+_OPT_PHONE_OUT = re.compile(rf"opt\s+{_PHONE}\s+out", re.IGNORECASE)
 _OPT_OUT_NOBODY = re.compile(
     r"(?:opt[\s-]?out|unsubscribe)(?:\s+(?:someone|somebody|a contact|a number|a person|them))?",
     re.IGNORECASE,
@@ -96,7 +100,7 @@ _OPT_OUT = re.compile(
     re.IGNORECASE,
 )
 _SEQUENCE_KINDS = frozenset({"sequence", "drip", "flow", "journey"})
-_ENROLL_VERBS = frozenset({"enroll", "enrol", "subscribe", "sign up"})
+_ENROLL_VERBS = frozenset({"enroll", "enrol", "subscribe", "sign up", "sign"})
 _TAG_WORDS = frozenset({"as", "with", "named", "called", "name", "tagged"})
 _NAME = re.compile(r"[A-Za-z][A-Za-z .'\-]{0,40}")
 _DELETE = re.compile(r"(?:delete|erase|remove|forget)\s+(?:the\s+)?(?:contact\s+)?[+(0-9][0-9 ()+.\-]*")
@@ -194,7 +198,8 @@ def add_contact(said: str, clean: str, ctx: Context) -> Command | Question | Non
             messages.ask_phone_for("add", written), pending=PendingChange("add", "phone", name=written)
         )
     usage = messages.USAGE["contacts add"]
-    args = split(tokenize(match.group("rest") or match.group("number"), usage=usage), usage=usage)
+    written = (match.group("rest") or match.group("number")).replace(", ", " ")
+    args = split(tokenize(written.rstrip(","), usage=usage), usage=usage)
     args.only(("name", "tags"), form="contacts add", usage=usage)
     phone, end = take_phone(args.words, 0, form="contacts add", usage=usage)
     name_words: list[str] = []
@@ -298,7 +303,7 @@ def _tag_whom(verb: str, words: list[str], usage: str) -> Question | None:
 
 def opt_out(said: str, clean: str, ctx: Context) -> Command | Question | None:
     """Reads "opt out +919812345678" and "unsubscribe +91 98123 45678"."""
-    wants = _WANTS_OUT.fullmatch(clean)
+    wants = _WANTS_OUT.fullmatch(clean) or _OPT_PHONE_OUT.fullmatch(clean) or _SET_OUT.fullmatch(clean)
     if wants:
         phone = phone_in(wants.group("who"), form="contacts optout", usage=messages.USAGE["contacts optout"])
         return ContactOptOut(phone) if phone else None

@@ -20,9 +20,11 @@ Each reader returns None when the sentence is not its kind.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.grammar import messages, names
 from bot.grammar.commands import (
+    BroadcastAction,
     BroadcastFind,
     BroadcastList,
     Command,
@@ -50,7 +52,8 @@ _LIST = re.compile(
     r"(?:[0-9]{1,3}\s+)?(?P<rest>.+)"
 )
 _WHICH = re.compile(
-    r"(?:which|what|any)\s+(?P<rest>.+?)\s+(?:are|is|r)\s+(?:currently\s+|now\s+)?(?P<status>[a-z ]+?)"
+    r"(?:which|what|any)\s+(?P<rest>.+?)\s+(?:are|is|r|have been|has been|were|got)\s+"
+    r"(?:currently\s+|now\s+)?(?P<status>[a-z ]+?)"
     r"(?:\s+(?:now|right now|at the moment|today))?"
 )
 _HAVE_TEMPLATE = re.compile(
@@ -81,7 +84,10 @@ _IS_PERSON = re.compile(
     r"|a contact|in the system|on the list|known|here)"
 )
 _A_NAME = re.compile(r"[a-z][a-z .'\-]{0,40}")
-_PERSON = re.compile(r"^(?:the\s+)?(?:contacts?|person|someone|somebody|customer)\s+(?:named\s+|called\s+)?")
+_PERSON = re.compile(
+    r"^(?:the\s+)?(?:contacts?|person|someone|somebody|customer)?\s*(?:named\s+|called\s+"
+    r"|with\s+(?:the\s+)?(?:number|phone(?: number)?)\s+|whose number is\s+)?"
+)
 _WHO_TAGGED = re.compile(r"who(?:'s| is| are)\s+(?:tagged|in|on)\s+(?:the\s+)?(?P<tags>.+?)(?:\s+tags?)?")
 _WHO_HAS = re.compile(
     r"who\s+has\s+(?:the\s+)?(?P<tags>.+?)\s+tags?"
@@ -120,6 +126,13 @@ _NOT_NAMES = frozenset(
         *("what", "which", "how", "count", "add", "tag", "untag", "remove", "enroll", "pause", "cancel"),
         *("resume", "sync", "send", "stop", "activate", "help"),
     }
+)
+_ONE_BROADCAST = re.compile(
+    r"\b(?:broadcast|campaign|blast)\s+#?(?P<id>[0-9]{1,18})\b|#(?P<id2>[0-9]{1,18})\b"
+)
+_RECEIVED = re.compile(
+    r"(?:people|contacts|customers|users)?\s*(?:got|received|were sent|opened|read|saw)\s+"
+    r"(?P<name>(?!(?:delivered|read|replied|failed|sent|opted|messages|it|them)\b)\S.*)"
 )
 _STATUS_GROUPS = ("rest", "rest2", "rest3", "rest4", "rest5", "rest6")
 _SENT_WORDS = re.compile(
@@ -238,6 +251,15 @@ def how_many(said: str, clean: str, ctx: Context) -> Command | Question | None: 
         return None
     words = [w for w in match.group("rest").split() if w not in _COUNT_WORDS]
     said_rest = " ".join(words)
+    received = _RECEIVED.fullmatch(match.group("rest"))
+    if received:  # "how many people got the autumn sale": that broadcast's funnel
+        window, name = find_period(received.group("name").split(), now=ctx.now, tz=ctx.tz)
+        thing = named_thing(" ".join(name), ctx, action="stats")
+        return replace(thing, window=window) if isinstance(thing, BroadcastFind) else thing
+    one = _ONE_BROADCAST.search(said_rest)
+    if one:  # "how many failed in broadcast 1": that broadcast's funnel
+        number = int(one.group("id") or one.group("id2"))
+        return BroadcastAction("stats", number) if number else None
     if _SENT_WORDS.search(said_rest):
         window, _ = find_period(words, now=ctx.now, tz=ctx.tz)
         if window is not None or "opted out" not in said_rest:
@@ -279,7 +301,7 @@ def status(said: str, clean: str, ctx: Context) -> Command | Question | None:
     return None
 
 
-def _listed(words: list[str], ctx: Context) -> Command | Question | None:
+def _listed(words: list[str], ctx: Context) -> Command | Question | None:  # noqa: PLR0911
     """``[<status>] <noun> [that are <status> | tagged <tags> | for <phone>]`` as a list."""
     found = split_noun(words)
     if found is None:
@@ -293,6 +315,10 @@ def _listed(words: list[str], ctx: Context) -> Command | Question | None:
         return _enrollments_of(after, ctx)
     if noun == "stats" and not before and not after:
         return None  # "stats" is the formal command
+    if noun == "broadcast" and after:  # "the broadcasts from this week": what went out then
+        window, rest = find_period(after, now=ctx.now, tz=ctx.tz)
+        if window is not None and all(w in ("from", "in", "of", "for", "during", "sent") for w in rest):
+            return Stats(window)
     said_status = " ".join(before + after)
     status = status_of(noun, said_status)
     if said_status and status is None:

@@ -57,7 +57,8 @@ CONFIRM = re.compile(
 CANCEL = re.compile(
     r"(?:no|n|nope|nah|cancel|cancel it|cancel that|stop|abort|don't|dont|do not|"
     r"never ?mind|forget it|scrap it|👎|❌|:-1:|:thumbsdown:|:x:)"
-    r"(?:[\s,]+(?:no|thanks|thank you|don't send|dont send|cancel|cancel it|stop))*"
+    r"(?:[\s,]+(?:no|thanks|thank you|don't send|dont send|cancel|cancel it|cancel that|stop|forget it"
+    r"|never ?mind|not now|leave it|don't|dont))*"
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 _PICK = re.compile(

@@ -39,7 +39,7 @@ _SET_UP = re.compile(
     re.IGNORECASE,
 )
 _LEADING = frozenset({"the", "our", "a", "out", "an"})
-_AFTER_TEMPLATE = frozenset({"template", "message", "broadcast", "campaign", "out"})
+_AFTER_TEMPLATE = frozenset({"template", "message", "broadcast", "campaign", "out", "of", "using"})
 PRONOUNS = frozenset({"it", "this", "that", "them", "one"})
 USAGE = messages.USAGE["broadcast"]
 

@@ -17,7 +17,9 @@ from bot.grammar.commands import (
     BroadcastAction,
     BroadcastFind,
     BroadcastVerb,
+    ChangeVerb,
     Command,
+    PendingChange,
     Question,
     SequenceAction,
     SequenceVerb,
@@ -49,6 +51,7 @@ LATEST = frozenset(
     {"last", "latest", "newest", "most recent", "recent", "last broadcast", "latest broadcast"}
 )
 LATEST_NAME = "latest"
+_ALL = frozenset({"all", "every", "everything", "each", "both"})
 PRONOUNS = frozenset({"it", "this", "that", "them", "one", "this one", "that one"})
 
 
@@ -76,6 +79,9 @@ def named_thing(text: str, ctx: Context, *, action: str = "show") -> Command | Q
     words = [w for w in text.strip(" ?!.").split() if w not in _FILLER]
     if not words or _PHONEISH.search(text):
         return None  # nothing named, or a person ("stop messaging +91…") rather than a broadcast
+    if words[0] in _ALL and action != "show":  # "pause every sequence": one at a time, which?
+        sequences = any(noun_of(w) == "sequence" for w in words)
+        return _which_one(action, "sequence" if sequences else "broadcast")
     if " ".join(words) in LATEST:
         return BroadcastFind(template_or_name=LATEST_NAME, action=cast(BroadcastVerb, action))
     number = _NUMBER.fullmatch(" ".join(words))
@@ -96,6 +102,15 @@ def named_thing(text: str, ctx: Context, *, action: str = "show") -> Command | Q
     if kind == "sequence" or (kind is None and _is_sequence(written, ctx)):
         return _sequence_action(written, action, ctx)
     return BroadcastFind(template_or_name=written, action=cast(BroadcastVerb, action))
+
+
+def _which_one(action: str, kind: str) -> Question:
+    verb = cast(ChangeVerb, action)
+    if kind == "sequence":
+        pending = PendingChange(verb, "sequence", target="sequence")
+        return Question(messages.ask_which_sequence(action), pending=pending)
+    pending = PendingChange(verb, "broadcast", target="broadcast")
+    return Question(messages.ask_which_broadcast(action), pending=pending)
 
 
 def sequence_named(written: str, clean: str, ctx: Context) -> str:
