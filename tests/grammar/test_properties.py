@@ -182,7 +182,7 @@ def test_a_mistyped_phrase_is_never_done_without_a_yes(phrase: str, edits: list[
         found = interpret(text, now=NOW, tz=KOLKATA, vocabulary=CORPUS_VOCABULARY)
     except UsageError:
         return
-    if text.split()[0].lower() in ("broadcast", "sequence", "contacts", "templates"):
+    if text.split()[:1] and text.split()[0].lower() in ("broadcast", "sequence", "contacts", "templates"):
         return  # the formal language acts as it always has
     done_now = (
         isinstance(found, Command)

@@ -49,7 +49,8 @@ _HOW = re.compile(r"how(?:'s| is| was| did| are| were| has| have)\s+(?P<body>.+)
 _STATS_FOR = re.compile(r"(?:stats|numbers|results|funnel|report)\s+(?:for|on|of|from)\s+(?P<body>.+)")
 _STATS_PERIOD = re.compile(
     r"(?:(?:show|give|get|send)\s+(?:me\s+)?)?(?:the\s+|a\s+)?(?:stats|statistics|numbers|results|figures"
-    r"|metrics|report|summary|overview|recap|rundown|delivery stats|how we did|how did we do|how are we doing"
+    r"|metrics|report|summary|overview|recap|rundown|delivery stats|delivery numbers|delivery report"
+    r"|how we did|how did we do|how are we doing"
     r"|how have we done|how did things go)"
     r"(?:\s+(?:for|from|over|during|in|of|since))?\s+(?:the\s+)?(?P<period>.+?)"
 )

@@ -80,6 +80,7 @@ _OPT_OUT_NOBODY = re.compile(
 _TAG = re.compile(r"(?P<verb>tag|untag)\s+(?P<rest>.+)", re.IGNORECASE)
 _TAG_OTHERWISE = re.compile(
     rf"(?:add|give|put)\s+(?:the\s+)?tags?\s+(?P<tags>.+?)\s+(?:to|on)\s+{_PHONE}"
+    rf"|{_PHONE.replace('who', 'who4')}\s+(?:should be|is now|is a|is an)\s+(?:a\s+)?(?P<tags4>[a-z0-9_\-]+)"
     rf"|give\s+{_PHONE.replace('who', 'who2')}\s+(?:the\s+)?(?P<tags2>.+?)\s+tags?"
     rf"|(?:mark|label|flag)\s+{_PHONE.replace('who', 'who3')}\s+as\s+(?:a\s+)?(?P<tags3>.+)",
     re.IGNORECASE,
@@ -90,7 +91,7 @@ _REMOVE_FROM = re.compile(
     re.IGNORECASE,
 )
 _REMOVE = re.compile(
-    rf"(?:remove|take|drop)\s+(?:the\s+)?(?:tags?\s+)?(?P<tags>.+?)\s+(?:from|off|off of)\s+{_PHONE}"
+    rf"(?:remove|take|drop|untag)\s+(?:the\s+)?(?:tags?\s+)?(?P<tags>.+?)\s+(?:from|off|off of)\s+{_PHONE}"
     rf"|(?:take|drop)\s+{_PHONE.replace('who', 'who2')}\s+off\s+(?:the\s+)?(?P<tags2>.+?)(?:\s+tags?)?",
     re.IGNORECASE,
 )
@@ -263,11 +264,11 @@ def tag(said: str, clean: str, ctx: Context) -> Command | Question | None:  # no
 def _tag_otherwise(match: re.Match[str]) -> Command | None:
     """ "add tag gold to +91…", "give +91… the vip tag", "mark +91… as vip"."""
     usage = messages.USAGE["contacts tag"]
-    written = match.group("who") or match.group("who2") or match.group("who3")
+    written = match.group("who") or match.group("who2") or match.group("who3") or match.group("who4")
     phone = phone_in(written, form="contacts tag", usage=usage)
     if phone is None:
         return None
-    said_tags = match.group("tags") or match.group("tags2") or match.group("tags3")
+    said_tags = match.group("tags") or match.group("tags2") or match.group("tags3") or match.group("tags4")
     found = names.tags(_without_fillers([said_tags]), usage=usage)
     return ContactTag(phone, found) if found else None
 

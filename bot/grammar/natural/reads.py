@@ -69,7 +69,7 @@ _WENT_OUT = re.compile(
     r"(?:went out|were sent|ran|started|did we send|have gone out|did we run)\s+(?P<period>.+)"
 )
 _ANYTHING = re.compile(
-    r"(?:what's|what is|whats|anything|is anything|is there anything|what)\s+"
+    r"(?:what's|what is|whats|anything|is anything|is there anything|what)\s+(?:currently\s+|still\s+)?"
     r"(?P<status>scheduled|running|sending|live|going out|paused|planned|coming up|queued|upcoming)"
     r"(?:\s+(?:now|right now|today|at the moment))?"
 )
@@ -130,6 +130,10 @@ _NOT_NAMES = frozenset(
 _ONE_BROADCAST = re.compile(
     r"\b(?:broadcast|campaign|blast)\s+#?(?P<id>[0-9]{1,18})\b|#(?P<id2>[0-9]{1,18})\b"
 )
+_UNSENT = re.compile(
+    r"(?:any|are there|show me|list)?\s*(?:the\s+)?drafts?"
+    r"(?:\s+(?:i|we)\s+(?:haven't|have not|didn't)\s+sent)?"
+)
 _RECEIVED = re.compile(
     r"(?:people|contacts|customers|users)?\s*(?:got|received|were sent|opened|read|saw)\s+"
     r"(?P<name>(?!(?:delivered|read|replied|failed|sent|opted|messages|it|them)\b)\S.*)"
@@ -146,8 +150,10 @@ def bare(said: str, clean: str, ctx: Context) -> Command | Question | None:
     """``templates``, ``approved templates``, ``my sequences``, ``scheduled broadcasts``: a list."""
     text = _NOW.sub("", said.rstrip("?")).removeprefix("are there ").removeprefix("are ")
     words = _without_leading(text.split())
-    if words == ["drafts"]:
+    if words == ["drafts"] or _UNSENT.fullmatch(said):
         return BroadcastList("draft")
+    if len(words) == 4 and words[1:3] in (["that", "are"], ["which", "are"]):
+        words = [words[0], words[3]]  # "templates that are approved"
     if not 0 < len(words) <= 3 or words[0] in _NOT_NAMES:
         return None
     found = split_noun(words)
