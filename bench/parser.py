@@ -4,9 +4,9 @@ the worst cases (2,000-character messages, long tag lists, fragments that read a
 
     python -m bench.parser [--rounds 20] [--big]
 
-Each message is timed on its own (``perf_counter_ns``) after one warm-up pass; printed are the
-median, the 99th percentile and the slowest, per set and over everything, next to the machine
-and its load. ``--big`` reads against a large workspace's vocabulary (500 templates, 2,000 tags,
+Each message is timed on its own after one warm-up pass, on the wall clock and in this thread's
+CPU time (which other jobs on a shared machine do not inflate); printed are the median, the
+99th percentile and the slowest, per set and over everything, next to the machine and its load. ``--big`` reads against a large workspace's vocabulary (500 templates, 2,000 tags,
 100 sequences) instead of the corpus's. The target (issue 19) is p99 ≤ 5 ms per message.
 """
 
@@ -88,16 +88,22 @@ def big_vocabulary() -> Vocabulary:
     )
 
 
-def timed(read: Reader, texts: list[str], vocabulary: Vocabulary, now: datetime, rounds: int) -> list[float]:
-    """Milliseconds per message, every message ``rounds`` times."""
-    spent: list[float] = []
+def timed(
+    read: Reader, texts: list[str], vocabulary: Vocabulary, now: datetime, rounds: int
+) -> tuple[list[float], list[float]]:
+    """Milliseconds per message, every message ``rounds`` times: on the wall clock, and of this
+    thread's CPU (which other jobs on the machine do not inflate).
+    """
+    wall: list[float] = []
+    cpu: list[float] = []
     for _ in range(rounds):
         for text in texts:
-            started = time.perf_counter_ns()
+            started, started_cpu = time.perf_counter_ns(), time.thread_time_ns()
             with contextlib.suppress(UsageError):
                 read(text, now=now, tz=KOLKATA, vocabulary=vocabulary)
-            spent.append((time.perf_counter_ns() - started) / 1e6)
-    return spent
+            wall.append((time.perf_counter_ns() - started) / 1e6)
+            cpu.append((time.thread_time_ns() - started_cpu) / 1e6)
+    return wall, cpu
 
 
 def p99(values: list[float]) -> float:
@@ -131,19 +137,22 @@ def main() -> None:
             with contextlib.suppress(UsageError):
                 read(text, now=NOW, tz=KOLKATA, vocabulary=vocabulary)
     every: list[float] = []
+    every_cpu: list[float] = []
     for name, texts in sets.items():
         for label, read in (("interpret", interpret), ("parse", parse)):
-            spent = timed(read, texts, vocabulary, NOW, args.rounds)
+            spent, cpu = timed(read, texts, vocabulary, NOW, args.rounds)
             if label == "interpret":
                 every += spent
+                every_cpu += cpu
             print(
                 f"  {label:9} {name:11} {len(texts):4} messages: median {statistics.median(spent):.3f} ms,"
-                f" p99 {p99(spent):.3f} ms, slowest {max(spent):.3f} ms"
+                f" p99 {p99(spent):.3f} ms, slowest {max(spent):.3f} ms; CPU p99 {p99(cpu):.3f} ms"
             )
     verdict = "meets" if p99(every) <= TARGET_MS else "misses"
     print(
         f"interpret, every message: p99 {p99(every):.3f} ms per message ({verdict} the {TARGET_MS:.0f} ms"
-        f" target), median {statistics.median(every):.3f} ms, slowest {max(every):.3f} ms; {load()}"
+        f" target), median {statistics.median(every):.3f} ms, slowest {max(every):.3f} ms;"
+        f" CPU p99 {p99(every_cpu):.3f} ms, slowest {max(every_cpu):.3f} ms; {load()}"
     )
 
 
