@@ -163,7 +163,7 @@ def setup(url: str, contacts: int) -> Herald:
 
 
 def draft(herald: Herald, template: str, tags: list[str], name: str) -> int:
-    spec = BroadcastSpec(template=template, tags=tags, schedule="draft", name=name)
+    spec = BroadcastSpec(template=template, tags=tags, name=name)
     return int(herald.in_db(herald.broadcasts.create, spec, by=SYSTEM)["id"])
 
 

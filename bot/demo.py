@@ -70,9 +70,7 @@ class Demo:
         )
 
     def broadcast(self) -> None:
-        spec = BroadcastSpec(
-            template="promo_autumn", tags=["vip", "gold"], schedule="draft", name="Autumn sale"
-        )
+        spec = BroadcastSpec(template="promo_autumn", tags=["vip", "gold"], name="Autumn sale")
         b = self.herald.in_db(self.herald.broadcasts.create, spec, by=DEMO)
         preview = self.herald.in_db(self.herald.broadcasts.preview, b["id"], mask=True)
         self.say(f"\nBroadcast “{b['name']}” (promo_autumn → vip, gold)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import SettingsError
 from engine.errors import Invalid
 from engine.phones import normalize_phone
+from engine.schedule import is_zone
 from storage.database import parse_database_url
 from storage.errors import DatabaseUrlError
 
@@ -86,12 +86,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        if not is_zone(value):
             raise ValueError(
                 f"{value!r} is not an IANA time zone; use a name like Asia/Kolkata or Europe/London"
-            ) from exc
+            )
         return value
 
     @field_validator("whatsapp_api_url", "slack_api_url")
@@ -163,10 +161,6 @@ class Settings(BaseSettings):
             phone, _, tz = item.partition("=")
             zones[phone] = tz or self.timezone
         return zones
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 def load_settings(**overrides: Any) -> Settings:

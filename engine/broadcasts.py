@@ -28,7 +28,7 @@ from engine.funnel import funnel_view
 from engine.lifecycle import EDITABLE, Lifecycle, allowed_from
 from engine.notify import Notifier
 from engine.phones import mask_identity
-from engine.schedule import describe, future_utc, parse_local, zone
+from engine.schedule import DRAFT, Schedule, ScheduleKind, describe, require_future, zone
 from engine.suggest import closest
 from engine.tags import normalize_tags
 from engine.templates import Templates, ensure_sendable
@@ -42,19 +42,17 @@ from storage.sql import execute
 from storage.states import PENDING, BroadcastStatus, Reason, RowState, sql_in
 
 SAMPLE_SIZE = 10
-NOW, DRAFT = "now", "draft"
 
 
 @dataclass(frozen=True)
 class BroadcastSpec:
-    """What a person asks for. ``schedule`` is "now", "draft" or a local ISO date-time."""
+    """What a person asks for. ``schedule`` says when (its zone None: Herald's ``TIMEZONE``)."""
 
     template: str
     tags: Sequence[str]
-    schedule: str = DRAFT
+    schedule: Schedule = DRAFT
     name: str | None = None
     language: str | None = None
-    timezone: str | None = None
     params: list[str] | dict[str, str] | None = None
     notify: dict[str, Any] = field(default_factory=dict)
     hold: bool = False  # keep as a draft even with a time: the chat faces confirm first
@@ -118,10 +116,12 @@ class Broadcasts:
     def create(self, spec: BroadcastSpec, *, by: Actor) -> views.Broadcast:
         """Create a broadcast; "now" also starts it. Raises Invalid naming the bad input."""
         now = self.clock.now()
-        template, tags, tz, params = self._checked(spec)
-        scheduled_at = self._moment(spec.schedule, tz, now)
+        template, tags, tz, params = self._checked(spec, now)
+        scheduled_at = spec.schedule.at
         status = (
-            BroadcastStatus.DRAFT if spec.hold or spec.schedule in (DRAFT, NOW) else BroadcastStatus.SCHEDULED
+            BroadcastStatus.DRAFT
+            if spec.hold or spec.schedule.kind is not ScheduleKind.AT
+            else BroadcastStatus.SCHEDULED
         )
         with self.db.atomic():
             broadcast = Broadcast.create(
@@ -145,16 +145,20 @@ class Broadcasts:
                 target=str(broadcast.id),
                 status=status,
             )
-        if spec.schedule == NOW and not spec.hold:
+        if spec.schedule.kind is ScheduleKind.NOW and not spec.hold:
             return self.start(broadcast.id, by=by)
         return self.get(broadcast.id)
 
     def edit(self, broadcast_id: int, spec: BroadcastSpec, *, by: Actor) -> views.Broadcast:
         """Replace what a draft or scheduled broadcast will send, to whom and when."""
         now = self.clock.now()
-        template, tags, tz, params = self._checked(spec)
-        scheduled_at = self._moment(spec.schedule, tz, now)
-        status = BroadcastStatus.DRAFT if spec.hold or spec.schedule == DRAFT else BroadcastStatus.SCHEDULED
+        template, tags, tz, params = self._checked(spec, now)
+        scheduled_at = spec.schedule.at
+        status = (
+            BroadcastStatus.DRAFT
+            if spec.hold or spec.schedule.kind is ScheduleKind.DRAFT
+            else BroadcastStatus.SCHEDULED
+        )
         with self.db.atomic():
             current = self._get(broadcast_id)
             changed = (
@@ -177,14 +181,14 @@ class Broadcasts:
                     hint="Only draft and scheduled broadcasts can be edited.",
                 )
             self.audit.record(face=by.face, actor=by.id, action="broadcast.edit", target=str(broadcast_id))
-        if spec.schedule == NOW and not spec.hold:
+        if spec.schedule.kind is ScheduleKind.NOW and not spec.hold:
             return self.start(broadcast_id, by=by)
         return self.get(broadcast_id)
 
     def _checked(
-        self, spec: BroadcastSpec
+        self, spec: BroadcastSpec, now: datetime
     ) -> tuple[Template, list[str], str, list[str] | dict[str, str] | None]:
-        tz = spec.timezone or self.timezone
+        tz = spec.schedule.timezone or self.timezone
         zone(tz)
         template = self.templates.sendable(spec.template, spec.language)
         tags = normalize_tags(spec.tags)
@@ -204,12 +208,8 @@ class Broadcasts:
                     hint=f"Did you mean {guess!r}?" if guess else "Tag some contacts first.",
                 )
         compile_parameters(template.parameters, template.parameter_format, spec.params)
+        require_future(spec.schedule, now)
         return template, tags, tz, spec.params
-
-    def _moment(self, schedule: str, tz: str, now: datetime) -> datetime | None:
-        if schedule in (NOW, DRAFT):
-            return None
-        return future_utc(parse_local(schedule), tz, now=now)
 
     # -- reading -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from bot.container import Herald
 from bot.shell import Shell
 from engine.actor import Actor
 from engine.broadcasts import BroadcastSpec
+from engine.schedule import DRAFT
 from storage.models import Broadcast
 from tests.helpers import phones, seed_contacts, seed_templates
 from tests.live import Live
@@ -71,7 +72,7 @@ def test_the_shells_y_to_a_draft_changed_since_its_preview_previews_it_again(her
         out.append(prompt)
         line = next(answers, None)
         if prompt.startswith("Send it now to 1 contacts"):  # meanwhile, someone edits the draft
-            spec = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule="draft")
+            spec = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule=DRAFT)
             herald.in_db(herald.broadcasts.edit, 1, spec, by=Actor("api", "api"))
         return line
 

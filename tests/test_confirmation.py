@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 import pytest
 
@@ -10,13 +11,14 @@ from bot.container import Herald
 from engine.actor import Actor
 from engine.broadcasts import BroadcastSpec
 from engine.errors import Changed, Conflict
+from engine.schedule import DRAFT, NOW, Schedule, at_local
 from storage.models import AuditLog, Broadcast, OutboundMessage
 from tests.helpers import phones, seed_contacts, seed_templates
 
 ADMIN = Actor("slack", "U_ADMIN")
 
 
-def _held(herald: Herald, schedule: str = "now") -> int:
+def _held(herald: Herald, schedule: Schedule = NOW) -> int:
     seed_templates(herald)
     seed_contacts(herald, [(p, ["vip"]) for p in phones(3)])
     spec = BroadcastSpec(template="promo_autumn", tags=["vip"], schedule=schedule, hold=True)
@@ -26,7 +28,7 @@ def _held(herald: Herald, schedule: str = "now") -> int:
 def test_a_held_draft_with_a_time_is_scheduled_once_and_a_second_confirm_is_refused(
     herald: Herald,
 ) -> None:
-    broadcast_id = _held(herald, "2026-11-30T09:00")
+    broadcast_id = _held(herald, at_local(datetime(2026, 11, 30, 9, 0), "UTC"))
     first = herald.in_db(herald.broadcasts.confirm, broadcast_id, by=ADMIN)
     assert first["status"] == "scheduled"
     with pytest.raises(Conflict, match="already confirmed: it is scheduled"):
@@ -61,7 +63,7 @@ def test_discard_drops_a_draft_but_never_a_sending_broadcast(herald: Herald) -> 
     assert herald.in_db(herald.broadcasts.discard, dropped, by=ADMIN)["status"] == "cancelled"
     sending = herald.in_db(
         herald.broadcasts.create,
-        BroadcastSpec(template="promo_autumn", tags=["vip"], schedule="now", hold=True),
+        BroadcastSpec(template="promo_autumn", tags=["vip"], schedule=NOW, hold=True),
         by=ADMIN,
     )["id"]
     herald.in_db(herald.broadcasts.confirm, sending, by=ADMIN)
@@ -76,7 +78,7 @@ def test_a_confirm_of_an_earlier_preview_raises_changed_and_moves_nothing(herald
     broadcast_id = _held(herald)
     seen = herald.in_db(herald.broadcasts.shown, broadcast_id)[2]
     seed_contacts(herald, [(p, ["gold"]) for p in phones(2, start=50)])
-    edited = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule="now", hold=True)
+    edited = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule=NOW, hold=True)
     herald.in_db(herald.broadcasts.edit, broadcast_id, edited, by=ADMIN)
     with pytest.raises(Changed, match="changed after the preview"):
         herald.in_db(herald.broadcasts.confirm, broadcast_id, by=ADMIN, seen=seen)
@@ -104,7 +106,7 @@ def _race(herald: Herald, broadcast_id: int, seen: str) -> dict[str, str]:
             outcome["confirm"] = "changed"
 
     def edit() -> None:
-        spec = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule="draft")
+        spec = BroadcastSpec(template="promo_autumn", tags=["gold"], schedule=DRAFT)
         barrier.wait()
         try:
             herald.in_db(herald.broadcasts.edit, broadcast_id, spec, by=ADMIN)

@@ -74,6 +74,24 @@ def test_a_change_at_the_prompt_is_previewed_again(herald: Herald) -> None:
     assert _broadcasts(herald) == ["scheduled"]
 
 
+def test_plain_words_read_ask_back_and_wait_for_a_yes(herald: Herald) -> None:
+    terminal = _shell(
+        herald,
+        "which templates are approved?",
+        "how many vip contacts do we have",
+        "tag +447911000000 as gold",
+        "y",
+        "enroll +447911000001",
+    )
+    shown = terminal.shown
+    assert "`promo_autumn` (en) · MARKETING · APPROVED" in shown
+    assert "PENDING" not in shown
+    assert "3 contacts with vip can be messaged" in shown
+    assert "Tag +44••••••0000 with `gold`? Say yes to go ahead" in shown
+    assert "Tagged +44••••••0000: gold." in shown
+    assert "Which sequence should I enroll +44••••••0001 in?" in shown
+
+
 def test_declining_to_send_a_saved_draft_leaves_it(herald: Herald) -> None:
     terminal = _shell(herald, "broadcast promo_autumn tags:vip draft", "broadcast send 1", "n")
     assert "Not sent; broadcast #1 is as it was." in terminal.shown

@@ -23,6 +23,7 @@ import pytest
 from bot.container import Herald
 from engine.actor import SYSTEM
 from engine.broadcasts import BroadcastSpec
+from engine.schedule import NOW
 from engine.statuses import apply_statuses, merge
 from engine.whatsapp.webhook import StatusError, StatusEvent
 from storage import ledger
@@ -88,7 +89,7 @@ def _prepare(herald: Herald) -> list[tuple[int, bool]]:
     seed_contacts(herald, [(p, ["vip"]) for p in phones(ROWS)])
     with herald.database.connection_context():
         b = herald.broadcasts.create(
-            BroadcastSpec(template="order_update", tags=["vip"], schedule="now"), by=SYSTEM
+            BroadcastSpec(template="order_update", tags=["vip"], schedule=NOW), by=SYSTEM
         )
         ids = [
             r.id

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.container import Herald
+from engine.schedule import NOW
 from engine.statuses import apply_pending, apply_statuses, merge
 from engine.whatsapp.webhook import StatusError, StatusEvent
 from storage import ledger
@@ -74,7 +75,7 @@ def test_a_status_for_an_unrecorded_wamid_waits_and_is_applied_when_the_send_is_
 
     with herald.database.connection_context():
         b = herald.broadcasts.create(
-            BroadcastSpec(template="order_update", tags=["vip"], schedule="now"), by=SYSTEM
+            BroadcastSpec(template="order_update", tags=["vip"], schedule=NOW), by=SYSTEM
         )
         row = OutboundMessage.get(OutboundMessage.broadcast == b["id"])
         early = StatusEvent("wamid.LATE", "read", T0, "+447911000000", None)  # no callback echo
@@ -104,7 +105,7 @@ def test_a_status_kept_after_its_send_was_recorded_is_applied_by_the_next_tick(h
 
     with herald.database.connection_context():
         b = herald.broadcasts.create(
-            BroadcastSpec(template="order_update", tags=["vip"], schedule="now"), by=SYSTEM
+            BroadcastSpec(template="order_update", tags=["vip"], schedule=NOW), by=SYSTEM
         )
         row = OutboundMessage.get(OutboundMessage.broadcast == b["id"])
         OutboundMessage.update(state="sending").where(OutboundMessage.id == row.id).execute()

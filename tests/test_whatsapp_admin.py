@@ -74,6 +74,15 @@ async def test_a_scheduled_broadcast_is_read_in_the_admins_own_timezone(live: Li
     assert status == "scheduled"
 
 
+async def test_a_time_the_admins_clocks_repeat_is_refused_and_nothing_waits_for_a_yes(live: Live) -> None:
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
+    refused = await say(live, OTHER_ADMIN, "broadcast thank_you tags:vip at 2027-10-31 01:30", count=1)
+    assert "happens twice in Europe/London: the clocks go back 1 hour then" in refused
+    assert "Did you mean `2027-10-31 02:30`?" in refused
+    assert "Reply *YES*" not in refused
+    assert live.herald.in_db(lambda: Broadcast.select().count()) == 0
+
+
 async def test_messages_from_anyone_else_are_never_commands(live: Live) -> None:
     seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
     at = live.clock.now() + timedelta(seconds=1)
@@ -167,6 +176,28 @@ async def test_a_change_that_is_not_a_broadcast_is_confirmed_too(live: Live) -> 
     assert live.herald.in_db(lambda: Contact.get(Contact.phone == number).opted_in)
     await say(live, ADMIN, "yes", count=2)
     assert not live.herald.in_db(lambda: Contact.get(Contact.phone == number).opted_in)
+
+
+async def test_plain_words_are_understood_and_a_change_still_waits_for_yes(live: Live) -> None:
+    number = phones(1)[0]
+    seed_contacts(live.herald, [(number, ["vip"])])
+    card = await say(live, ADMIN, f"who is {number}?", count=1)
+    assert "Person 0 · +44••••••0000 · vip · opted in" in card
+    asked = await say(live, ADMIN, f"please opt out {number}", count=2)
+    assert "Opt out +44••••••0000?" in asked
+    assert "Reply *YES* to run `contacts optout +44••••••0000`" in asked
+    assert number not in asked
+    assert live.herald.in_db(lambda: Contact.get(Contact.phone == number).opted_in)
+    await say(live, ADMIN, "YES", count=3)
+    assert not live.herald.in_db(lambda: Contact.get(Contact.phone == number).opted_in)
+
+
+async def test_a_question_back_over_whatsapp_takes_the_answer(live: Live) -> None:
+    seed_contacts(live.herald, [(p, ["vip"]) for p in phones(3)])
+    asked = await say(live, ADMIN, "send thank_you tomorrow at 9am", count=1)
+    assert "Who should get `thank_you`?" in asked
+    preview = await say(live, ADMIN, "vip", count=2)
+    assert "Reply *YES* to send to 3 contacts at Tue 1 Dec 09:00 Asia/Kolkata (03:30 UTC)" in preview
 
 
 async def test_a_malformed_command_is_answered_with_usage_and_a_suggestion(live: Live) -> None:

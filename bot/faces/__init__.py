@@ -2,6 +2,7 @@
 
     commands.CommandHandler     a Command (or command text) and a Request → an Answer
     people.PeopleCommands       its contact and sequence half
+    lookups.Lookups             its read-only half: things found by what people call them
     conversation.Conversation   mentions, DMs and the shell: interpret with the last turn in mind
     answers                     the face-neutral answer objects
     access.needs_admin          who may do what

@@ -2,40 +2,16 @@
 
 The rule is by command, for every face: Slack checks ``SLACK_ADMINS``, WhatsApp
 ``WHATSAPP_ADMINS``, and the local shell is an admin (it already holds the
-database).
+database). Which commands change something is the grammar's to say
+(``bot.grammar.commands.is_change``).
 """
 
 from __future__ import annotations
 
-from bot.grammar import (
-    BroadcastAction,
-    BroadcastFind,
-    BroadcastList,
-    Command,
-    ContactCount,
-    Help,
-    SequenceAction,
-    SequenceList,
-    Stats,
-    TemplateList,
-)
-
-READ_ONLY: tuple[type[Command], ...] = (
-    BroadcastList,
-    BroadcastFind,
-    ContactCount,
-    Help,
-    SequenceList,
-    Stats,
-    TemplateList,
-)
-READ_VERBS = frozenset({"show", "stats"})
+from bot.grammar import Command
+from bot.grammar.commands import is_change
 
 
 def needs_admin(command: Command) -> bool:
     """True for every command that changes, sends or schedules something."""
-    if isinstance(command, READ_ONLY):
-        return False
-    if isinstance(command, BroadcastAction | SequenceAction):
-        return command.action not in READ_VERBS
-    return True
+    return is_change(command)

@@ -8,10 +8,12 @@ about any face. Phones inside are already masked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.grammar import Question
 from engine import views
 from engine.actor import Actor
 from engine.broadcasts import Preview
@@ -49,9 +51,12 @@ class Refused(Answer):
 
 @dataclass(frozen=True)
 class Asked(Answer):
-    """A question back: the command was ambiguous or incomplete."""
+    """A question back: the command was ambiguous or incomplete, or a change waits for a yes.
+    ``question`` is what the conversation remembers, so the answer completes it.
+    """
 
     text: str
+    question: Question | None = None
 
 
 class Intent(StrEnum):
@@ -132,3 +137,28 @@ class SequenceListing(Answer):
 @dataclass(frozen=True)
 class SequenceReport(Answer):
     sequence: views.Sequence
+
+
+@dataclass(frozen=True)
+class ContactReport(Answer):
+    """One contact (phone masked) and its enrollments."""
+
+    contact: Mapping[str, Any]
+    enrollments: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ContactListing(Answer):
+    """Some contacts (phones masked), how many there are in all, and what they were asked by."""
+
+    contacts: list[dict[str, Any]]
+    total: int
+    title: str
+
+
+@dataclass(frozen=True)
+class EnrollmentListing(Answer):
+    """A contact's enrollments; ``who`` is the masked phone."""
+
+    enrollments: Sequence[Mapping[str, Any]]
+    who: str

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.container import Herald
 from bot.faces import messages
@@ -26,7 +25,6 @@ from bot.faces.answers import (
     Answer,
     Asked,
     BroadcastDone,
-    BroadcastListing,
     BroadcastPreview,
     BroadcastReport,
     Intent,
@@ -34,17 +32,17 @@ from bot.faces.answers import (
     Refused,
     Said,
     StatsReport,
-    TemplateListing,
     Why,
 )
+from bot.faces.lookups import Lookups
 from bot.faces.people import PeopleCommands
 from bot.faces.requests import Request, refusal
 from bot.grammar import (
     BroadcastAction,
     BroadcastCreate,
     BroadcastFind,
-    BroadcastList,
     Cancel,
+    Chitchat,
     Command,
     Confirm,
     Help,
@@ -52,7 +50,6 @@ from bot.grammar import (
     Schedule,
     ScheduleKind,
     Stats,
-    TemplateList,
     TemplateSync,
     Vocabulary,
     parse,
@@ -61,7 +58,6 @@ from bot.grammar import messages as grammar_messages
 from engine import lifecycle, stats
 from engine.broadcasts import BroadcastSpec
 from engine.errors import Changed, Conflict, HeraldError
-from engine.templates import template_view
 from storage.states import BroadcastStatus
 
 LIST_LIMIT = 10
@@ -71,6 +67,7 @@ class CommandHandler:
     def __init__(self, herald: Herald) -> None:
         self.herald = herald
         self.people = PeopleCommands(herald)
+        self.lookups = Lookups(herald)
 
     # -- entry points --------------------------------------------------------------------
 
@@ -94,7 +91,9 @@ class CommandHandler:
 
     def handle(self, command: Command | Question, request: Request) -> Answer:
         if isinstance(command, Question):
-            return Asked(command.text)
+            if command.confirm and not request.admin and any(needs_admin(c) for c in command.choices):
+                return self._forbidden(type(command.choices[0]).__name__, request)
+            return Asked(command.text, command)
         if needs_admin(command) and not request.admin:
             return self._forbidden(type(command).__name__, request)
         handler = self._handlers().get(type(command))
@@ -164,11 +163,11 @@ class CommandHandler:
             BroadcastCreate: self._create,
             BroadcastAction: self._action,
             BroadcastFind: self._find,
-            BroadcastList: self._list,
-            TemplateList: self._templates,
             TemplateSync: self._sync,
+            **self.lookups.handlers(),
             Stats: self._stats,
             Help: self._help,
+            Chitchat: lambda c, _r: Said(messages.hello() if c.kind == "hello" else messages.welcome()),
             Confirm: lambda _c, _r: Said(messages.nothing_to_confirm()),
             Cancel: lambda _c, _r: Said(messages.dropped()),
         }
@@ -182,10 +181,9 @@ class CommandHandler:
         return BroadcastSpec(
             template=command.template,
             tags=list(command.tags),
-            schedule=_schedule(command.schedule),
+            schedule=command.schedule,
             name=command.name,
             language=command.language,
-            timezone=command.schedule.timezone,
             notify=request.notify,
             hold=True,
         )
@@ -231,26 +229,10 @@ class CommandHandler:
         return BroadcastDone(move(broadcast_id, by=actor), outcome, actor)
 
     def _find(self, command: BroadcastFind, request: Request) -> Answer:
-        window = command.window
-        found = self.herald.broadcasts.find(
-            command.template_or_name,
-            since=window.start if window else None,
-            until=window.end if window else None,
-            limit=LIST_LIMIT,
-        )
-        if not found:
-            return Said(messages.none_found(command.template_or_name))
-        if len(found) == 1:
-            return BroadcastReport(found[0])
-        return BroadcastListing(found, messages.found_title(command.template_or_name))
-
-    def _list(self, command: BroadcastList, request: Request) -> Answer:
-        return BroadcastListing(self.herald.broadcasts.recent(limit=LIST_LIMIT), messages.recent_title())
+        found = self.lookups.broadcast(command)
+        return self.handle(found, request) if isinstance(found, BroadcastAction) else found
 
     # -- templates, stats, help ----------------------------------------------------------
-
-    def _templates(self, command: TemplateList, request: Request) -> Answer:
-        return TemplateListing([_template_row(t) for t in self.herald.templates.listed()])
 
     def _sync(self, command: TemplateSync, request: Request) -> Answer:
         report = self.herald.template_sync.run(by=request.actor)
@@ -268,17 +250,3 @@ class CommandHandler:
         actor = request.actor
         self.herald.audit.record(face=actor.face, actor=actor.id, action="refused", target=what)
         return Refused(messages.forbidden(request.admins_setting), Why.FORBIDDEN)
-
-
-def _schedule(schedule: Schedule) -> str:
-    """The engine's schedule: "now", "draft" or the local ISO time in the schedule's zone."""
-    if schedule.kind is ScheduleKind.NOW:
-        return "now"
-    if schedule.kind is ScheduleKind.DRAFT or schedule.at is None:
-        return "draft"
-    return schedule.at.astimezone(ZoneInfo(schedule.timezone)).replace(tzinfo=None).isoformat()
-
-
-def _template_row(template: Any) -> dict[str, Any]:
-    view = template_view(template)
-    return {k: view[k] for k in ("name", "language", "category", "status")}

@@ -8,7 +8,8 @@
 "send promo_autumn to vip tomorrow at 9" previews a held draft; "make it 10am
 instead" changes that same draft and previews it again; "yes" confirms it,
 "no" drops it. A question back ("who should get it?") is remembered so the
-answer ("vip and gold") completes it.
+answer ("vip and gold") completes it. A change read from plain words ("tag
++91… as vip") is shown back and done on a "yes" from an admin.
 """
 
 from __future__ import annotations
@@ -93,16 +94,19 @@ class Conversation:
         except HeraldError as exc:
             return refusal(exc)
         if isinstance(meant, Question):
-            memory.previous = meant
-            return Asked(meant.text)
+            answer = handler.handle(meant, request)
+            if isinstance(answer, Asked):
+                memory.previous = meant
+            return answer
         if isinstance(meant, Confirm):
             if memory.pending is None:
                 return Said(messages.nothing_to_confirm())
             answer = handler.confirm(memory.pending, request, seen=memory.seen)
         elif isinstance(meant, Cancel):
             if memory.pending is None:
+                proposed = isinstance(memory.previous, Question) and memory.previous.confirm
                 memory.clear()
-                return Said(messages.dropped())
+                return Said(messages.left_as_is() if proposed else messages.dropped())
             answer = handler.discard(memory.pending, request)
         elif isinstance(meant, BroadcastCreate) and memory.pending is not None:
             answer = handler.revise(memory.pending, meant, request)
@@ -117,7 +121,7 @@ class Conversation:
         if isinstance(answer, BroadcastDone):
             memory.clear()
             return
-        memory.previous = meant
+        memory.previous = answer.question if isinstance(answer, Asked) and answer.question else meant
         if isinstance(answer, BroadcastPreview) and answer.intent is not None:
             memory.pending = int(answer.broadcast["id"])
             memory.seen = answer.fingerprint

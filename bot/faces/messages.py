@@ -8,6 +8,7 @@ renderer both take their wording from here.
 
 from __future__ import annotations
 
+from bot.grammar.messages import mask_numbers
 from engine.funnel import rate
 from engine.stats import BroadcastLine, change
 
@@ -35,8 +36,27 @@ def nothing_to_confirm() -> str:
     )
 
 
+def hello() -> str:
+    return (
+        "Hi! Ask me about broadcasts, sequences, contacts, templates or stats"
+        " (“how did yesterday's promo do?”), or say `help`."
+    )
+
+
+def welcome() -> str:
+    return "You're welcome."
+
+
 def dropped() -> str:
     return "OK, dropped; nothing was sent."
+
+
+def left_as_is() -> str:
+    return "OK, I left it as it was; nothing was changed."
+
+
+def working() -> str:
+    return "Working on it…"
 
 
 # --- broadcasts -----------------------------------------------------------------------
@@ -164,8 +184,19 @@ def none_found(what: str) -> str:
     return f"No broadcast of `{what}` in that period."
 
 
-def recent_title() -> str:
-    return "Recent broadcasts"
+def recent_title(status: str | None = None) -> str:
+    return f"{status.capitalize()} broadcasts" if status else "Recent broadcasts"
+
+
+def no_broadcasts_yet() -> str:
+    return "There are no broadcasts yet."
+
+
+def which_broadcast(action: str, rows: list[tuple[int, str, str]]) -> str:
+    """ "Which broadcast should I pause? 1) #3 Diwali promo (sending) 2) …"."""
+    doing = "do you mean" if action in ("show", "stats") else f"should I {action}"
+    listed = " ".join(f"{i}) #{bid} {name} ({status})" for i, (bid, name, status) in enumerate(rows, 1))
+    return f"Which broadcast {doing}? {listed}. Answer with its number in this list, or `cancel`."
 
 
 def found_title(what: str) -> str:
@@ -251,10 +282,66 @@ def opted_out(masked: str) -> str:
 
 
 def counted(tags: list[str], reachable: int, matched: int, opted_out: int, deleted: int) -> str:
+    if not tags:
+        return (
+            f"{matched:,} contacts in all; {reachable:,} can be messaged"
+            f" ({opted_out:,} opted out, {deleted:,} deleted)."
+        )
     return (
         f"{reachable:,} contacts with {' or '.join(tags)} can be messaged"
         f" ({matched:,} have the tags; {opted_out:,} opted out, {deleted:,} deleted)."
     )
+
+
+def no_contact_named(name: str) -> str:
+    return (
+        f"No contact is named like `{mask_numbers(name)}`."
+        " Look a contact up by phone number, like +919812345678."
+    )
+
+
+def which_contact(name: str, shown: list[tuple[str, str]]) -> str:
+    listed = " ".join(f"{i}) {who or '(no name)'} · {phone}" for i, (who, phone) in enumerate(shown, 1))
+    return (
+        f"Several contacts are named like `{mask_numbers(name)}`: {listed}."
+        " Which one? Answer with its number."
+    )
+
+
+def contacts_title(tags: list[str]) -> str:
+    return f"Contacts with {' or '.join(tags)}" if tags else "Contacts"
+
+
+def contacts_more(shown: int, total: int) -> str:
+    return f"Showing {shown:,} of {total:,}." if total > shown else f"{total:,} in all."
+
+
+def no_contacts() -> str:
+    return "No contacts match."
+
+
+def contact_line(name: str, masked: str, tags: list[str], opted_in: bool, status: str) -> str:
+    """``Asha Rao · +91••••••5678 · vip, gold · opted in``."""
+    state = "deleted" if status != "active" else ("opted in" if opted_in else "opted out")
+    return f"{name or '(no name)'} · {masked} · {', '.join(tags) or 'no tags'} · {state}"
+
+
+def enrollment_row(sequence: str, status: str, step: str | None, reason: str | None) -> str:
+    where = f" at `{step}`" if step and status == "active" else ""
+    why = f" ({reason})" if reason else ""
+    return f"`{sequence}` · {status}{where}{why}"
+
+
+def enrollments_title(masked: str) -> str:
+    return f"Enrollments of {masked}"
+
+
+def no_enrollments(masked: str) -> str:
+    return f"{masked} is not enrolled in any sequence."
+
+
+def no_template_like(name: str) -> str:
+    return f"No template is named like `{name}`. `templates list` shows them all."
 
 
 def templates_title(count: int) -> str:
@@ -298,7 +385,16 @@ def enrollment_counts(enrolled: int, active: int, completed: int, exited: int) -
 
 
 def stats_title(label: str, timezone: str) -> str:
-    names = {"today": "Today so far", "yesterday": "Yesterday", "7d": "The last 7 days"}
+    names = {
+        "today": "Today so far",
+        "yesterday": "Yesterday",
+        "7d": "The last 7 days",
+        "this week": "This week so far",
+        "last week": "Last week",
+        "this month": "This month so far",
+    }
+    if label.endswith("d") and label[:-1].isdigit():
+        return f"The last {label[:-1]} days ({timezone})"
     return f"{names.get(label, label)} ({timezone})"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.container import Herald
 from bot.faces import messages
-from bot.faces.answers import Answer, Said, SequenceListing, SequenceReport
+from bot.faces.answers import Answer, Said, SequenceReport
 from bot.faces.requests import Request, refusal
 from bot.grammar import (
     Command,
@@ -24,10 +24,10 @@ from bot.grammar import (
     ContactUntag,
     SequenceAction,
     SequenceEnroll,
-    SequenceList,
 )
 from engine.contacts import ContactRow
 from engine.errors import HeraldError
+from engine.lookup import everyone
 from engine.phones import mask_identity, mask_phone
 
 
@@ -42,7 +42,6 @@ class PeopleCommands:
             ContactUntag: self._untag,
             ContactOptOut: self._opt_out,
             ContactCount: self._count,
-            SequenceList: self._sequences,
             SequenceAction: self._sequence,
             SequenceEnroll: self._enroll,
         }
@@ -87,17 +86,11 @@ class PeopleCommands:
         return Said(messages.opted_out(mask_phone(command.phone)))
 
     def _count(self, command: ContactCount, request: Request) -> Answer:
-        reach = self.herald.contacts.reachable(list(command.tags))
-        return Said(
-            messages.counted(
-                list(command.tags), reach.reachable, reach.matched, reach.opted_out, reach.deleted
-            )
-        )
+        tags = list(command.tags)
+        reach = self.herald.contacts.reachable(tags) if tags else everyone(self.herald.database)
+        return Said(messages.counted(tags, reach.reachable, reach.matched, reach.opted_out, reach.deleted))
 
     # -- sequences -----------------------------------------------------------------------
-
-    def _sequences(self, command: SequenceList, request: Request) -> Answer:
-        return SequenceListing(list(self.herald.sequences.all()))
 
     def _sequence(self, command: SequenceAction, request: Request) -> Answer:
         sequences = self.herald.sequences

@@ -18,6 +18,9 @@ from bot.faces.answers import (
     BroadcastListing,
     BroadcastPreview,
     BroadcastReport,
+    ContactListing,
+    ContactReport,
+    EnrollmentListing,
     Intent,
     Refused,
     Said,
@@ -197,3 +200,33 @@ def _sequence(answer: SequenceReport) -> str:
             )
         )
     return "\n".join(lines)
+
+
+@render.register
+def _contact(answer: ContactReport) -> str:
+    c = answer.contact
+    lines = [messages.contact_line(c["name"], c["phone"], c["tags"], c["opted_in"], c["status"])]
+    lines += [f"  {_enrollment(e)}" for e in answer.enrollments]
+    return "\n".join(lines)
+
+
+@render.register
+def _contacts(answer: ContactListing) -> str:
+    if not answer.contacts:
+        return messages.no_contacts()
+    rows = [
+        messages.contact_line(c["name"], c["phone"], c["tags"], c["opted_in"], c["status"])
+        for c in answer.contacts
+    ]
+    return "\n".join([answer.title, *rows, messages.contacts_more(len(rows), answer.total)])
+
+
+@render.register
+def _enrollments(answer: EnrollmentListing) -> str:
+    if not answer.enrollments:
+        return messages.no_enrollments(answer.who)
+    return "\n".join([messages.enrollments_title(answer.who), *(_enrollment(e) for e in answer.enrollments)])
+
+
+def _enrollment(e: Mapping[str, Any]) -> str:
+    return messages.enrollment_row(e["sequence"], e["status"], e.get("current_step"), e.get("exit_reason"))

@@ -24,11 +24,14 @@ from zoneinfo import ZoneInfo
 from bot.container import Herald
 from bot.faces import messages, text
 from bot.faces.access import needs_admin
-from bot.faces.answers import Answer, BroadcastPreview, Intent, Said
+from bot.faces.answers import Answer, Asked, BroadcastPreview, Intent, Said
 from bot.faces.commands import CommandHandler
+from bot.faces.conversation import Memories
 from bot.faces.requests import Request, refusal
-from bot.grammar import BroadcastAction, BroadcastCreate, Command, normalize, parse
+from bot.grammar import BroadcastFind, Cancel, Command, Confirm, Question, formal, interpret, normalize
 from bot.grammar import messages as grammar_messages
+from bot.grammar.commands import previews
+from bot.grammar.natural.confirm import describe
 from engine import views
 from engine.actor import Actor
 from engine.errors import HeraldError
@@ -79,6 +82,7 @@ class WhatsAppAdmin:
         self.herald = herald
         self.handler = CommandHandler(herald)
         self.zones = herald.settings.whatsapp_admin_zones
+        self.memories = Memories()  # a question back, per admin, in this process
 
     def __call__(self, event: InboundEvent, contact_id: int | None) -> list[TextMessage] | None:
         """Replies to an admin's message; None when the sender is not an admin."""
@@ -142,18 +146,32 @@ class WhatsAppAdmin:
         return self._carry_out(pending, request)
 
     def _command(self, phone: str, body: str, request: Request) -> Answer | str:
+        """The command language or a plain-words request, read with this admin's last question."""
+        memory = self.memories.get(phone)
         try:
-            command: Command = parse(
-                body, now=self.herald.clock.now(), tz=request.timezone, vocabulary=self.handler.vocabulary()
+            meant = interpret(
+                body,
+                now=self.herald.clock.now(),
+                tz=request.timezone,
+                vocabulary=self.handler.vocabulary(),
+                previous=memory.previous,
             )
         except HeraldError as exc:
             return refusal(exc)
-        previews = isinstance(command, BroadcastCreate) or (
-            isinstance(command, BroadcastAction) and command.action == "send"
-        )
-        if needs_admin(command) and not previews:
-            return self._ask_command(phone, body)
-        answer = self.handler.handle(command, request)
+        memory.clear()
+        if isinstance(meant, Confirm | Cancel):  # no change waits for this admin (it would be above)
+            return (
+                messages.nothing_to_confirm()
+                if isinstance(meant, Confirm)
+                else messages.cancelled_confirmation()
+            )
+        if not isinstance(meant, Question) and _waits_for_yes(meant):
+            return self._ask_command(phone, meant, described=False)
+        answer = self.handler.handle(meant, request)
+        if isinstance(answer, Asked) and answer.question is not None:
+            if answer.question.confirm:  # a change read from words, or a broadcast found by name
+                return self._ask_command(phone, answer.question.choices[0], described=True)
+            memory.previous = answer.question
         if isinstance(answer, BroadcastPreview) and answer.intent is not None:
             return self._ask(phone, answer)
         return answer
@@ -171,11 +189,17 @@ class WhatsAppAdmin:
         when = b.get("scheduled_for") if preview.intent is Intent.CONFIRM else None
         return text.render(preview) + "\n\n" + messages.reply_yes(preview.preview.will_send, when)
 
-    def _ask_command(self, phone: str, body: str) -> str:
-        """A change that is not a broadcast (tag, opt out, enroll, cancel…): confirmed by YES too."""
+    def _ask_command(self, phone: str, command: Command, *, described: bool) -> str:
+        """A change that is not a broadcast (tag, opt out, enroll, cancel…): confirmed by YES too.
+
+        It waits as its formal command, which any process reads back the same way.
+        ``described``: the change was read from words, so it is also said in words.
+        """
         now = self.herald.clock.now()
-        self._wait_for_yes(phone, command=body, now=now)
-        return messages.reply_yes_to(grammar_messages.echo(body))
+        written = formal(command)
+        self._wait_for_yes(phone, command=written, now=now)
+        ask = messages.reply_yes_to(grammar_messages.mask_numbers(written))
+        return f"{describe(command)}?\n{ask}" if described else ask
 
     def _wait_for_yes(self, phone: str, *, now: datetime, **what: Any) -> None:
         """Remember what this admin is asked to confirm (one thing at a time per admin)."""
@@ -201,6 +225,13 @@ class WhatsAppAdmin:
 def _clock(moment: datetime, request: Request) -> str:
     """``09:41:07`` in the admin's own timezone."""
     return f"{moment.astimezone(ZoneInfo(request.timezone)):%H:%M:%S}"
+
+
+def _waits_for_yes(command: Command) -> bool:
+    """A formal change that is not previewed: it waits for a YES as its formal command. (A
+    broadcast named in words is found first, then asked about.)
+    """
+    return needs_admin(command) and not previews(command) and not isinstance(command, BroadcastFind)
 
 
 def answer_text(answer: Answer | str) -> str:

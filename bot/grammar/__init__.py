@@ -2,7 +2,8 @@
 
     parse(text, now=, tz=, vocabulary=)               the formal language → Command
     interpret(text, now=, tz=, vocabulary=, previous=) mentions/DMs → Command | Question
-    read_time(phrase, now=, tz=)                       "tomorrow 9am" → Moment (aware UTC + zone)
+    read_time(phrase, now=, tz=)                       "tomorrow 9am IST" → Moment (aware UTC + zone)
+    formal(command)                                    a change → the formal command that does it
     messages.HELP / messages.USAGE                     every sentence a person reads
 
 Pure: no clock, database, network or Slack. Every refusal is a UsageError
@@ -17,15 +18,21 @@ from bot.grammar.commands import (
     BroadcastFind,
     BroadcastList,
     Cancel,
+    Chitchat,
     Command,
     Confirm,
     ContactAdd,
     ContactCount,
+    ContactFind,
+    ContactList,
     ContactOptOut,
+    ContactShow,
     ContactTag,
     ContactUntag,
+    EnrollmentList,
     Help,
     PendingBroadcast,
+    PendingChange,
     Question,
     Schedule,
     ScheduleKind,
@@ -37,6 +44,7 @@ from bot.grammar.commands import (
     TemplateSync,
     Window,
 )
+from bot.grammar.formal import formal
 from bot.grammar.names import Vocabulary
 from bot.grammar.natural import interpret
 from bot.grammar.normalize import normalize
@@ -49,16 +57,22 @@ __all__ = [
     "BroadcastFind",
     "BroadcastList",
     "Cancel",
+    "Chitchat",
     "Command",
     "Confirm",
     "ContactAdd",
     "ContactCount",
+    "ContactFind",
+    "ContactList",
     "ContactOptOut",
+    "ContactShow",
     "ContactTag",
     "ContactUntag",
+    "EnrollmentList",
     "Help",
     "Moment",
     "PendingBroadcast",
+    "PendingChange",
     "Question",
     "Schedule",
     "ScheduleKind",
@@ -70,6 +84,7 @@ __all__ = [
     "TemplateSync",
     "Vocabulary",
     "Window",
+    "formal",
     "interpret",
     "normalize",
     "parse",

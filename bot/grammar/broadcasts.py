@@ -78,7 +78,7 @@ def read_schedule(words: list[str], ctx: Context) -> Schedule:
         raise UsageError(messages.needs_time_after("on"), usage=CREATE_USAGE, field="time")
     phrase = " ".join(words)
     moment = read_time(phrase, now=ctx.now, tz=ctx.tz)
-    return Schedule(ScheduleKind.AT, ctx.tz, at=moment.at, written=phrase)
+    return Schedule(ScheduleKind.AT, moment.timezone, at=moment.at, written=phrase)
 
 
 def _action(verb: str, args: Args) -> Command:

@@ -11,42 +11,28 @@ Phone numbers are left out of ``repr`` so a logged command never shows one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Literal
+
+from engine.schedule import Schedule as EngineSchedule
+from engine.schedule import ScheduleKind as ScheduleKind  # noqa: PLC0414 - re-exported for the grammar
 
 BroadcastVerb = Literal["show", "send", "cancel", "stats", "pause", "resume"]
 SequenceVerb = Literal["show", "activate", "pause"]
 
 
-class ScheduleKind(StrEnum):
-    NOW = "now"  # preview now, send on confirmation
-    DRAFT = "draft"  # save, send later
-    AT = "at"  # preview now, send at ``Schedule.at`` on confirmation
-
-
 @dataclass(frozen=True, slots=True)
-class Schedule:
-    """When a broadcast goes out.
+class Schedule(EngineSchedule):
+    """When a broadcast goes out, as read from chat: the engine's value (``kind``, ``timezone``,
+    ``at``) and how the person said it.
 
-    ``at`` is set exactly when ``kind`` is AT: an aware datetime in UTC.
-    ``timezone`` is the IANA zone the time was read in (and is shown in), also
-    for now/draft. ``written`` is the phrase as the person wrote it
-    (``"tomorrow 9am"``); ``explicit`` is False when no schedule word was given
-    and ``now`` was assumed.
+    ``timezone`` is the IANA zone the time was read in (and is shown in), also for
+    now/draft. ``written`` is the phrase as the person wrote it (``"tomorrow 9am"``);
+    ``explicit`` is False when no schedule word was given and ``now`` was assumed.
     """
 
-    kind: ScheduleKind
-    timezone: str
-    at: datetime | None = None
     written: str = ""
     explicit: bool = True
-
-    def __post_init__(self) -> None:
-        if (self.kind is ScheduleKind.AT) != (self.at is not None):
-            raise ValueError("Schedule.at is set exactly when kind is AT")
-        if self.at is not None and self.at.utcoffset() != timedelta(0):
-            raise ValueError("Schedule.at must be an aware UTC datetime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +79,9 @@ class BroadcastCreate(Command):
 
 @dataclass(frozen=True, slots=True)
 class BroadcastList(Command):
-    """``broadcast list``."""
+    """``broadcast list``; ``status`` keeps only those in that state ("which broadcasts are scheduled")."""
+
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +95,14 @@ class BroadcastAction(Command):
 @dataclass(frozen=True, slots=True)
 class BroadcastFind(Command):
     """Broadcasts whose template or name is
-    ``template_or_name`` (case-insensitive), started within ``window`` (any time when None):
-    the answer to "how did yesterday's promo do?".
+    ``template_or_name`` (case-insensitive; then words of it, then a near spelling), started
+    within ``window`` (any time when None): the answer to "how did yesterday's promo do?".
+    ``action`` is what to do with the one found ("pause the diwali promo").
     """
 
     template_or_name: str
     window: Window | None = None
+    action: BroadcastVerb = "stats"
 
 
 # --- sequences --------------------------------------------------------------------------
@@ -120,7 +110,9 @@ class BroadcastFind(Command):
 
 @dataclass(frozen=True, slots=True)
 class SequenceList(Command):
-    """``sequence list``."""
+    """``sequence list``; ``status`` keeps only those in that state ("which sequences are running")."""
+
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +167,41 @@ class ContactOptOut(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class EnrollmentList(Command):
+    """Enrollments of a contact (``phone``, E.164), in one ``sequence`` or in any."""
+
+    phone: str = field(repr=False)
+    sequence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ContactCount(Command):
-    """``contacts count tags:<a,b>``: opted-in active contacts with ANY of the tags."""
+    """``contacts count tags:<a,b>``: opted-in active contacts with ANY of the tags (no tags:
+    every contact; only natural phrasings ask that).
+    """
 
     tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactShow(Command):
+    """One contact by phone ("who is +91 98123 45678?")."""
+
+    phone: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFind(Command):
+    """Contacts whose name is like ``name`` ("who is Asha?", "find Priya")."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactList(Command):
+    """The first contacts with ANY of ``tags`` (every contact when empty), and how many there are."""
+
+    tags: tuple[str, ...] = ()
 
 
 # --- templates, stats, help -------------------------------------------------------------
@@ -186,7 +209,10 @@ class ContactCount(Command):
 
 @dataclass(frozen=True, slots=True)
 class TemplateList(Command):
-    """``templates list``."""
+    """``templates list``; ``status`` keeps one status (APPROVED…), ``name`` one template's languages."""
+
+    status: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +225,13 @@ class Stats(Command):
     """``stats [today | yesterday | 7d]``: delivery numbers for ``window``."""
 
     window: Window
+
+
+@dataclass(frozen=True, slots=True)
+class Chitchat(Command):
+    """A greeting ("hi") or thanks, answered in kind."""
+
+    kind: Literal["hello", "thanks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,30 +256,38 @@ class Cancel(Command):
 
 @dataclass(frozen=True, slots=True)
 class PendingBroadcast:
-    """A broadcast still missing its audience (no ``tags``) or its time (``schedule`` None)."""
+    """A broadcast still missing its template (None), audience (no ``tags``) or time (``schedule``
+    None); ``missing`` names the first piece to ask for.
+    """
 
-    template: str
+    template: str | None
     tags: tuple[str, ...] = ()
     schedule: Schedule | None = None
     name: str | None = None
     language: str | None = None
 
     @property
-    def missing(self) -> Literal["tags", "time"]:
+    def missing(self) -> Literal["template", "tags", "time"]:
+        if self.template is None:
+            return "template"
         return "tags" if not self.tags else "time"
 
     def complete(
-        self, *, tags: tuple[str, ...] | None = None, schedule: Schedule | None = None
+        self,
+        *,
+        template: str | None = None,
+        tags: tuple[str, ...] | None = None,
+        schedule: Schedule | None = None,
     ) -> BroadcastCreate | PendingBroadcast:
         """This broadcast with the given pieces filled in; still pending while one is missing."""
         filled = PendingBroadcast(
-            template=self.template,
+            template=template or self.template,
             tags=tags or self.tags,
             schedule=schedule or self.schedule,
             name=self.name,
             language=self.language,
         )
-        if not filled.tags or filled.schedule is None:
+        if filled.template is None or not filled.tags or filled.schedule is None:
             return filled
         return BroadcastCreate(
             template=filled.template,
@@ -257,16 +298,74 @@ class PendingBroadcast:
         )
 
 
+ChangeVerb = Literal[
+    "enroll", "tag", "untag", "optout", "add", "show", "pause", "resume", "cancel", "activate"
+]
+Piece = Literal["phone", "sequence", "tags", "broadcast"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    """A command about a contact, a sequence or a broadcast still missing one piece
+    (``missing``), with the pieces already said kept: "enroll +91… " (which sequence?),
+    "enroll in onboarding" (who?), "pause the broadcast" (which one?).
+    """
+
+    verb: ChangeVerb
+    missing: Piece
+    phone: str | None = field(default=None, repr=False)
+    sequence: str | None = None
+    tags: tuple[str, ...] = ()
+    name: str | None = None
+    target: Literal["broadcast", "sequence", "contact", "enrollment"] = "contact"
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A clarifying question instead of a command.
 
     ``choices`` are the candidate interpretations (the person answers with a
-    number, or "yes" when there is one); ``pending`` is a broadcast waiting for
-    the missing piece the question asks for. Pass the Question back to
-    ``interpret`` as ``previous`` with the person's answer.
+    number, or "yes" when there is one); ``pending`` is a command waiting for
+    the missing piece the question asks for. ``confirm`` marks a change read from
+    plain words, shown back as one choice and done only on a yes. Pass the
+    Question back to ``interpret`` as ``previous`` with the person's answer.
     """
 
     text: str
     choices: tuple[Command, ...] = ()
-    pending: PendingBroadcast | None = None
+    pending: PendingBroadcast | PendingChange | None = None
+    confirm: bool = False
+
+
+# --- what a command does ------------------------------------------------------------------
+
+READ_ONLY: tuple[type[Command], ...] = (
+    BroadcastList,
+    Chitchat,
+    ContactCount,
+    ContactFind,
+    ContactList,
+    ContactShow,
+    EnrollmentList,
+    Help,
+    SequenceList,
+    Stats,
+    TemplateList,
+)
+READ_VERBS = frozenset({"show", "stats"})
+
+
+def is_change(command: Command) -> bool:
+    """True for every command that changes, sends or schedules something (only admins may)."""
+    if isinstance(command, READ_ONLY):
+        return False
+    if isinstance(command, BroadcastAction | SequenceAction | BroadcastFind):
+        return command.action not in READ_VERBS
+    return True
+
+
+def previews(command: Command) -> bool:
+    """True for a change whose answer is a preview confirmed on its own (a broadcast to send)."""
+    return isinstance(command, BroadcastCreate) or (
+        isinstance(command, BroadcastAction | BroadcastFind) and command.action == "send"
+    )

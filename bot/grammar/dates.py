@@ -16,8 +16,8 @@ from functools import lru_cache
 from dateparser.date import DateDataParser
 
 from bot.grammar import messages
-from bot.grammar.zones import local_now
 from engine.errors import UsageError
+from engine.schedule import local_now
 
 WEEKDAYS = {
     "mon": 0,
@@ -61,6 +61,9 @@ _WEEKDAY_THEN_DATE = re.compile(rf"(?:on\s+)?(?P<weekday>{_WEEKDAY_NAMES})\s+(?P
 _ISO = re.compile(r"(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})", re.ASCII)
 _NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})[-/.](?P<b>[0-9]{1,2})(?:[-/.](?P<y>[0-9]{4}|[0-9]{2}))?", re.ASCII)
 _PARSERS = ["relative-time", "absolute-time"]
+_ORDINAL = re.compile(
+    r"(?:the\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|this)\s+month)?", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,26 @@ def _calendar(text: str, today: date) -> date | None:
     numeric = _NUMERIC.fullmatch(text)
     if numeric:
         return _numeric(text, numeric, today)
+    ordinal = _ORDINAL.fullmatch(text)
+    if ordinal:  # "the 5th": the next 5th of a month, this one's if it is still ahead
+        return _next_monthly(int(ordinal["d"]), today, text)
     if not re.search(r"[a-z]", text):
         return None
     return _dateparser_day(text, today)
+
+
+def _next_monthly(day: int, today: date, text: str) -> date:
+    """The first date on or after ``today`` that is the ``day``-th of its month."""
+    year, month = today.year, today.month
+    for _ in range(13):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            found = None
+        if found is not None and found >= today:
+            return found
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise _fail(messages.bad_date(text))
 
 
 def _numeric(text: str, match: re.Match[str], today: date) -> date:

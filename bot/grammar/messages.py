@@ -12,6 +12,7 @@ import re
 from datetime import datetime, time, timedelta
 
 from engine.phones import mask_phone
+from engine.schedule import span
 
 USAGE: dict[str, str] = {
     "broadcast": (
@@ -42,7 +43,9 @@ USAGE: dict[str, str] = {
     "templates": "templates list | sync",
     "templates list": "templates list",
     "templates sync": "templates sync",
-    "stats": "stats [today | yesterday | 7d]",
+    "stats": (
+        "stats [today | yesterday | 7d | this week | last week | last 30 days | this month | <day> to <day>]"
+    ),
     "help": "help [broadcast | sequence | contacts | templates | stats | times]",
     "time": ("at 9am | at 18:30 | at tomorrow 9am | at mon 9am | at 2026-12-01 09:00 | at in 2 hours"),
 }
@@ -274,7 +277,14 @@ def name_outside_option(words: str) -> str:
 
 
 def unknown_period(word: str) -> str:
-    return f"{code(word)} is not a period: use today, yesterday or 7d."
+    return (
+        f"{code(word)} is not a period: use today, yesterday, 7d, this week, last week, last 30 days,"
+        " this month, a day like `25 nov`, or `1 nov to 15 nov`."
+    )
+
+
+def backwards_period(written: str) -> str:
+    return f"{code(written)} ends before it starts: put the earlier day first."
 
 
 # --- schedules ---------------------------------------------------------------------
@@ -342,8 +352,28 @@ def time_in_fold(when: str, tz: str, back: timedelta) -> str:
     )
 
 
-def unknown_timezone(tz: str) -> str:
-    return f"The timezone {code(tz)} is unknown: use an IANA name like Asia/Kolkata."
+def ambiguous_zone(abbreviation: str, zones: tuple[str, ...]) -> str:
+    listed = " or ".join(zones)
+    return f"`{abbreviation}` is used by more than one zone: did you mean {listed}?"
+
+
+def zone_not_in_use(abbreviation: str, zone: str, offset: timedelta) -> str:
+    return (
+        f"{abbreviation} is not in use in {zone} then (its clocks are at UTC{utc_offset(offset)}):"
+        f" did you mean {zone}'s own time?"
+    )
+
+
+def unknown_place(place: str) -> str:
+    return f"I don't know which timezone {code(place)} is in: name it like Asia/Kolkata or `New York time`."
+
+
+def utc_offset(offset: timedelta) -> str:
+    """``+5:30``, ``−4``, ``+0``."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}:{rest:02d}" if rest else f"{sign}{hours}"
 
 
 # --- conversation (mentions and DMs) ----------------------------------------------------
@@ -353,6 +383,13 @@ def not_understood() -> str:
     return (
         "I didn't understand that. Try “send promo to vip tomorrow at 9”, "
         "`broadcast promo tags:vip at 9am`, or `help`."
+    )
+
+
+def too_long_for_words() -> str:
+    return (
+        "That is more than I read as plain words: say it in a sentence or two,"
+        " or use a command like `broadcast promo tags:vip at 9am`."
     )
 
 
@@ -385,20 +422,156 @@ def ask_pause_or_cancel(broadcast_id: int) -> str:
     return f"Should I 1) pause broadcast {broadcast_id} (it can resume later), or 2) cancel it?"
 
 
+def ask_template(tags: list[str], known: list[str]) -> str:
+    to = f" to {listed(tags)}" if tags else ""
+    examples = f" Known ones: {listed(known[:6])}." if known else ""
+    return f"Which template should I send{to}?{examples}"
+
+
+def ask_which(written: str) -> str:
+    return f"Which one did you mean by {code(written)}?"
+
+
+def ask_which_broadcast(verb: str) -> str:
+    return f"Which broadcast should I {verb}? Give its number (`broadcast list` shows them) or its name."
+
+
+def ask_which_sequence(verb: str) -> str:
+    doing = {"show": "show", "activate": "activate", "resume": "activate"}.get(verb, "pause")
+    return f"Which sequence should I {doing}? Give its name (`sequence list` shows them)."
+
+
+def ask_pause_or_cancel_named(name: str) -> str:
+    return f"Should I 1) pause {code(name)} (it can resume later), or 2) cancel it?"
+
+
+def ask_enroll_where(masked: str, known: list[str]) -> str:
+    examples = f" Known ones: {listed(known[:6])}." if known else ""
+    return f"Which sequence should I enroll {masked} in?{examples}"
+
+
+def ask_tags_for(verb: str, masked: str) -> str:
+    if verb == "untag":
+        return f"Which tags should I remove from {masked}?"
+    return f"Which tags should {masked} get? Like `vip` or `vip, gold`."
+
+
+def ask_phone_for(verb: str, what: str | None = None, tags: list[str] | None = None) -> str:
+    """Who a change is for, when the number is missing."""
+    number = "Give their phone number with the country code, like +919812345678."
+    if verb == "enroll":
+        return f"Who should I enroll in {code(what or '')}? {number}"
+    if verb == "tag":
+        return f"Who should I tag {listed(tags or [])}? {number}"
+    if verb == "untag":
+        return f"Whose {listed(tags or [])} should I remove? {number}"
+    if verb == "optout":
+        return f"Who should I opt out? {number}"
+    called = f" {what}" if what else ""
+    return (
+        f"What is the phone number of the new contact{called}?"
+        " Write it with the country code, like +919812345678."
+    )
+
+
+def cannot_unenroll(sequence: str) -> str:
+    return (
+        f"Chat cannot take a contact out of {code(sequence)} early; opting them out"
+        " (`contacts optout <phone>`) ends every enrollment they have."
+    )
+
+
+def cannot_move(name: str) -> str:
+    return (
+        f"Chat cannot move a broadcast that is already scheduled ({code(name)}): cancel it and send"
+        " it again at the new time, or change it through the API (`PATCH /api/broadcasts/{id}`)."
+    )
+
+
+def cannot_delete_contact() -> str:
+    return (
+        "Chat cannot delete a contact; opt them out instead (`contacts optout <phone>`),"
+        " or delete them through the API (`DELETE /api/contacts/{id}`)."
+    )
+
+
+def ask_whose_enrollments() -> str:
+    return (
+        "Whose enrollments? Give a phone number with the country code,"
+        " or ask about a sequence (`who is enrolled in onboarding`)."
+    )
+
+
+def sequences_cannot(verb: str) -> str:
+    return f"A sequence cannot be {verb}ed; it can be paused or activated (`sequence pause <name>`)."
+
+
 def ask_pick(count: int) -> str:
     return f"Which one? Answer with a number from 1 to {count}, or `cancel`."
 
 
+# --- changes read from plain words, shown back before they are done ----------------------
+
+
+def proposal(what: str, command: str, note: str = "") -> str:
+    """``Tag +44••••0001 with vip? …``: a change read from plain words, asked back before it is done."""
+    noted = f" {note}." if note else ""
+    return f"{what}?{noted} Say yes to go ahead, or no to leave it. (As a command: {code_long(command)}.)"
+
+
+def consequence(verb: str) -> str:
+    """What a change means for the people it reaches, said next to the question."""
+    return {
+        "cancel": "Whoever has not been sent it yet never will be",
+        "pause": "It can resume later",
+        "optout": "Herald will not message them again unless they opt back in",
+    }.get(verb, "")
+
+
+def propose_add(masked: str, name: str | None, tags: list[str]) -> str:
+    who = f"{masked} as {name}" if name else masked
+    return f"Add {who}" + (f" with the tags {listed(tags)}" if tags else "")
+
+
+def propose_tag(masked: str, tags: list[str]) -> str:
+    return f"Tag {masked} with {listed(tags)}"
+
+
+def propose_untag(masked: str, tags: list[str]) -> str:
+    return f"Remove {listed(tags)} from {masked}"
+
+
+def propose_opt_out(masked: str) -> str:
+    return f"Opt out {masked}"
+
+
+def propose_enroll(masked: str, sequence: str) -> str:
+    return f"Enroll {masked} in the sequence {code(sequence)}"
+
+
+def propose_sequence(verb: str, sequence: str) -> str:
+    return f"{verb.capitalize()} the sequence {code(sequence)}"
+
+
+def propose_broadcast(verb: str, broadcast_id: int, name: str | None = None) -> str:
+    what = f"broadcast #{broadcast_id}" + (f" ({name})" if name else "")
+    return f"{verb.capitalize()} {what}"
+
+
+def propose_sync() -> str:
+    return "Fetch the templates and their statuses from WhatsApp again"
+
+
+def listed(names: list[str]) -> str:
+    return ", ".join(code(n) for n in names)
+
+
+def code_long(text: str) -> str:
+    """``text`` as inline code, masked but not shortened (a command shown back whole)."""
+    return f"`{mask_numbers(text)}`"
+
+
 # --- rendering helpers ------------------------------------------------------------------
-
-
-def span(delta: timedelta) -> str:
-    """``timedelta(hours=1)`` → ``"1 hour"``, ``timedelta(minutes=30)`` → ``"30 minutes"``."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour" if hours == 1 else f"{hours} hours"
-    return f"{minutes} minutes"
 
 
 def clock(t: time) -> str:

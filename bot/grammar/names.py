@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.grammar import messages
+from bot.grammar.near import nearest
 from engine.errors import Invalid, UsageError
-from engine.suggest import closest
 from engine.tags import normalize_tag
 
 MAX_NAME = 200
@@ -57,13 +57,13 @@ def template(word: str, vocabulary: Vocabulary, *, usage: str) -> str:
     name = word.lower()
     known = vocabulary.templates
     if not _TEMPLATE.fullmatch(name):
-        guess = closest(name, known) if known else None
+        guess = nearest(name, known) if known else None
         raise UsageError(messages.bad_template_name(word), usage=usage, suggestion=guess, field="template")
     if known is not None and name not in known:
         raise UsageError(
             messages.unknown_template(name),
             usage=usage,
-            suggestion=closest(name, known),
+            suggestion=nearest(name, known),
             field="template",
         )
     return name
@@ -95,7 +95,7 @@ def tags(raw: Iterable[str], *, usage: str, check: Vocabulary | None = None) -> 
     unknown = [t for t in result if t not in known]
     if not unknown:
         return result
-    fixes = {t: closest(t, known) for t in unknown}
+    fixes = {t: nearest(t, known) for t in unknown}
     suggestion = None
     if all(fixes.values()):
         suggestion = "tags:" + ",".join(fixes.get(t) or t for t in result)
@@ -113,7 +113,7 @@ def sequence(word: str, vocabulary: Vocabulary, *, usage: str) -> str:
     raise UsageError(
         messages.unknown_sequence(word),
         usage=usage,
-        suggestion=closest(word, known),
+        suggestion=nearest(word, known),
         field="sequence",
     )
 

@@ -20,10 +20,10 @@ from bot.grammar.context import Context
 from bot.grammar.names import NO_VOCABULARY, Vocabulary
 from bot.grammar.normalize import normalize
 from bot.grammar.people import contacts, sequence
-from bot.grammar.periods import PERIOD_ALIASES, PERIODS, period
+from bot.grammar.periods import PERIODS, read_period
 from bot.grammar.tokens import Args, Token, split, tokenize
-from bot.grammar.zones import require_aware
 from engine.errors import UsageError
+from engine.schedule import require_aware
 from engine.suggest import closest
 
 MAX_TEXT = 2000
@@ -117,9 +117,9 @@ def _stats(args: Args, ctx: Context) -> Command:
     if args.words and args.words[0].lower in HELP_WORDS:
         return Help("stats")
     written = args.text()
-    key = "".join(written.lower().split()) or "today"
-    label = PERIOD_ALIASES.get(key)
-    if label is None:
+    window = read_period(written.lower() or "today", now=ctx.now, tz=ctx.tz)
+    if window is None:
+        key = "".join(written.lower().split())
         guess = closest(key, PERIODS)
         raise UsageError(
             messages.unknown_period(written),
@@ -127,7 +127,7 @@ def _stats(args: Args, ctx: Context) -> Command:
             suggestion=f"stats {guess}" if guess else None,
             field="period",
         )
-    return Stats(period(label, now=ctx.now, tz=ctx.tz))
+    return Stats(window)
 
 
 def _help(args: Args, ctx: Context) -> Command:

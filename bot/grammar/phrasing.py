@@ -14,11 +14,16 @@ from bot.grammar.context import Context
 from bot.grammar.dates import WEEKDAYS
 
 _COURTESY_START = re.compile(
-    r"^(?:(?:please|pls|plz|hey|hi|hello|ok so|so|kindly|can you|could you|would you|"
-    r"herald|@herald)[,:]?\s+)+",
+    r"^(?:(?:please|pls|plz|hey|hi|hello|ok so|so|kindly|can you|could you|would you|will you|can u"
+    r"|could u|can we|could we|can i|could i|let's|lets|i want to|i'd like to|i would like to"
+    r"|i need to|we need to|i need|i want|i'd like|we want to|quickly|just|yo|dear herald|hey there"
+    r"|good morning|good afternoon|herald|@herald)[,:]?\s+)+",
     re.IGNORECASE,
 )
-_COURTESY_END = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx))+$", re.IGNORECASE)
+_COURTESY_END = re.compile(
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|ty|cheers|for me|real quick|if you can|:\)|:-\)))+$",
+    re.IGNORECASE,
+)
 _END_PUNCTUATION = re.compile(r"[\s.!?]+$")
 MONTHS = frozenset(
     {

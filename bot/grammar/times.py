@@ -39,8 +39,9 @@ from zoneinfo import ZoneInfo
 
 from bot.grammar import messages
 from bot.grammar.dates import DaySpec, read_day
-from bot.grammar.zones import local_now, require_aware, zone
+from bot.grammar.zonewords import Ambiguous, split_zone
 from engine.errors import UsageError
+from engine.schedule import RepeatedTime, SkippedTime, local_now, localize, require_aware, zone
 
 MAX_PHRASE = 64
 _CLOCK = (
@@ -68,6 +69,8 @@ _TIDY = (
     (re.compile(r"\b([ap])\.?m\.?(?=\s|$)"), r"\1m"),
     (re.compile(r"([0-9])\s+([ap]m)\b"), r"\1\2"),
     (re.compile(r"\s*o'?clock\b"), ""),
+    (re.compile(r"\b([0-9]{1,2}(?::[0-9]{2})?)\s+in the morning\b"), r"\1am"),
+    (re.compile(r"\b([0-9]{1,2}(?::[0-9]{2})?)\s+(?:in the (?:afternoon|evening)|at night)\b"), r"\1pm"),
     (re.compile(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t(?=[0-9])"), r"\1 "),
     (re.compile(r"[,;]"), " "),
     (re.compile(r"[.!?]+$"), ""),
@@ -103,9 +106,13 @@ def read_time(
     day-only phrase takes (when None, a day without a time is refused). Both serve
     follow-up edits such as "make it 10am instead".
 
+    A zone written in the phrase (``9am IST``, ``18:30 Europe/Berlin``, ``9am New York
+    time``) replaces ``tz``; the Moment says which zone it was read in.
+
     Raises UsageError (time passed, unreadable, a day without a time, a DST gap or
-    fold, a two-way date) and Invalid for an unknown ``tz``; ValueError for a naive
-    ``now``.
+    fold, a two-way date, an unknown place), Ambiguous (an abbreviation several
+    regions use, or one not in use at that date) and Invalid for an unknown ``tz``;
+    ValueError for a naive ``now``.
     """
     require_aware(now)
     zone(tz)
@@ -114,6 +121,26 @@ def read_time(
         raise _fail(messages.unreadable_time(phrase))
     if len(text) > MAX_PHRASE:
         raise _fail(messages.time_too_long())
+    try:
+        text, said = split_zone(text)
+    except UsageError as exc:
+        raise _fail(exc.message, suggestion=exc.suggestion, error=exc) from None
+    if said is None:
+        return _read(text, now=now, tz=tz, default_day=default_day, default_clock=default_clock)
+    moment = _read(text, now=now, tz=said.timezone, default_day=default_day, default_clock=default_clock)
+    offset = moment.local.utcoffset()
+    if said.offset is not None and offset != said.offset and not _RELATIVE.fullmatch(text):
+        raise Ambiguous(
+            messages.zone_not_in_use(said.written, said.timezone, offset or timedelta(0)),
+            (f"{text} {said.timezone}",),
+            usage=messages.USAGE["time"],
+        )
+    return moment
+
+
+def _read(
+    text: str, *, now: datetime, tz: str, default_day: date | None, default_clock: time | None
+) -> Moment:
     relative = _RELATIVE.fullmatch(text)
     if relative:
         return _relative(relative, text, now=now, tz=tz)
@@ -216,7 +243,7 @@ def _localized(
     now_local = local_now(now, tz)
     target = day.resolve(clock, now_local, end_of_day=end_of_day)
     naive = datetime.combine(target, clock)
-    local = _exact(naive, zone_info, tz, now_local)
+    local = _exact(naive, tz, now_local)
     if local.astimezone(UTC) <= now.astimezone(UTC):
         raise _fail(
             messages.time_passed(messages.moment(naive, now_local), now_local, tz),
@@ -225,21 +252,18 @@ def _localized(
     return Moment(at=local.astimezone(UTC), timezone=tz)
 
 
-def _exact(naive: datetime, zone_info: ZoneInfo, tz: str, now_local: datetime) -> datetime:
-    """``naive`` on the wall clock of ``zone_info``; refuses times the clocks skip or repeat."""
-    first = naive.replace(tzinfo=zone_info, fold=0)
-    second = naive.replace(tzinfo=zone_info, fold=1)
-    before, after = first.utcoffset(), second.utcoffset()
-    if before is None or after is None or before == after:
-        return first
-    when = messages.moment(naive, now_local)
-    if first.astimezone(UTC).astimezone(zone_info).replace(tzinfo=None) != naive:
-        shifted = first.astimezone(UTC).astimezone(zone_info)
-        raise _fail(
-            messages.time_in_gap(when, tz, after - before),
-            suggestion=f"{shifted:%Y-%m-%d %H:%M}",
-        )
-    raise _fail(messages.time_in_fold(when, tz, before - after))
+def _exact(naive: datetime, tz: str, now_local: datetime) -> datetime:
+    """``naive`` on the wall clock of ``tz``, under the engine's one DST policy: a time the clocks
+    skip or repeat is refused, suggesting the same time after the change.
+    """
+    try:
+        return localize(naive, tz, field="time")
+    except SkippedTime as exc:
+        gap = messages.time_in_gap(messages.moment(naive, now_local), tz, exc.jump)
+        raise _fail(gap, suggestion=f"{exc.instead:%Y-%m-%d %H:%M}") from exc
+    except RepeatedTime as exc:
+        fold = messages.time_in_fold(messages.moment(naive, now_local), tz, exc.back)
+        raise _fail(fold, suggestion=f"{exc.instead:%Y-%m-%d %H:%M}" if exc.instead else None) from exc
 
 
 def _next_occurrence(clock: time, now_local: datetime, zone_info: ZoneInfo) -> str:
@@ -261,5 +285,8 @@ def _with_a_time(phrase: str, *, now: datetime, tz: str) -> str | None:
     return None
 
 
-def _fail(message: str, *, suggestion: str | None = None) -> UsageError:
+def _fail(message: str, *, suggestion: str | None = None, error: UsageError | None = None) -> UsageError:
+    """A refusal of a time, with the time usage line (an Ambiguous ``error`` keeps its readings)."""
+    if isinstance(error, Ambiguous):
+        return Ambiguous(message, error.readings, usage=messages.USAGE["time"])
     return UsageError(message, usage=messages.USAGE["time"], suggestion=suggestion, field="time")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.container import Herald
 from bot.faces import messages
@@ -23,6 +22,7 @@ from bot.slack.chart import week_chart
 from bot.slack.client import Poster
 from bot.slack.views.stats import stats_message
 from engine import stats
+from engine.schedule import zone
 from storage import digests
 
 log = logging.getLogger("herald.slack")
@@ -46,7 +46,7 @@ class DigestJob:
         self.channel = channel
         self.at = at
         self.timezone = timezone
-        self.zone = ZoneInfo(timezone)
+        self.zone = zone(timezone)
         self.chart = chart
         self._done: str | None = None  # the local day whose digest is posted (or being posted here)
         self._not_before: datetime | None = None

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from engine.schedule import is_zone
 
 log = logging.getLogger("herald.slack")
 TIMEZONE_SECONDS = 3600
@@ -46,10 +47,11 @@ class People:
         try:
             answer = await client.users_info(user=user_id)
             found = (answer.get("user") or {}).get("tz")
-            if found:
-                ZoneInfo(found)
+            if found and is_zone(found):
                 zone = found
-        except (SlackApiError, SlackClientError, ZoneInfoNotFoundError, ValueError) as exc:
+            elif found:
+                log.info("a Slack profile has a timezone Herald does not know; using %s", zone)
+        except (SlackApiError, SlackClientError) as exc:
             log.info("no timezone for a Slack user (%s); using %s", type(exc).__name__, zone)
         except Exception as exc:  # Slack unreachable or slow: answer now, ask again next time
             log.info("users.info failed (%s); using %s", type(exc).__name__, zone)

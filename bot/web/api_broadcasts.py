@@ -8,22 +8,21 @@ from bot.web import views as api
 from bot.web.http import int_param, json_response, move_route, path_id, read_json
 from bot.web.keys import HERALD
 from bot.web.schemas import BroadcastIn
+from engine import schedule
 from engine.actor import API
 from engine.broadcasts import BroadcastSpec
 
 routes = web.RouteTableDef()
 
 
-def _spec(body: BroadcastIn) -> BroadcastSpec:
+def _spec(body: BroadcastIn, default_timezone: str) -> BroadcastSpec:
+    """The body as the engine's request; the schedule read once here, under the one DST policy."""
     return BroadcastSpec(
         template=body.template,
         tags=body.tags,
-        schedule=body.schedule.strip().lower()
-        if body.schedule.strip().lower() in ("now", "draft")
-        else body.schedule,
+        schedule=schedule.read(body.schedule, body.timezone or default_timezone),
         name=body.name,
         language=body.language,
-        timezone=body.timezone,
         params=body.params,
     )
 
@@ -31,7 +30,7 @@ def _spec(body: BroadcastIn) -> BroadcastSpec:
 @routes.post("/api/broadcasts")
 async def create(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
-    spec = _spec(await read_json(request, BroadcastIn))
+    spec = _spec(await read_json(request, BroadcastIn), herald.settings.timezone)
     return json_response(await herald.db(herald.broadcasts.create, spec, by=API), status=201)
 
 
@@ -54,7 +53,7 @@ async def get(request: web.Request) -> web.Response:
 async def edit(request: web.Request) -> web.Response:
     herald = request.app[HERALD]
     broadcast_id = path_id(request)
-    spec = _spec(await read_json(request, BroadcastIn))
+    spec = _spec(await read_json(request, BroadcastIn), herald.settings.timezone)
     return json_response(await herald.db(herald.broadcasts.edit, broadcast_id, spec, by=API))
 
 

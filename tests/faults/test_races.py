@@ -21,6 +21,7 @@ from bot.container import build
 from engine.actor import SYSTEM
 from engine.broadcasts import BroadcastSpec
 from engine.contacts import ContactRow
+from engine.schedule import at_local
 from storage.models import AuditLog, Broadcast, Enrollment
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.helpers import phones, seed_contacts
@@ -52,7 +53,7 @@ async def test_two_schedulers_and_two_workers_send_everything_exactly_once(
         seed_contacts(herald, [(p, ["vip"] if i % 2 else ["gold"]) for i, p in enumerate(numbers)])
         herald.in_db(herald.sequences.create, SEQUENCE, by=SYSTEM)
         herald.in_db(herald.sequences.activate, "race", by=SYSTEM)
-        due = (datetime.now(UTC) + timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%S")
+        due = at_local((datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0, tzinfo=None), "UTC")
         for template, tags in (
             ("thank_you", ["vip"]),
             ("order_update", ["gold"]),
@@ -61,7 +62,7 @@ async def test_two_schedulers_and_two_workers_send_everything_exactly_once(
             params = {"order_update": ["{name}", "HX-1", "ready", "HX-1"], "login_code": ["1", "1"]}.get(
                 template
             )
-            spec = BroadcastSpec(template=template, tags=tags, schedule=due, timezone="UTC", params=params)
+            spec = BroadcastSpec(template=template, tags=tags, schedule=due, params=params)
             herald.in_db(herald.broadcasts.create, spec, by=SYSTEM)
         newcomers = phones(40, prefix="+4479220")
         herald.in_db(

@@ -88,7 +88,7 @@ def test_stats_periods_are_local_days_as_utc_windows(
         ("templates tags:vip", "`tags:` does not apply to `templates`.", None),
         (
             "stats yesterdy",
-            "`yesterdy` is not a period: use today, yesterday or 7d.",
+            "`yesterdy` is not a period: use today, yesterday, 7d,",
             "stats yesterday",
         ),
         ("stats month", "`month` is not a period", None),

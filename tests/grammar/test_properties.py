@@ -14,8 +14,13 @@ from hypothesis import strategies as st
 from bot.grammar import (
     BroadcastAction,
     BroadcastCreate,
+    BroadcastFind,
+    Cancel,
     Command,
+    Confirm,
+    ContactTag,
     PendingBroadcast,
+    PendingChange,
     Question,
     Schedule,
     ScheduleKind,
@@ -23,8 +28,11 @@ from bot.grammar import (
     interpret,
     parse,
 )
+from bot.grammar.commands import is_change, previews
 from engine.errors import UsageError
 
+from .corpus import CORPUS
+from .corpus import VOCABULARY as CORPUS_VOCABULARY
 from .support import KOLKATA, NEW_YORK, NOW, VOCABULARY
 
 FRAGMENTS = [
@@ -41,6 +49,11 @@ FRAGMENTS = [
     *("<@U123>", "&lt;", "&amp;", "yes", "no", "make it", "instead", "to", "and", "for"),
     *("how did", "yesterday's", "do?", "in", "it", "send it", "the", "2", "first", "stop"),
     *("how many", "contacts", "opt out", "remove", "from", "use", "call it", "?", "👍", ":x:"),
+    *("IST", "cst", "EDT", "New York time", "Europe/Berlin", "in london", "my time", "gotham time"),
+    *("last week", "this month", "last 30 days", "from 1 nov to 15 nov", "since", "between", "and"),
+    *("who is", "find", "enrollments of", "is", "enrolled in", "sequences", "templates", "approved"),
+    *("the diwali one", "pause the", "cancel the", "status of", "which", "are running", "tagged"),
+    *("as", "with tags", "named", "Priya", "someone", "brodcasts", "shwo", "pls", "🙏", "🎉", "sync"),
 ]
 VALID_PHONES = ["+447911123456", "+14155552671", "+5511912345678", "+4930123456"]
 
@@ -69,6 +82,12 @@ previous_turns: st.SearchStrategy[Command | Question | None] = st.sampled_from(
             "which?",
             choices=(BroadcastAction("pause", 12), SequenceEnroll("onboarding", "+447911123456")),
         ),
+        Question("yes?", choices=(ContactTag("+447911123456", ("vip",)),), confirm=True),
+        Question("which template?", pending=PendingBroadcast(None, tags=("vip",), schedule=_SCHEDULE)),
+        Question("which sequence?", pending=PendingChange("enroll", "sequence", phone="+447911123456")),
+        Question("who?", pending=PendingChange("enroll", "phone", sequence="onboarding")),
+        Question("which tags?", pending=PendingChange("tag", "tags", phone="+447911123456")),
+        Question("which broadcast?", pending=PendingChange("pause", "broadcast", target="broadcast")),
     ]
 )
 
@@ -120,10 +139,55 @@ def test_a_refusal_never_echoes_a_whole_phone_number(
     text = f"{before} {written} {after}"
     read = interpret if natural else parse
     try:
-        read(text, now=NOW, tz=KOLKATA, vocabulary=VOCABULARY)
+        found = read(text, now=NOW, tz=KOLKATA, vocabulary=VOCABULARY)
     except UsageError as err:
         shown = err.render()
     else:
-        shown = ""
+        shown = found.text if isinstance(found, Question) else ""  # a question back shows it masked
     digits = re.sub(r"\D", "", shown.replace("+919812345678", ""))  # the example in hints
     assert phone[3:] not in digits
+
+
+def _mistyped(phrase: str, edits: list[tuple[int, str]]) -> str:
+    """``phrase`` with letters dropped, doubled, swapped or capitalised (digits left alone)."""
+    chars = list(phrase)
+    for at, kind in edits:
+        letters = [i for i, c in enumerate(chars) if c.isalpha()]
+        if not letters:
+            break
+        i = letters[at % len(letters)]
+        if kind == "drop":
+            del chars[i]
+        elif kind == "double":
+            chars.insert(i, chars[i])
+        elif kind == "swap" and i + 1 < len(chars) and chars[i + 1].isalpha():
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        else:
+            chars[i] = chars[i].upper()
+    return "".join(chars)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    phrase=st.sampled_from([text for text, _ in CORPUS]),
+    edits=st.lists(
+        st.tuples(st.integers(0, 500), st.sampled_from(["drop", "double", "swap", "upper"])), max_size=3
+    ),
+)
+def test_a_mistyped_phrase_is_never_done_without_a_yes(phrase: str, edits: list[tuple[int, str]]) -> None:
+    """Whatever a typo turns a phrasing into, a change in words still waits for a yes: it is
+    shown back (a Question), previewed (a broadcast), or refused; never done as read."""
+    text = _mistyped(phrase, edits)
+    try:
+        found = interpret(text, now=NOW, tz=KOLKATA, vocabulary=CORPUS_VOCABULARY)
+    except UsageError:
+        return
+    if text.split()[:1] and text.split()[0].lower() in ("broadcast", "sequence", "contacts", "templates"):
+        return  # the formal language acts as it always has
+    done_now = (
+        isinstance(found, Command)
+        and is_change(found)
+        and not previews(found)
+        and not isinstance(found, BroadcastFind | Confirm | Cancel)
+    )
+    assert not done_now, (text, found)

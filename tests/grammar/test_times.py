@@ -220,6 +220,7 @@ def test_a_time_the_clocks_repeat_is_refused_as_ambiguous() -> None:
         err = refused(phrase, now=FALL, tz=NEW_YORK)
         assert "happens twice in America/New_York" in err.message
         assert "the clocks go back 1 hour then" in err.message
+    assert refused("tomorrow 1:30am", now=FALL, tz=NEW_YORK).suggestion == "2026-11-01 02:30"
 
 
 @pytest.mark.parametrize(

@@ -27,12 +27,13 @@ SIGNING_SECRET = "fake-signing-secret-0123"
 ADMIN = "U0ADMIN"
 READER = "U0READER"
 KOLKATA_ADMIN = "U0ASHA"
+NEW_YORK_ADMIN = "U0NYC"
 CHANNEL = "C0GROWTH"
 
 
 @pytest.fixture
 async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    zones = {ADMIN: "UTC", READER: "UTC", KOLKATA_ADMIN: "Asia/Kolkata"}
+    zones = {ADMIN: "UTC", READER: "UTC", KOLKATA_ADMIN: "Asia/Kolkata", NEW_YORK_ADMIN: "America/New_York"}
     async with FakeSlackApi(zones=zones) as fake:
         yield fake
 
@@ -49,7 +50,7 @@ def live_overrides(slack_api: FakeSlackApi, slack_overrides: dict[str, Any]) -> 
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": slack_api.url,
-        "slack_admins": f"{ADMIN},{KOLKATA_ADMIN}",
+        "slack_admins": f"{ADMIN},{KOLKATA_ADMIN},{NEW_YORK_ADMIN}",
         **slack_overrides,
     }
 

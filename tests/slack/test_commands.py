@@ -12,7 +12,7 @@ from bot.slack.views.broadcast import CONFIRM_ACTION
 from engine.actor import SYSTEM
 from storage.models import AuditLog, Broadcast, Contact, OutboundMessage
 from tests.helpers import phones, seed_contacts
-from tests.slack.conftest import CHANNEL, KOLKATA_ADMIN, READER, SlackWorld
+from tests.slack.conftest import CHANNEL, KOLKATA_ADMIN, NEW_YORK_ADMIN, READER, SlackWorld
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -56,6 +56,24 @@ async def test_times_are_read_in_the_askers_slack_timezone(slack: SlackWorld) ->
     again = await slack.answer((await slack.command("/broadcast list", user=KOLKATA_ADMIN)).key)
     assert again
     assert len(slack.fake.of("users.info", user=KOLKATA_ADMIN)) == 1  # kept, not asked every time
+
+
+@pytest.mark.parametrize(
+    ("at", "says"),
+    [
+        ("2027-03-14 02:30", "does not exist in America/New_York: the clocks jump forward 1 hour then"),
+        ("2027-11-07 01:30", "happens twice in America/New_York: the clocks go back 1 hour then"),
+    ],
+)
+async def test_a_time_the_askers_clocks_skip_or_repeat_is_refused_and_nothing_is_created(
+    slack: SlackWorld, at: str, says: str
+) -> None:
+    seed_contacts(slack.live.herald, [(phones(1)[0], ["vip"])])
+    line = f"/broadcast promo_autumn tags:vip at {at}"
+    refused = await slack.answer((await slack.command(line, user=NEW_YORK_ADMIN)).key)
+    assert says in _text(refused)
+    assert "Did you mean" in _text(refused)
+    assert slack.live.herald.in_db(lambda: Broadcast.select().count()) == 0
 
 
 @pytest.mark.parametrize(

@@ -127,3 +127,45 @@ async def test_bot_messages_edits_and_redeliveries_are_not_answered(slack: Slack
     await slack.dm("help")
     await _reply(slack, DM, 2)
     assert len(_replies(slack, DM)) == 2
+
+
+async def test_a_change_in_plain_words_is_shown_back_and_done_on_yes(slack: SlackWorld) -> None:
+    number = phones(1)[0]
+    seed_contacts(slack.live.herald, [(number, ["vip"])])
+    spaced = f"{number[:3]} {number[3:8]} {number[8:]}"
+    await slack.dm(f"can you tag {spaced} as gold please")
+    asked = await _reply(slack, DM, 1)
+    assert "Tag +44••••••0000 with `gold`?" in _text(asked)
+    assert number not in str(asked)
+    assert _tags(slack, number) == ["vip"]
+    await slack.dm("yes")
+    done = await _reply(slack, DM, 2)
+    assert "Tagged +44••••••0000: gold." in _text(done)
+    assert _tags(slack, number) == ["gold", "vip"]
+
+
+async def test_a_reader_asks_about_a_contact_and_may_not_change_it(slack: SlackWorld) -> None:
+    number = phones(1)[0]
+    seed_contacts(slack.live.herald, [(number, ["vip"])])
+    await slack.dm(f"who is {number}?", user=READER, channel="D0READER")
+    card = await _reply(slack, "D0READER", 1)
+    assert "Person 0 · +44••••••0000 · vip · opted in" in _text(card)
+    await slack.mention(f"opt out {number}", user=READER)
+    refused = await slack.fake.wait(lambda: slack.fake.of("chat.postEphemeral"))
+    assert "Only Herald admins can" in _text(refused[0].args)
+    assert _tags(slack, number) == ["vip"]
+
+
+async def test_a_time_with_a_zone_in_words_is_previewed_in_that_zone(slack: SlackWorld) -> None:
+    seed_contacts(slack.live.herald, [(p, ["vip"]) for p in phones(2)])
+    await slack.dm("send promo_autumn to vip tomorrow 9am IST")
+    preview = await _reply(slack, DM, 1)
+    assert "Tue 1 Dec 09:00 Asia/Kolkata (03:30 UTC)" in _text(preview)
+    await slack.dm("send promo_autumn to vip tomorrow 9am CST")
+    asked = await _reply(slack, DM, 2)
+    assert "`CST` is used by more than one zone" in _text(asked)
+
+
+def _tags(slack: SlackWorld, number: str) -> list[str]:
+    herald = slack.live.herald
+    return list(herald.in_db(lambda: herald.contacts.find(number)["tags"]))

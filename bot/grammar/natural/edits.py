@@ -31,8 +31,8 @@ from bot.grammar.phrasing import (
     looks_like_audience,
 )
 from bot.grammar.times import read_time
-from bot.grammar.zones import zone
 from engine.errors import UsageError
+from engine.schedule import zone
 
 _STRONG = (
     "make it",
@@ -183,14 +183,15 @@ def _new_time(previous: BroadcastCreate, phrase: str, ctx: Context) -> Schedule:
     default_day: date | None = None
     default_clock: time | None = None
     before = previous.schedule
+    tz = before.timezone or ctx.tz  # "make it 10am" keeps the zone the time was written in
     if before.at is not None:
-        local = before.at.astimezone(zone(ctx.tz))
+        local = before.at.astimezone(zone(tz))
         default_day, default_clock = local.date(), local.time().replace(tzinfo=None)
     moment = read_time(
         phrase.removeprefix("at "),
         now=ctx.now,
-        tz=ctx.tz,
+        tz=tz,
         default_day=default_day,
         default_clock=default_clock,
     )
-    return Schedule(ScheduleKind.AT, ctx.tz, at=moment.at, written=phrase)
+    return Schedule(ScheduleKind.AT, moment.timezone, at=moment.at, written=phrase)

@@ -20,28 +20,24 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from bot.grammar import messages, names
+from bot.grammar import messages
 from bot.grammar.commands import (
     BroadcastAction,
     BroadcastFind,
     BroadcastList,
     BroadcastVerb,
+    Chitchat,
     Command,
-    ContactCount,
     Help,
     Question,
-    SequenceAction,
     SequenceList,
-    SequenceVerb,
     Stats,
     TemplateList,
     TemplateSync,
-    Window,
 )
 from bot.grammar.context import Context
-from bot.grammar.dates import WEEKDAYS
-from bot.grammar.periods import past_weekday, period
-from bot.grammar.phrasing import AUDIENCE_FILLERS, CONNECTORS, audience
+from bot.grammar.natural.targets import named_thing
+from bot.grammar.periods import find_period, period, read_period
 
 _DOING = frozenset(
     {
@@ -51,26 +47,62 @@ _DOING = frozenset(
 )
 _HOW = re.compile(r"how(?:'s| is| was| did| are| were| has| have)\s+(?P<body>.+)")
 _STATS_FOR = re.compile(r"(?:stats|numbers|results|funnel|report)\s+(?:for|on|of|from)\s+(?P<body>.+)")
+_STATS_PERIOD = re.compile(
+    r"(?:(?:show|give|get|send)\s+(?:me\s+)?)?(?:the\s+|a\s+)?(?:stats|statistics|numbers|results|figures"
+    r"|metrics|report|summary|overview|recap|rundown|delivery stats|delivery numbers|delivery report"
+    r"|how we did|how did we do|how are we doing"
+    r"|how have we done|how did things go)"
+    r"(?:\s+(?:for|from|over|during|in|of|since))?\s+(?:the\s+)?(?P<period>.+?)"
+)
+
 _STATS_AFTER = re.compile(r"(?P<body>.+?)(?:'s)?\s+(?:stats|numbers|results|funnel|report)")
-_HOW_MANY = re.compile(r"how many\s+(?P<body>.+)")
 _LIST = re.compile(
     r"(?:list|show|show me|what are|which are|get)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|our\s+)?"
     r"(?P<what>broadcasts|campaigns|templates|sequences|drips)"
 )
-_SCHEDULED = re.compile(r"what(?:'s| is) (?:scheduled|planned|queued|coming up)|anything scheduled")
-_SYNC = re.compile(r"(?:sync|refresh|update|reload|fetch)\s+(?:the\s+)?templates")
+_SHOW_ME = re.compile(r"^(?:show me|tell me|let me see|show|list)\s+")
+_SCHEDULED = re.compile(
+    r"(?:what(?:'s| is)|whats|what) (?:scheduled|planned|queued|coming up|going out)(?:\s+.*)?"
+    r"|anything scheduled"
+)
+_SYNC = re.compile(
+    r"(?:(?:re-?)?sync(?:\s+(?:the\s+|our\s+|all\s+)?templates)?"
+    r"|(?:refresh|update|reload|fetch|pull)\s+(?:the\s+|our\s+|all\s+)?templates)"
+    r"(?:\s+(?:now|from whatsapp|from meta))?"
+)
 _BY_ID = re.compile(
-    r"(?P<verb>send|cancel|abort|kill|pause|halt|resume|unpause|show|stop)\s+(?:the\s+)?"
-    r"(?:broadcast|campaign)?\s*#?(?P<id>[0-9]{1,18})",
+    r"(?P<verb>send|cancel|abort|kill|pause|halt|resume|unpause|restart|show|stop|open|view|get|details)"
+    r"\s+(?:me\s+)?(?:of\s+|for\s+)?(?:the\s+)?(?:broadcast|campaign|blast)?\s*(?:no\.?\s*|number\s+)?"
+    r"#?(?P<id>[0-9]{1,18})"
+    r"(?:\s+(?:now|right now|straight away)|\s+(?:it|this|that|as|because|since)\b[^0-9]*)?",
     re.ASCII,
 )
 _SEQUENCE = re.compile(
-    r"(?P<verb>activate|start|resume|pause|stop|show)\s+(?:the\s+)?"
-    r"(?:(?:sequence|drip)\s+(?P<name1>\S+)|(?P<name2>\S+)\s+(?:sequence|drip|flow|journey))"
+    r"(?P<verb>activate|start|resume|pause|stop|show|turn on|turn off|enable|disable|restart)\s+(?:me\s+)?"
+    r"(?:the\s+)?(?:(?:sequence|drip|flow|journey)\s+(?P<name1>\S+(?:\s\S+)?)"
+    r"|(?P<name2>\S+(?:\s\S+)?)\s+(?:sequence|drip|flow|journey))"
 )
 _HELP = re.compile(
-    r"help(?:\s+(?:me\s+)?(?:with\s+)?(?P<topic>\w+))?|\?|what can you do|commands|"
+    r"help(?:\s+(?:me\s+)?(?:with\s+|to\s+|on\s+)?(?P<topic>.+))?|\?|what can you do|commands|"
     r"how (?:do|can) i\s+(?P<how>.+)|how to\s+(?P<how_to>.+)"
+    r"|what (?:does|can) herald do|what is herald|who are you|what are you|what do you do"
+    r"|what can i (?:ask|say|type|do)(?: you| here)?"
+)
+_RATE = re.compile(
+    r"(?:what(?:'s| is| are| was| were)\s+)?(?:our|the|my)?\s*"
+    r"(?:read|delivery|reply|response|failure|opt-?out|open|send)\s+rates?"
+    r"(?:\s+(?:for|over|in|during))?\s*(?P<period>.*)"
+)
+_COMPARE = frozenset({"compare", "compared", "vs", "versus", "against"})
+_HELLO = frozenset(
+    {
+        *("hi", "hello", "hey", "hi there", "hello there", "hey there", "good morning", "good evening"),
+        *("good afternoon", "what's up", "whats up", "sup", "yo", "herald", "hiya", "howdy", "namaste"),
+    }
+)
+_THANKS = frozenset(
+    {"thanks", "thank you", "thx", "ty", "cheers", "thanks a lot", "great thanks", "ok thanks", "perfect"}
+    | {"great", "cool", "awesome", "nice", "thank you so much", "many thanks", "much appreciated"}
 )
 _VERBS: dict[str, str] = {
     "send": "send",
@@ -81,20 +113,30 @@ _VERBS: dict[str, str] = {
     "halt": "pause",
     "resume": "resume",
     "unpause": "resume",
+    "restart": "resume",
     "show": "show",
+    "open": "show",
+    "view": "show",
+    "get": "show",
+    "details": "show",
 }
 _SEQUENCE_VERBS = {
     "activate": "activate",
     "start": "activate",
     "resume": "activate",
+    "restart": "activate",
+    "turn on": "activate",
+    "enable": "activate",
     "pause": "pause",
     "stop": "pause",
+    "turn off": "pause",
+    "disable": "pause",
     "show": "show",
 }
 _EVERYTHING = frozenset(
     {
         *("we", "things", "everything", "it", "us", "all", "stuff", "overall", "broadcasts"),
-        *("campaigns", "our", "sends", "messages"),
+        *("campaigns", "our", "sends", "messages", "over", "during", "in", "since"),
     }
 )
 _NOISE = frozenset(
@@ -118,39 +160,61 @@ _HELP_TOPICS = {
 }
 
 
-def how_did(said: str, clean: str, ctx: Context) -> Command | None:
-    """Reads "how did yesterday's promo do?" and "stats for promo": a lookup or stats."""
+def how_did(said: str, clean: str, ctx: Context) -> Command | Question | None:
+    """Reads "how did yesterday's promo do?", "how is onboarding doing?" and "stats for promo":
+    a lookup, a sequence's report, or stats for a period.
+    """
     match = _HOW.fullmatch(said) or _STATS_FOR.fullmatch(said) or _STATS_AFTER.fullmatch(said)
-    if match is None or said.startswith(("how do ", "how can ", "how many ")):
+    if match is None or said.startswith(("how do ", "how can ", "how many ", "how to ")):
         return None
     words = match.group("body").replace("'s ", " ").replace("’s ", " ").split()
-    window, words = _window(words, ctx)
+    window, words = find_period(words, now=ctx.now, tz=ctx.tz)
+    if window is not None and _COMPARE & set(words):  # "how did this week compare to last week"
+        return Stats(window)
     words = [w for w in words if w not in _NOISE and w not in _DOING]
     if len(words) == 1 and words[0].lstrip("#").isdigit() and words[0].lstrip("#").isascii():
         return BroadcastAction("stats", int(words[0].lstrip("#")))
     words = [w for w in words if w not in _EVERYTHING and w not in ("with", "about")]
     if not words:
         return Stats(window or period("today", now=ctx.now, tz=ctx.tz))
-    return BroadcastFind(template_or_name=" ".join(words), window=window)
+    thing = named_thing(" ".join(words), ctx, action="stats")
+    if isinstance(thing, BroadcastFind):
+        return BroadcastFind(template_or_name=thing.template_or_name, window=window)
+    return thing
 
 
-def how_many(said: str, clean: str, ctx: Context) -> Command | None:
-    """Reads "how many vip contacts are there?" as a ContactCount."""
-    match = _HOW_MANY.fullmatch(said)
+def rate(said: str, clean: str, ctx: Context) -> Command | Question | None:
+    """Reads "what's our read rate this week", "delivery rate yesterday": the stats for the period."""
+    match = _RATE.fullmatch(said)
     if match is None:
         return None
-    extra = {"are", "there", "do", "we", "have", "has", "had", "got", "get", "in", "on", "is"}
-    words = [w for w in match.group("body").split() if w not in extra]
-    kept = [w for w in words if w not in AUDIENCE_FILLERS and w not in CONNECTORS]
-    if not kept:
+    period_words = match.group("period").split()
+    window, rest = find_period(period_words, now=ctx.now, tz=ctx.tz)
+    while rest and rest[0] in ("on", "for", "of", "in", "the"):
+        rest = rest[1:]
+    if rest:  # "the delivery rate for the diwali promo": that broadcast's funnel
+        thing = named_thing(" ".join(rest), ctx, action="stats")
+        if isinstance(thing, BroadcastFind):
+            return BroadcastFind(thing.template_or_name, window=window)
+        return thing
+    return Stats(window or period("today", now=ctx.now, tz=ctx.tz))
+
+
+def stats_for(said: str, clean: str, ctx: Context) -> Command | None:
+    """Reads "stats for the last 30 days", "numbers this month", "how did we do last week",
+    "stats from 1 nov to 15 nov": Stats over the period said.
+    """
+    match = _STATS_PERIOD.fullmatch(said)
+    if match is None:
         return None
-    return ContactCount(audience(words, ctx, usage=messages.USAGE["contacts count"]))
+    window = read_period(match.group("period"), now=ctx.now, tz=ctx.tz)
+    return Stats(window) if window is not None else None
 
 
 def listing(said: str, clean: str, ctx: Context) -> Command | None:
     """Reads "list broadcasts", "show me the templates", "what's scheduled", "sync templates"."""
-    if _SCHEDULED.fullmatch(said):
-        return BroadcastList()
+    if _SCHEDULED.fullmatch(_SHOW_ME.sub("", said)):
+        return BroadcastList("scheduled")
     if _SYNC.fullmatch(said):
         return TemplateSync()
     match = _LIST.fullmatch(said)
@@ -179,15 +243,23 @@ def by_id(said: str, clean: str, ctx: Context) -> Command | Question | None:
     return BroadcastAction(cast(BroadcastVerb, _VERBS[verb]), number)
 
 
-def sequence_action(said: str, clean: str, ctx: Context) -> Command | None:
+def sequence_action(said: str, clean: str, ctx: Context) -> Command | Question | None:
     """Reads "pause the onboarding sequence" and "start drip onboarding"."""
     match = _SEQUENCE.fullmatch(said)
     if match is None:
         return None
     written = match.group("name1") or match.group("name2")
-    usage = messages.USAGE["sequence"]
-    name = names.sequence(_original_case(written, clean), ctx.vocabulary, usage=usage)
-    return SequenceAction(cast(SequenceVerb, _SEQUENCE_VERBS[match.group("verb")]), name)
+    verb = _SEQUENCE_VERBS[match.group("verb")]
+    return named_thing(f"{written} sequence", ctx, action=verb)
+
+
+def chitchat(said: str, clean: str, ctx: Context) -> Command | None:
+    """ "hi", "thanks": a greeting or thanks, answered as one."""
+    if said in _HELLO:
+        return Chitchat("hello")
+    if said in _THANKS:
+        return Chitchat("thanks")
+    return None
 
 
 def help_asked(said: str, clean: str, ctx: Context) -> Command | None:
@@ -196,34 +268,13 @@ def help_asked(said: str, clean: str, ctx: Context) -> Command | None:
     if match is None:
         return None
     text = match.group("topic") or match.group("how") or match.group("how_to") or ""
+    if match.group("topic") and len(text.split()) == 1 and not _HELP_TOPICS.get(text.rstrip("s")):
+        return None  # "help xyz": the formal language's refusal says which topics there are
     for word in text.split():
         topic = _HELP_TOPICS.get(word.rstrip("s"))
         if topic:
             return Help(topic)
     return Help()
-
-
-def _window(words: list[str], ctx: Context) -> tuple[Window | None, list[str]]:
-    """The day named among ``words`` (today, yesterday, this week, a past weekday) and the rest."""
-    rest: list[str] = []
-    window: Window | None = None
-    i = 0
-    while i < len(words):
-        word, following = words[i], words[i + 1] if i + 1 < len(words) else ""
-        if word in ("today", "yesterday"):
-            window = period(word, now=ctx.now, tz=ctx.tz)
-        elif word in ("this", "last", "past") and following in ("week", "7d"):
-            window = period("7d", now=ctx.now, tz=ctx.tz)
-            i += 1
-        elif word == "last" and following in WEEKDAYS:
-            window = past_weekday(following, now=ctx.now, tz=ctx.tz)
-            i += 1
-        elif word in WEEKDAYS:
-            window = past_weekday(word, now=ctx.now, tz=ctx.tz)
-        else:
-            rest.append(word)
-        i += 1
-    return window, rest
 
 
 def _original_case(word: str, clean: str) -> str:

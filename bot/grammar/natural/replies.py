@@ -15,29 +15,38 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.grammar import messages
+from bot.grammar import messages, names
 from bot.grammar.commands import (
     BroadcastAction,
     BroadcastCreate,
     Cancel,
     Command,
     Confirm,
+    ContactAdd,
+    ContactOptOut,
     ContactTag,
+    ContactUntag,
+    EnrollmentList,
     PendingBroadcast,
+    PendingChange,
     Question,
     SequenceEnroll,
 )
 from bot.grammar.context import Context
-from bot.grammar.natural.sends import complete_or_ask
+from bot.grammar.natural.confirm import settled
+from bot.grammar.natural.sends import complete_or_ask, which_reading
+from bot.grammar.natural.targets import named_thing, phone_in, sequence_named
 from bot.grammar.parser import COMMANDS
 from bot.grammar.phrasing import (
     DRAFT_PHRASES,
     NOW_PHRASES,
     TIME_WORDS,
+    is_time_word,
     looks_like_audience,
     schedule,
 )
 from bot.grammar.phrasing import audience as read_audience
+from bot.grammar.zonewords import Ambiguous
 from engine.errors import UsageError
 
 CONFIRM = re.compile(
@@ -48,7 +57,8 @@ CONFIRM = re.compile(
 CANCEL = re.compile(
     r"(?:no|n|nope|nah|cancel|cancel it|cancel that|stop|abort|don't|dont|do not|"
     r"never ?mind|forget it|scrap it|👎|❌|:-1:|:thumbsdown:|:x:)"
-    r"(?:[\s,]+(?:no|thanks|thank you|don't send|dont send|cancel|cancel it|stop))*"
+    r"(?:[\s,]+(?:no|thanks|thank you|don't send|dont send|cancel|cancel it|cancel that|stop|forget it"
+    r"|never ?mind|not now|leave it|don't|dont))*"
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 _PICK = re.compile(
@@ -90,6 +100,10 @@ def answer(question: Question, said: str, ctx: Context) -> Command | Question | 
     """
     if question.choices:
         return _pick(question, said)
+    if isinstance(question.pending, PendingChange):
+        if CANCEL.fullmatch(said):
+            return Cancel()
+        return fill_change(question.pending, said, ctx)
     if question.pending is not None:
         if CANCEL.fullmatch(said):
             return Cancel()
@@ -141,10 +155,12 @@ def _keywords(choice: Command) -> set[str]:
     return set()
 
 
-def _fill(pending: PendingBroadcast, said: str, ctx: Context) -> Command | Question | None:
+def _fill(pending: PendingBroadcast, said: str, ctx: Context) -> Command | Question | None:  # noqa: PLR0911
     words = said.split()
     if not words or words[0].lstrip("/") in COMMANDS or words[0] in _NOT_AN_ANSWER:
         return None
+    if pending.missing == "template":
+        return _template(pending, words, ctx)
     if pending.missing == "tags":
         if words[0] in ("to", "for"):
             words = words[1:]
@@ -158,4 +174,81 @@ def _fill(pending: PendingBroadcast, said: str, ctx: Context) -> Command | Quest
     timeish = any(w in TIME_WORDS or w[:1].isdigit() for w in words)
     if not (phrase in NOW_PHRASES or phrase in DRAFT_PHRASES or timeish):
         return None
-    return complete_or_ask(replace(pending, schedule=schedule(words, ctx)), ctx)
+    try:
+        when = schedule(words, ctx)
+    except Ambiguous as exc:
+        return which_reading(exc, pending, ctx)
+    return complete_or_ask(replace(pending, schedule=when), ctx)
+
+
+def _template(pending: PendingBroadcast, words: list[str], ctx: Context) -> Command | Question | None:
+    """The answer to "which template?": one template name (``promo_autumn``, ``the welcome offer``)."""
+    kept = [w for w in words if w not in _STRIP and w not in ("template", "message", "one")]
+    if not kept or len(kept) > 4 or any(is_time_word(w, ctx) for w in kept):
+        return None
+    word = "_".join(kept)
+    known = ctx.vocabulary.templates
+    template = names.template(word, names.NO_VOCABULARY, usage=messages.USAGE["broadcast"])
+    if known is not None and template not in known:
+        candidates = names.template_candidates(template, ctx.vocabulary)
+        if len(candidates) != 1:
+            names.template(word, ctx.vocabulary, usage=messages.USAGE["broadcast"])  # raises: did you mean
+            return None
+        template = candidates[0]
+    return complete_or_ask(replace(pending, template=template), ctx)
+
+
+def fill_change(pending: PendingChange, said: str, ctx: Context) -> Command | Question | None:
+    """The command ``pending`` becomes with ``said`` as its missing piece, shown back before it is
+    done; None when ``said`` is not such a piece (a new request, read on its own).
+    """
+    words = said.split()
+    if not words or words[0].lstrip("/") in COMMANDS or words[0] in _NOT_AN_ANSWER - {"pause", "cancel"}:
+        return None
+    found: Command | Question | None
+    if pending.missing == "phone":
+        phone = phone_in(said, form="contacts", usage=messages.USAGE["contacts"])
+        found = None if phone is None else _with_phone(pending, phone)
+    elif pending.missing == "sequence":
+        name = " ".join(w for w in words if w not in _STRIP and w not in ("sequence", "drip", "flow"))
+        if not name or len(name.split()) > 4:
+            return None
+        found = _with_sequence(pending, sequence_named(name, said, ctx), ctx)
+    elif pending.missing == "tags":
+        if not looks_like_audience(words):
+            return None
+        tags = names.tags(
+            [w for w in words if w not in ("as", "with", "tags", "tag")], usage=messages.USAGE["contacts tag"]
+        )
+        found = _with_tags(pending, tags)
+    else:
+        found = named_thing(said, ctx, action=pending.verb)
+    return settled(found) if found is not None else None
+
+
+def _with_phone(pending: PendingChange, phone: str) -> Command | None:  # noqa: PLR0911 - one per verb
+    if pending.verb == "enroll" and pending.sequence:
+        return SequenceEnroll(pending.sequence, phone)
+    if pending.verb == "tag":
+        return ContactTag(phone, pending.tags)
+    if pending.verb == "untag":
+        return ContactUntag(phone, pending.tags)
+    if pending.verb == "optout":
+        return ContactOptOut(phone)
+    if pending.verb == "add":
+        return ContactAdd(phone, name=pending.name)
+    if pending.target == "enrollment":
+        return EnrollmentList(phone)
+    return None
+
+
+def _with_sequence(pending: PendingChange, sequence: str, ctx: Context) -> Command | Question | None:
+    if pending.verb == "enroll" and pending.phone:
+        return SequenceEnroll(sequence, pending.phone)
+    return named_thing(f"{sequence} sequence", ctx, action=pending.verb)
+
+
+def _with_tags(pending: PendingChange, tags: tuple[str, ...]) -> Command | None:
+    if not tags or not pending.phone:
+        return None
+    return ContactTag(pending.phone, tags) if pending.verb == "tag" else ContactUntag(pending.phone, tags)

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.faces import messages
 from bot.slack.views.blocks import Block, clip, context, escape, fields, message, section
+from engine.schedule import zone
 from storage.states import EDITABLE, FINISHED, BroadcastStatus
 
 TAGS_TEXT = 600
@@ -60,10 +60,8 @@ def funnel_blocks(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> l
     ]
     if funnel.get("failed_reasons"):
         blocks.append(section(f"*Failed:* {escape(messages.reasons(funnel['failed_reasons']))}"))
-    zone = ZoneInfo(b["timezone"])
-    blocks.append(
-        context(f"Broadcast #{b['id']}", messages.updated_at(f"{now.astimezone(zone):%H:%M} {b['timezone']}"))
-    )
+    local = now.astimezone(zone(b["timezone"]))
+    blocks.append(context(f"Broadcast #{b['id']}", messages.updated_at(f"{local:%H:%M} {b['timezone']}")))
     return blocks
 
 
