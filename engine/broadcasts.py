@@ -24,8 +24,9 @@ from engine.clock import Clock
 from engine.contacts import contact_view
 from engine.errors import Changed, Conflict, Invalid, NotFound
 from engine.fingerprint import fingerprint
-from engine.funnel import funnel_view
+from engine.funnel import funnel_view, whole_hold
 from engine.lifecycle import EDITABLE, Lifecycle, allowed_from
+from engine.limit import UNKNOWN, Fit, Limits
 from engine.notify import Notifier
 from engine.phones import mask_identity
 from engine.schedule import describe, future_utc, parse_local, zone
@@ -39,7 +40,7 @@ from storage.database import is_postgres
 from storage.funnel import broadcast_counts
 from storage.models import Broadcast, Contact, OutboundMessage, Tag, Template
 from storage.sql import execute
-from storage.states import PENDING, BroadcastStatus, Reason, RowState, sql_in
+from storage.states import PENDING, UNSENT, BroadcastStatus, Reason, RowState, sql_in
 
 SAMPLE_SIZE = 10
 NOW, DRAFT = "now", "draft"
@@ -70,6 +71,7 @@ class Preview:
     will_send: int
     sample: list[views.Contact]
     seconds: float  # estimated sending time at the configured rate
+    limit: Fit | None = None  # how it fits the messaging limit
 
     def as_dict(self) -> views.Preview:
         return {
@@ -86,7 +88,20 @@ class Preview:
                 "will_send": self.will_send,
             },
             "estimated_seconds": round(self.seconds, 1),
+            "messaging_limit": limit_view(self.limit or Fit(None, UNKNOWN, 0, self.will_send, 0, None, None)),
         }
+
+
+def limit_view(fit: Fit) -> views.LimitFit:
+    return {
+        "limit": fit.limit,
+        "source": cast(views.LimitSource, fit.source),
+        "used": fit.used,
+        "fits_now": fit.fits_now,
+        "later": fit.later,
+        "later_from": _iso(fit.later_from),
+        "later_until": _iso(fit.later_until),
+    }
 
 
 class Broadcasts:
@@ -102,6 +117,7 @@ class Broadcasts:
         timezone: str,
         mps: int,
         grace: timedelta,
+        limits: Limits | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -112,6 +128,7 @@ class Broadcasts:
         self.timezone = timezone
         self.mps = mps
         self.grace = grace
+        self.limits = limits or Limits(database, clock)
 
     # -- creating and editing ------------------------------------------------------
 
@@ -236,7 +253,9 @@ class Broadcasts:
             "audience_total": b.audience_total,
             "started_at": _iso(b.started_at),
             "completed_at": _iso(b.completed_at),
-            "funnel": funnel_view(broadcast_counts(self.db, b.id)),
+            "funnel": funnel_view(
+                broadcast_counts(self.db, b.id), whole=whole_hold(b.status, b.held_reason, template.status)
+            ),
         }
 
     def recent(self, *, limit: int = 20, status: str | None = None) -> list[views.Broadcast]:
@@ -290,6 +309,7 @@ class Broadcasts:
         if mask:
             for person in sample:
                 person["phone"] = mask_identity(person["phone"] or person["wa_user_id"])
+        fit = self.limits.fit(will_send, lambda since: audience.reached(self.db, ids, since, cap_since), now)
         return Preview(
             total=eligible,
             matched=counts.matched,
@@ -298,7 +318,8 @@ class Broadcasts:
             capped=counts.capped,
             will_send=will_send,
             sample=sample,
-            seconds=will_send / self.mps if self.mps else 0.0,
+            seconds=fit.fits_now / self.mps if self.mps else 0.0,
+            limit=fit,
         )
 
     # -- moving through the lifecycle ---------------------------------------------------
@@ -378,10 +399,12 @@ class Broadcasts:
         return self.get(broadcast_id)
 
     def resume(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
+        """Send again; a pause by a rule (the breaker's) is lifted too. Raises Conflict when it is
+        not paused, Invalid when its template cannot be sent."""
         with self.db.atomic():
             b = self._get(broadcast_id)
             ensure_sendable(b.template)
-            self.lifecycle.make(b.id, "resume", by=by, status_reason=None)
+            self.lifecycle.make(b.id, "resume", by=by, status_reason=None, held_reason=None)
         return self.get(broadcast_id)
 
     def cancel(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
@@ -393,7 +416,7 @@ class Broadcasts:
             execute(
                 self.db,
                 f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
-                f" WHERE broadcast_id = ? AND state IN {sql_in((RowState.QUEUED, RowState.DISPATCHED))}",
+                f" WHERE broadcast_id = ? AND state IN {sql_in(UNSENT)}",
                 [Reason.CANCELLED, b.id],
             )
         return self.get(broadcast_id)
