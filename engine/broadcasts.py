@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import peewee
 
-from engine import views
+from engine import alerts, views
 from engine.actor import SYSTEM, Actor
 from engine.audit import Audit
 from engine.cap import CAP_WINDOW, is_capped_category
@@ -40,7 +40,7 @@ from storage.database import is_postgres
 from storage.funnel import broadcast_counts
 from storage.models import Broadcast, Contact, OutboundMessage, Tag, Template
 from storage.sql import execute
-from storage.states import PENDING, UNSENT, BroadcastStatus, Reason, RowState, sql_in
+from storage.states import PENDING, UNSENT, BroadcastStatus, Reason, RowState, TemplateStatus, sql_in
 
 SAMPLE_SIZE = 10
 NOW, DRAFT = "now", "draft"
@@ -334,7 +334,9 @@ class Broadcasts:
         """
         return self._start(broadcast_id, by, "start", seen)
 
-    def _start(self, broadcast_id: int, by: Actor, action: str, seen: str | None = None) -> views.Broadcast:
+    def _start(
+        self, broadcast_id: int, by: Actor, action: str, seen: str | None = None, *, paused_ok: bool = False
+    ) -> views.Broadcast:
         now = self.clock.now()
         total = 0
 
@@ -350,7 +352,8 @@ class Broadcasts:
         with self.db.atomic():
             b = self._get(broadcast_id, lock=True)
             self._as_seen(b, action, seen)
-            ensure_sendable(b.template)
+            if not (paused_ok and b.template.status == TemplateStatus.PAUSED):
+                ensure_sendable(b.template)
             self.lifecycle.make(b.id, action, by=by, then=build_ledger, started_at=now, status_reason=None)
         view = self.get(broadcast_id)
         self.notifier.broadcast_started(view)
@@ -472,12 +475,19 @@ class Broadcasts:
                 self._miss(b, late)
                 continue
             try:
-                self.start(b.id, by=SYSTEM)
+                # Meta pauses a template for hours: a broadcast due meanwhile starts and its sends
+                # wait for the template (they go on by themselves); anything else waits for a person
+                view = self._start(b.id, SYSTEM, "start", paused_ok=True)
                 started.append(b.id)
             except Conflict:
                 continue  # another scheduler started it first
             except Invalid as exc:
                 self._hold(b, exc.render())
+                continue
+            if b.template.status == TemplateStatus.PAUSED:
+                self.notifier.alert(
+                    alerts.TEMPLATE_PAUSED, alerts.template_waits(b.template.name, "", b.name), view
+                )
         return started
 
     def _miss(self, b: Broadcast, late: timedelta) -> None:

@@ -196,3 +196,25 @@ async def test_a_disabled_template_pauses_the_broadcast_for_a_person(live: Live,
     assert status == 422
     with live.herald.database.connection_context():
         assert Broadcast.get_by_id(b["id"]).status == "paused"
+
+
+async def test_a_broadcast_due_while_its_template_is_paused_starts_and_waits_for_it(live: Live) -> None:
+    numbers = phones(10)
+    seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
+    status, b = await live.api.post(
+        "/api/broadcasts",
+        {"template": "promo_autumn", "tags": ["vip"], "schedule": "2026-11-30T09:00", "timezone": "UTC"},
+    )
+    assert status == 201, b
+    _meta_pauses(live, "PAUSED")
+    assert await live.cloud.webhooks.post_webhook(live.webhook_url, _status_change(live, "PAUSED")) == 200
+    await live.webhooks_applied()
+    live.clock.advance(hours=1)
+    await live.settle()
+    _, got = await live.api.get(f"/api/broadcasts/{b['id']}")
+    assert (got["status"], got["funnel"]["held"]) == ("sending", {"template_paused": 10})
+    assert live.cloud.sends() == []
+    _meta_pauses(live, "APPROVED")
+    assert await live.cloud.webhooks.post_webhook(live.webhook_url, _status_change(live, "REINSTATED")) == 200
+    await live.webhooks_applied()
+    assert live.sends_to() == dict.fromkeys(numbers, 1)

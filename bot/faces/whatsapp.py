@@ -29,7 +29,7 @@ from bot.faces.commands import CommandHandler
 from bot.faces.requests import Request, refusal
 from bot.grammar import BroadcastAction, BroadcastCreate, Command, normalize, parse
 from bot.grammar import messages as grammar_messages
-from engine import views
+from engine import alerts, views
 from engine.actor import Actor
 from engine.errors import HeraldError
 from engine.phones import mask_phone
@@ -42,6 +42,7 @@ log = logging.getLogger("herald.whatsapp_admin")
 CONFIRM_WINDOW = timedelta(minutes=10)
 TEXT_LIMIT = 4096  # characters in one WhatsApp text message
 YES = frozenset({"yes", "y", "yes.", "yes!", "confirm"})
+RESUME = "resume"
 
 
 def split(body: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -142,6 +143,8 @@ class WhatsAppAdmin:
         return self._carry_out(pending, request)
 
     def _command(self, phone: str, body: str, request: Request) -> Answer | str:
+        if body.lower() == RESUME:  # the answer a circuit breaker's alert asks for
+            return self.handler.resume_held(request)
         try:
             command: Command = parse(
                 body, now=self.herald.clock.now(), tz=request.timezone, vocabulary=self.handler.vocabulary()
@@ -244,7 +247,10 @@ class WhatsAppNotifier:
     def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         phone = self._to(broadcast)
         if phone:
-            self._send(phone, messages.alert(message))
+            text = messages.alert(message)
+            if kind == alerts.BREAKER:
+                text += "\n" + messages.reply_resume()
+            self._send(phone, text)
 
 
 def attach(herald: Herald) -> None:
