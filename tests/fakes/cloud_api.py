@@ -330,8 +330,8 @@ class FakeCloudApi:
         return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
     async def _number(self, request: web.Request) -> web.StreamResponse:
-        """The phone number node: ``id`` and the fields asked for that Meta has (others are 100)."""
-        self.count += 1
+        """The phone number node: ``id`` and the fields asked for that Meta has (others are 100).
+        Not in ``count``, which the benches read as sends."""
         self._record(request, None)
         refusal = self._gate(request, "number", self.phone_number_id)
         if refusal is not None:
