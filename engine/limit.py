@@ -303,10 +303,10 @@ class Limits:
         with self.db.atomic():
             if limit.value is None:
                 return held.release_oldest(self.db, HeldReason.MESSAGING_LIMIT, RELEASE_CHUNK)
+            if not held.held_counts(self.db, HeldReason.MESSAGING_LIMIT)[0]:
+                return 0  # nothing waits: no need to take the lock every pass
             store.lock(self.db)
             waiting, let_go = held.held_counts(self.db, HeldReason.MESSAGING_LIMIT)
-            if not waiting:
-                return 0
             free = max(0, limit.value - store.used(self.db, window_start(now)) - let_go)
             return held.release_oldest(self.db, HeldReason.MESSAGING_LIMIT, min(free, waiting, RELEASE_CHUNK))
 
