@@ -53,6 +53,12 @@ class Thresholds:
         return max(1, self.window // 5)
 
 
+def trips(tally: Tally, t: Thresholds) -> bool:
+    """Whether ``tally`` (a broadcast's window) trips the breaker."""
+    counted = max(tally.outcomes, t.floor)
+    return tally.failures / counted > t.failure_rate or tally.optouts / counted > t.optout_rate
+
+
 def judge(name: str, tally: Tally, t: Thresholds) -> str | None:
     """Why ``tally`` (a broadcast's window) trips the breaker, in words; None when it does not."""
     counted = max(tally.outcomes, t.floor)
@@ -91,9 +97,8 @@ class Breaker:
     def judge(self, broadcast_ids: Iterable[int]) -> list[Alert]:
         """Judge each broadcast's window; trip on the first that crosses a threshold."""
         for broadcast_id in sorted(set(broadcast_ids)):
-            with self.db.atomic():
-                tally = store.window(self.db, broadcast_id, self.thresholds.window)
-            if not any(tally):
+            tally = store.window(self.db, broadcast_id, self.thresholds.window)
+            if not trips(tally, self.thresholds):
                 continue
             b = Broadcast.get_or_none(Broadcast.id == broadcast_id)
             why = judge(b.name if b else f"#{broadcast_id}", tally, self.thresholds)

@@ -274,12 +274,15 @@ class Limits:
             if limit.value is None:
                 return Reservation(store.claim(self.db, [c.contact_id for c in candidates], now, since), {})
             store.lock(self.db)
-            used = store.used(self.db, since)
-            waiting, let_go = held.held_counts(self.db, HeldReason.MESSAGING_LIMIT)
+            used, waiting, let_go = store.facts(self.db, since, HeldReason.MESSAGING_LIMIT)
             let_go -= sum(c.let_go for c in candidates)  # those are in this batch
             room_first = max(0, limit.value - used - let_go)
-            reached = store.reached(self.db, [c.contact_id for c in candidates], since)
-            admitted, over = admit(candidates, reached, room_first, room_first - waiting)
+            over: list[Candidate] = []
+            if room_first - waiting >= len(candidates):  # room for all: who was reached does not matter
+                admitted = list(candidates)
+            else:
+                reached = store.reached(self.db, [c.contact_id for c in candidates], since)
+                admitted, over = admit(candidates, reached, room_first, room_first - waiting)
             claims = store.claim(self.db, [c.contact_id for c in admitted], now, since)
             until: dict[int, datetime | None] = {}
             if over:

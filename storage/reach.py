@@ -26,7 +26,8 @@ import peewee
 
 from storage.database import is_postgres
 from storage.fields import from_db_time, to_db_time
-from storage.sql import execute, fetchall, in_list, insert_rows, update_from
+from storage.sql import array_literal, execute, fetchall, in_list, insert_rows, update_from
+from storage.states import RowState, sql_in
 
 BUCKET = timedelta(minutes=1)
 _LOCK_KEY = 0x48524C4D  # "HRLM": the messaging limit's advisory lock on PostgreSQL
@@ -35,7 +36,6 @@ _LOCK_KEY = 0x48524C4D  # "HRLM": the messaging limit's advisory lock on Postgre
 class Claim(NamedTuple):
     contact_id: int
     at: datetime  # the claim's moment: the contact's ``last_reach_at`` now
-    prev: datetime | None  # its last reach before this claim
 
 
 def bucket_of(moment: datetime) -> datetime:
@@ -83,28 +83,70 @@ def reached(database: peewee.Database, contact_ids: Sequence[int], since: dateti
 def claim(
     database: peewee.Database, contact_ids: Sequence[int], now: datetime, since: datetime
 ) -> list[Claim]:
-    """Mark the contacts reached at ``now``; returns each claim with the reach it replaced.
+    """Mark the contacts reached at ``now``; returns the claims (to hand back those not sent).
 
     Every contact moves to ``now``'s minute; one whose last reach was counted
-    (from ``since`` on) leaves its old minute, so it is still counted once.
+    (from ``since`` on) leaves its old minute, so it is still counted once. On
+    PostgreSQL the contacts and the minutes are one statement that returns nothing.
     """
-    if not contact_ids:
+    wanted = sorted(set(contact_ids))
+    if not wanted:
         return []
-    pred, params = in_list(database, sorted(set(contact_ids)))
+    if is_postgres(database):
+        _claim_in_one(database, wanted, now, since)
+        return [Claim(c, now) for c in wanted]
+    pred, params = in_list(database, wanted)
     rows = fetchall(
         database,
         "UPDATE contact SET prev_reach_at = last_reach_at, last_reach_at = ?"
-        f" WHERE id {pred} RETURNING id, prev_reach_at",
+        f" WHERE id {pred} RETURNING prev_reach_at",
         [to_db_time(now), *params],
     )
-    claims = [Claim(r[0], now, from_db_time(r[1])) for r in rows]
-    deltas: Counter[datetime] = Counter()
-    for c in claims:
-        deltas[bucket_of(now)] += 1
-        if c.prev is not None and c.prev >= since:
-            deltas[bucket_of(c.prev)] -= 1
+    deltas: Counter[datetime] = Counter({bucket_of(now): len(rows)})
+    for (raw,) in rows:
+        prev = from_db_time(raw)
+        if prev is not None and prev >= since:
+            deltas[bucket_of(prev)] -= 1
     _add(database, deltas)
-    return claims
+    return [Claim(c, now) for c in wanted]
+
+
+# The claim on PostgreSQL: the update's old reaches, counted per minute, and the new minute's
+# count, added to ``reach_minute`` in minute order, all in the statement that moves the contacts.
+_CLAIM = (
+    "WITH moved AS (UPDATE contact SET prev_reach_at = last_reach_at, last_reach_at = ?"
+    " WHERE id = ANY(?::bigint[]) RETURNING prev_reach_at),"
+    " deltas AS (SELECT date_trunc('minute', prev_reach_at) AS minute, -COUNT(*) AS n FROM moved"
+    " WHERE prev_reach_at >= ? GROUP BY 1"
+    " UNION ALL SELECT ?::timestamp, COUNT(*) FROM moved)"
+    " INSERT INTO reach_minute (minute, n) SELECT minute, SUM(n) FROM deltas GROUP BY minute"
+    " HAVING SUM(n) <> 0 ORDER BY minute"
+    " ON CONFLICT (minute) DO UPDATE SET n = reach_minute.n + excluded.n"
+)
+
+
+def _claim_in_one(
+    database: peewee.Database, contact_ids: Sequence[int], now: datetime, since: datetime
+) -> None:
+    execute(
+        database,
+        _CLAIM,
+        [to_db_time(now), array_literal(contact_ids), to_db_time(since), to_db_time(bucket_of(now))],
+    )
+
+
+def facts(database: peewee.Database, since: datetime, reason: str) -> tuple[int, int, int]:
+    """In one statement: contacts counted since ``since``, and the rows held for ``reason``
+    (held, and let go but not settled yet)."""
+    row = execute(
+        database,
+        "SELECT (SELECT COALESCE(SUM(n), 0) FROM reach_minute WHERE minute >= ?),"
+        f" (SELECT COUNT(*) FROM outbound_message WHERE held_reason = ? AND state = '{RowState.HELD}'),"
+        " (SELECT COUNT(*) FROM outbound_message WHERE held_reason = ?"
+        f" AND state IN {sql_in((RowState.QUEUED, RowState.DISPATCHED, RowState.SENDING))})",
+        [to_db_time(since), reason, reason],
+    ).fetchone()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 def release(database: peewee.Database, claims: Iterable[tuple[int, datetime]], since: datetime) -> int:
