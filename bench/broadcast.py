@@ -652,8 +652,8 @@ def sending(
     }
     if "send" in only:
         runs: list[tuple[str, SendRun]] = []
-        for limit in [v.strip() for v in args.messaging_limit.split(",")] or [""]:
-            label = f"send-{limit or 'default'}" if args.messaging_limit else "send"
+        for i, limit in enumerate(v.strip() for v in args.messaging_limit.split(",")):
+            label = f"send{i + 1}-{limit or 'default'}" if args.messaging_limit else "send"
             run = SendRun(label, args.send_recipients, MAX_MPS)
             if limit:
                 print(f"{label}: MESSAGING_LIMIT={limit}")
