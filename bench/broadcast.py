@@ -28,7 +28,10 @@ PostgreSQL (``HERALD_TEST_PG``; dropped at the end) or a temporary SQLite file.
    the first send to the broadcast completed (every outcome written), the
    steady rate between 10 % and 90 % of the sends, the peak RSS of each
    worker process (psutil, sampled every 0.25 s), and CPU µs per send of the
-   workers, the scheduler and the fake.
+   workers, the scheduler and the fake. With ``--messaging-limit
+   unlimited,10000000`` (any comma list of MESSAGING_LIMIT values) the send
+   runs once per value, back to back, and the workers' CPU per send of each
+   is compared with the first's: what the messaging limit's check costs.
 4. latency: the same with the fake answering after ``--latency-ms``.
 5. rate: WHATSAPP_MPS at each of ``--rates``; sends counted at the fake over
    ``--rate-window`` seconds after ``--rate-warmup`` seconds, against the
@@ -334,7 +337,14 @@ def worker_children(parents: list[subprocess.Popen[bytes]]) -> list[psutil.Proce
 
 
 def herald_env(
-    url: str, redis_url: str, namespace: str, fake_url: str, *, mps: int, threads: int | None
+    url: str,
+    redis_url: str,
+    namespace: str,
+    fake_url: str,
+    *,
+    mps: int,
+    threads: int | None,
+    messaging_limit: str = "",
 ) -> dict[str, str]:
     env = {
         **clean_env(),
@@ -351,6 +361,8 @@ def herald_env(
     }
     if threads:
         env["WORKER_THREADS"] = str(threads)
+    if messaging_limit:
+        env["MESSAGING_LIMIT"] = messaging_limit
     return env
 
 
@@ -406,6 +418,7 @@ def send_run(
     warmup: float = 0.0,
     timeout: float = 3600.0,
     keep_logs: bool = False,
+    messaging_limit: str = "",
 ) -> SendRun:
     """One broadcast through the fake, ``workers`` worker processes and a scheduler.
 
@@ -421,7 +434,16 @@ def send_run(
     # repeating an earlier run's would collide with its wamids in the ledger (unique), not Meta's
     with fake_process(latency, seed=random.randrange(2**31)) as fake_url:
         processes = Processes(
-            herald_env(url, redis_url, namespace, fake_url, mps=run.mps, threads=threads), logs
+            herald_env(
+                url,
+                redis_url,
+                namespace,
+                fake_url,
+                mps=run.mps,
+                threads=threads,
+                messaging_limit=messaging_limit,
+            ),
+            logs,
         )
         link = BrokerLink(redis_url, namespace)
         stack = contextlib.ExitStack()
@@ -572,6 +594,23 @@ def report_send(run: SendRun, latency: float) -> None:
     )
 
 
+def worker_cpu_per_send(run: SendRun) -> float:
+    """Worker CPU µs per send."""
+    return sum(v for k, v in run.cpu.items() if k.startswith("worker")) * 1e6 / max(1, run.sent())
+
+
+def report_governor(runs: list[tuple[str, SendRun]]) -> None:
+    """The same send with each MESSAGING_LIMIT, side by side: what the limit check costs."""
+    base_limit, base = runs[0]
+    first = worker_cpu_per_send(base)
+    for limit, run in runs:
+        cpu = worker_cpu_per_send(run)
+        print(
+            f"MESSAGING_LIMIT={limit or '(not set)'}: workers {cpu:,.0f} CPU µs per send"
+            f" ({(cpu - first) / first:+.1%} against MESSAGING_LIMIT={base_limit or '(not set)'}); {run.load}"
+        )
+
+
 def report_rate(run: SendRun, warmup: float, window: float) -> None:
     first = run.first_send()
     inside = [(t, c) for t, c in run.samples if first + warmup <= t <= first + warmup + window]
@@ -612,8 +651,18 @@ def sending(
         "keep_logs": args.keep_logs,
     }
     if "send" in only:
-        run = SendRun("send", args.send_recipients, MAX_MPS)
-        report_send(send_run(herald, url, redis_url, run, latency=0.0, **common), 0.0)
+        runs: list[tuple[str, SendRun]] = []
+        for i, limit in enumerate(v.strip() for v in args.messaging_limit.split(",")):
+            label = f"send{i + 1}-{limit or 'default'}" if args.messaging_limit else "send"
+            run = SendRun(label, args.send_recipients, MAX_MPS)
+            if limit:
+                print(f"{label}: MESSAGING_LIMIT={limit}")
+            report_send(
+                send_run(herald, url, redis_url, run, latency=0.0, messaging_limit=limit, **common), 0.0
+            )
+            runs.append((limit, run))
+        if len(runs) > 1:
+            report_governor(runs)
     if "latency" in only:
         latency = args.latency_ms / 1000
         run = SendRun("latency", args.latency_recipients, MAX_MPS)
@@ -652,6 +701,12 @@ def main() -> None:
     parser.add_argument("--rate-warmup", type=float, default=5.0, help="seconds skipped first")
     parser.add_argument("--keep-logs", action="store_true", help="keep the Herald processes' logs")
     parser.add_argument("--redis", default="", help="a Redis URL (default: a private redis-server)")
+    parser.add_argument(
+        "--messaging-limit",
+        default="",
+        help="comma list of MESSAGING_LIMIT values (a number or unlimited): the send part runs once with"
+        " each, back to back, and compares the workers' CPU per send",
+    )
     args = parser.parse_args()
     only = {p.strip() for p in args.only.split(",") if p.strip()}
     if unknown := only - set(PHASES):

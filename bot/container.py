@@ -18,6 +18,7 @@ import redis
 
 from bot.settings import Settings
 from engine.audit import Audit
+from engine.breaker import Breaker, Thresholds
 from engine.broadcasts import Broadcasts
 from engine.broker import SEND_QUEUE, STEP_QUEUE, BrokerLink
 from engine.clock import Clock, SystemClock
@@ -27,6 +28,7 @@ from engine.events import EventBus
 from engine.importer import Importer
 from engine.ingest import Ingest
 from engine.lifecycle import Lifecycle
+from engine.limit import Limits
 from engine.notify import FanOut
 from engine.pipeline import SendPipeline
 from engine.progress import Progress
@@ -36,7 +38,7 @@ from engine.sequences.runner import RUN_STEPS, SequenceRunner
 from engine.sequences.service import Sequences
 from engine.template_sync import TemplateSync
 from engine.templates import Templates
-from engine.tick import SEND_BATCH, Tick
+from engine.tick import SEND_BATCH, Every, Tick
 from engine.whatsapp.client import CloudApiClient
 from engine.whatsapp.messages import CloudApi, TextMessage
 from engine.whatsapp.sandbox import SANDBOX_NUMBER, Sandbox
@@ -45,6 +47,8 @@ from storage.database import open_database, parse_database_url
 from storage.migrations import migrate
 from storage.models import bind
 from storage.runner import DbRunner, call_with_connection
+
+READ_TIMEOUT = 30.0  # seconds to wait for Meta's answer to a read (the messaging limit)
 
 
 @dataclass
@@ -70,6 +74,8 @@ class Herald:
     ingest: Ingest
     tick: Tick
     progress: Progress
+    limits: Limits
+    breaker: Breaker
     sandbox: Sandbox | None = None
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
@@ -108,6 +114,12 @@ def build(
     templates = Templates(database, clock)
     notifier = FanOut()
     lifecycle = Lifecycle(database, clock, audit)
+    limits = Limits(
+        database,
+        clock,
+        override=settings.messaging_limit_override,
+        read=lambda: sender.call(sender.api.messaging_limit(), timeout=READ_TIMEOUT),
+    )
     broadcasts = Broadcasts(
         database,
         clock,
@@ -118,6 +130,7 @@ def build(
         timezone=settings.timezone,
         mps=settings.whatsapp_mps,
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
+        limits=limits,
     )
     progress = Progress(broadcasts, notifier)
 
@@ -141,6 +154,16 @@ def build(
     runner = SequenceRunner(
         database, clock, dispatcher, status_timeout=timedelta(hours=settings.condition_timeout_hours)
     )
+    breaker = Breaker(
+        database,
+        clock,
+        lifecycle,
+        Thresholds(
+            window=settings.breaker_window,
+            failure_rate=settings.breaker_failure_rate,
+            optout_rate=settings.breaker_optout_rate,
+        ),
+    )
     pipeline = SendPipeline(
         database,
         clock,
@@ -149,6 +172,9 @@ def build(
         lifecycle,
         on_broadcast_touched=progress.touch,
         on_enrollments_touched=runner.wake,
+        limits=limits,
+        breaker=breaker,
+        max_131049=settings.retry_131049_max,
     )
 
     def send_batch(token: str, ids: list[int]) -> None:
@@ -176,6 +202,7 @@ def build(
         lifecycle=lifecycle,
         # notifications for another number of the same Meta app are not Herald's to apply
         phone_number_id=settings.whatsapp_phone_number_id or None,
+        breaker=breaker,
     )
     tick = Tick(
         database,
@@ -185,8 +212,13 @@ def build(
         ingest,
         mps=settings.whatsapp_mps,
         reconcile_wait=timedelta(minutes=settings.reconcile_minutes),
+        limits=limits,
     )
     tick.add_job("sequences", runner.tick)
+    tick.add_job("messaging_limit", limits.refresh_if_due)  # the first pass: on start; then hourly
+    tick.add_job(
+        "governor_housekeeping", Every(clock, timedelta(hours=1), lambda: (limits.forget(), breaker.forget()))
+    )
     herald = Herald(
         settings=settings,
         database=database,
@@ -200,6 +232,7 @@ def build(
             audit,
             sender,
             source="cloud" if settings.whatsapp_live else "sandbox",
+            limits=limits,
         ),
         importer=Importer(contacts),
         audit=audit,
@@ -215,6 +248,8 @@ def build(
         ingest=ingest,
         tick=tick,
         progress=progress,
+        limits=limits,
+        breaker=breaker,
         sandbox=sandbox,
     )
     herald.closers += [db_runner.close, sender.close, dispatcher.close]

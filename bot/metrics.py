@@ -49,6 +49,9 @@ class Figures:
     ignored: dict[str, int] = field(default_factory=dict)  # webhook items ignored, by reason
     quarantined: int = 0  # webhook bodies set aside
     backlog: int = 0  # webhook bodies waiting to be applied
+    held: dict[str, int] = field(default_factory=dict)  # ledger rows waiting by rule, by reason
+    messaging_limit: int | None = None  # unique users a rolling 24 h; None: unlimited or not known
+    reached: int = 0  # unique users templates reached in the last 24 h
 
 
 class StoredFigures(Collector):
@@ -76,4 +79,23 @@ class StoredFigures(Collector):
             "herald_webhook_inbox_backlog",
             "Webhook bodies stored and not applied yet",
             value=self.figures.backlog,
+        )
+        held = GaugeMetricFamily(
+            "herald_held_rows",
+            "Send-ledger rows waiting for a later time by rule, by reason",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.figures.held.items()):
+            held.add_metric([reason], count)
+        yield held
+        if self.figures.messaging_limit is not None:
+            yield GaugeMetricFamily(
+                "herald_messaging_limit",
+                "Unique users templates may reach in a rolling 24 hours (absent: unlimited or not known)",
+                value=self.figures.messaging_limit,
+            )
+        yield GaugeMetricFamily(
+            "herald_messaging_limit_used",
+            "Unique users templates reached in the last 24 hours",
+            value=self.figures.reached,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     worker_processes: int = Field(2, ge=1, le=64)
     worker_threads: int = Field(8, ge=1, le=256)
     log_level: str = "INFO"
+
+    # The delivery governor (DESIGN §9.2).
+    messaging_limit: int | Literal["unlimited"] | None = None  # overrides what Meta says
+    retry_131049_max: int = Field(2, ge=0, le=10)
+    breaker_window: int = Field(500, ge=20, le=100_000)
+    breaker_failure_rate: float = Field(0.10, gt=0, le=1)
+    breaker_optout_rate: float = Field(0.02, gt=0, le=1)
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +137,21 @@ class Settings(BaseSettings):
             admins.append(normal)
         return admins
 
+    @field_validator("messaging_limit", mode="before")
+    @classmethod
+    def _messaging_limit(cls, value: Any) -> int | str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip().lower().replace(",", "").replace("_", "")
+        if text == "unlimited":
+            return "unlimited"
+        if text.isdigit() and int(text) > 0:
+            return int(text)
+        raise ValueError(
+            f"{value!r} is not a messaging limit; use the number of unique users a day (250, 2000,"
+            " 10000, 100000) or unlimited"
+        )
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -161,6 +183,13 @@ class Settings(BaseSettings):
             phone, _, tz = item.partition("=")
             zones[phone] = tz or self.timezone
         return zones
+
+    @property
+    def messaging_limit_override(self) -> tuple[bool, int | None]:
+        """(whether MESSAGING_LIMIT is set, unique users a day or None for unlimited)."""
+        if self.messaging_limit is None:
+            return False, None
+        return True, None if self.messaging_limit == "unlimited" else int(self.messaging_limit)
 
 
 def load_settings(**overrides: Any) -> Settings:

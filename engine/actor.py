@@ -14,3 +14,4 @@ class Actor:
 SYSTEM = Actor("system", "scheduler")
 API = Actor("api", "api")  # the REST API's caller: one bearer token, no person known
 META = Actor("system", "meta")  # what WhatsApp said made the change: a paused template, a refused token
+BREAKER = Actor("system", "breaker")  # the circuit breaker paused sending (engine/breaker.py)

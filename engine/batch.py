@@ -2,8 +2,12 @@
 
 ``BatchContext.load`` reads everything a batch needs in a fixed number of
 statements whatever its size (recipients with their last frequency-cap claim,
-templates, broadcasts, sequence steps); ``screen`` and ``cap_wait`` are pure
-rules over what it loaded.
+templates, broadcasts, sequence steps); ``screen``, ``still_goes`` and
+``cap_wait`` are pure rules over what it loaded or read.
+
+A rule that makes a row wait for a later time (quiet hours, say) is one more case
+of ``screen`` returning ``Hold(reason, until)``: the row is then ``held`` with the
+reason (``storage.states.HeldReason``) and the tick lets it go at ``until``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from storage.states import (
     BroadcastStatus,
     ContactStatus,
     EnrollmentStatus,
+    HeldReason,
     Reason,
     SequenceStatus,
     TemplateCategory,
@@ -80,9 +85,14 @@ class Go:
 
 @dataclass(frozen=True)
 class Hold:
-    """Back to the queue untried: its broadcast or sequence is paused, or its template is."""
+    """Not now, untried. With a ``reason`` the row waits ``held`` until ``until``; without
+    one it goes back to the queue (its broadcast or sequence is paused, or Meta paused its
+    template: the queue keeps it until they are back). ``stop``: its template cannot be
+    sent at all (disabled, rejected…): its broadcast is paused for a person to decide."""
 
-    template_paused: bool = False
+    reason: HeldReason | None = None
+    until: datetime | None = None
+    stop: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,9 +121,20 @@ def screen(row: ledger.Claimed, ctx: BatchContext) -> Go | Hold | Skip:  # noqa:
         # Meta takes a business-scoped user id for every message but authentication templates
         # (131062): a username user Herald knows by that id alone cannot be sent a code
         return Skip(Reason.NO_PHONE)
-    if ctx.templates[row.template_id].status != TemplateStatus.APPROVED:
-        return Hold(template_paused=True)
+    status = ctx.templates[row.template_id].status
+    if status == TemplateStatus.PAUSED:
+        return Hold()  # Meta pauses for hours: the row waits in the queue for its reinstatement
+    if status != TemplateStatus.APPROVED:
+        return Hold(stop=True)
     return Go()
+
+
+def still_goes(row: ledger.Claimed, broadcasts: dict[int, str], templates: dict[int, str]) -> bool:
+    """Whether a row about to be sent may still go, by what was just read of its broadcast and
+    template: a pause, a cancel, or Meta pausing the template stops it (``ledger.gate``)."""
+    if row.broadcast_id is not None and broadcasts.get(row.broadcast_id) != BroadcastStatus.SENDING:
+        return False
+    return templates.get(row.template_id) == TemplateStatus.APPROVED
 
 
 def cap_wait(person: ledger.Recipient, now: datetime) -> datetime:

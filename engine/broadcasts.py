@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import peewee
 
-from engine import views
+from engine import alerts, views
 from engine.actor import SYSTEM, Actor
 from engine.audit import Audit
 from engine.cap import CAP_WINDOW, is_capped_category
@@ -24,8 +24,9 @@ from engine.clock import Clock
 from engine.contacts import contact_view
 from engine.errors import Changed, Conflict, Invalid, NotFound
 from engine.fingerprint import fingerprint
-from engine.funnel import funnel_view
+from engine.funnel import funnel_view, whole_hold
 from engine.lifecycle import EDITABLE, Lifecycle, allowed_from
+from engine.limit import UNKNOWN, Fit, Limits
 from engine.notify import Notifier
 from engine.phones import mask_identity
 from engine.schedule import DRAFT, Schedule, ScheduleKind, describe, require_future, zone
@@ -39,7 +40,7 @@ from storage.database import is_postgres
 from storage.funnel import broadcast_counts
 from storage.models import Broadcast, Contact, OutboundMessage, Tag, Template
 from storage.sql import execute
-from storage.states import PENDING, BroadcastStatus, Reason, RowState, sql_in
+from storage.states import PENDING, UNSENT, BroadcastStatus, Reason, RowState, TemplateStatus, sql_in
 
 SAMPLE_SIZE = 10
 
@@ -68,6 +69,7 @@ class Preview:
     will_send: int
     sample: list[views.Contact]
     seconds: float  # estimated sending time at the configured rate
+    limit: Fit | None = None  # how it fits the messaging limit
 
     def as_dict(self) -> views.Preview:
         return {
@@ -84,7 +86,20 @@ class Preview:
                 "will_send": self.will_send,
             },
             "estimated_seconds": round(self.seconds, 1),
+            "messaging_limit": limit_view(self.limit or Fit(None, UNKNOWN, 0, self.will_send, 0, None, None)),
         }
+
+
+def limit_view(fit: Fit) -> views.LimitFit:
+    return {
+        "limit": fit.limit,
+        "source": cast(views.LimitSource, fit.source),
+        "used": fit.used,
+        "fits_now": fit.fits_now,
+        "later": fit.later,
+        "later_from": _iso(fit.later_from),
+        "later_until": _iso(fit.later_until),
+    }
 
 
 class Broadcasts:
@@ -100,6 +115,7 @@ class Broadcasts:
         timezone: str,
         mps: int,
         grace: timedelta,
+        limits: Limits | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -110,6 +126,7 @@ class Broadcasts:
         self.timezone = timezone
         self.mps = mps
         self.grace = grace
+        self.limits = limits or Limits(database, clock)
 
     # -- creating and editing ------------------------------------------------------
 
@@ -236,7 +253,9 @@ class Broadcasts:
             "audience_total": b.audience_total,
             "started_at": _iso(b.started_at),
             "completed_at": _iso(b.completed_at),
-            "funnel": funnel_view(broadcast_counts(self.db, b.id)),
+            "funnel": funnel_view(
+                broadcast_counts(self.db, b.id), whole=whole_hold(b.status, b.held_reason, template.status)
+            ),
         }
 
     def recent(self, *, limit: int = 20, status: str | None = None) -> list[views.Broadcast]:
@@ -290,6 +309,7 @@ class Broadcasts:
         if mask:
             for person in sample:
                 person["phone"] = mask_identity(person["phone"] or person["wa_user_id"])
+        fit = self.limits.fit(will_send, lambda since: audience.reached(self.db, ids, since, cap_since), now)
         return Preview(
             total=eligible,
             matched=counts.matched,
@@ -298,7 +318,8 @@ class Broadcasts:
             capped=counts.capped,
             will_send=will_send,
             sample=sample,
-            seconds=will_send / self.mps if self.mps else 0.0,
+            seconds=fit.fits_now / self.mps if self.mps else 0.0,
+            limit=fit,
         )
 
     # -- moving through the lifecycle ---------------------------------------------------
@@ -313,7 +334,9 @@ class Broadcasts:
         """
         return self._start(broadcast_id, by, "start", seen)
 
-    def _start(self, broadcast_id: int, by: Actor, action: str, seen: str | None = None) -> views.Broadcast:
+    def _start(
+        self, broadcast_id: int, by: Actor, action: str, seen: str | None = None, *, paused_ok: bool = False
+    ) -> views.Broadcast:
         now = self.clock.now()
         total = 0
 
@@ -329,7 +352,8 @@ class Broadcasts:
         with self.db.atomic():
             b = self._get(broadcast_id, lock=True)
             self._as_seen(b, action, seen)
-            ensure_sendable(b.template)
+            if not (paused_ok and b.template.status == TemplateStatus.PAUSED):
+                ensure_sendable(b.template)
             self.lifecycle.make(b.id, action, by=by, then=build_ledger, started_at=now, status_reason=None)
         view = self.get(broadcast_id)
         self.notifier.broadcast_started(view)
@@ -378,10 +402,12 @@ class Broadcasts:
         return self.get(broadcast_id)
 
     def resume(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
+        """Send again; a pause by a rule (the breaker's) is lifted too. Raises Conflict when it is
+        not paused, Invalid when its template cannot be sent."""
         with self.db.atomic():
             b = self._get(broadcast_id)
             ensure_sendable(b.template)
-            self.lifecycle.make(b.id, "resume", by=by, status_reason=None)
+            self.lifecycle.make(b.id, "resume", by=by, status_reason=None, held_reason=None)
         return self.get(broadcast_id)
 
     def cancel(self, broadcast_id: int, *, by: Actor) -> views.Broadcast:
@@ -393,7 +419,7 @@ class Broadcasts:
             execute(
                 self.db,
                 f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
-                f" WHERE broadcast_id = ? AND state IN {sql_in((RowState.QUEUED, RowState.DISPATCHED))}",
+                f" WHERE broadcast_id = ? AND state IN {sql_in(UNSENT)}",
                 [Reason.CANCELLED, b.id],
             )
         return self.get(broadcast_id)
@@ -449,12 +475,19 @@ class Broadcasts:
                 self._miss(b, late)
                 continue
             try:
-                self.start(b.id, by=SYSTEM)
+                # Meta pauses a template for hours: a broadcast due meanwhile starts and its sends
+                # wait for the template (they go on by themselves); anything else waits for a person
+                view = self._start(b.id, SYSTEM, "start", paused_ok=True)
                 started.append(b.id)
             except Conflict:
                 continue  # another scheduler started it first
             except Invalid as exc:
                 self._hold(b, exc.render())
+                continue
+            if b.template.status == TemplateStatus.PAUSED:
+                self.notifier.alert(
+                    alerts.TEMPLATE_PAUSED, alerts.template_waits(b.template.name, "", b.name), view
+                )
         return started
 
     def _miss(self, b: Broadcast, late: timedelta) -> None:

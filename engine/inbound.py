@@ -63,6 +63,7 @@ class Replied:
         self.replies: list[TextMessage] = []
         self.broadcasts: set[int] = set()
         self.enrollments: set[int] = set()
+        self.opted_out: list[int] = []  # contacts who opted out or blocked (the circuit breaker counts them)
 
 
 class Inbound:
@@ -134,7 +135,7 @@ class Inbound:
         answer = TextMessage(to=event.phone, body="", recipient=None if event.phone else event.user_id)
         if words & STOP_WORDS:
             source = "button" if event.kind in ("button", "interactive") else "keyword"
-            if self._opt_out(event.phone, event.user_id, source):
+            if self._opt_out(event.phone, event.user_id, source, out):
                 out.replies.append(answer.saying(STOPPED_REPLY))
         elif words & START_WORDS and contact is not None and not contact.opted_in:
             try:
@@ -160,10 +161,10 @@ class Inbound:
         out.broadcasts |= {r[0] for r in replied if r[0]}
         out.enrollments |= {r[1] for r in replied if r[1]}
 
-    def preference(self, event: MarketingPreferenceEvent) -> None:
+    def preference(self, event: MarketingPreferenceEvent, out: Replied) -> None:
         """WhatsApp's own "stop / resume marketing" setting (``user_preferences``)."""
         if event.value == "stop":
-            self._opt_out(event.phone, event.user_id, "user_preferences")
+            self._opt_out(event.phone, event.user_id, "user_preferences", out)
             return
         contact = self.contact(event.phone, event.user_id)
         if contact is not None and not contact.opted_in and contact.status == ContactStatus.ACTIVE:
@@ -172,12 +173,13 @@ class Inbound:
             except Conflict:
                 log.info("resume from %s ignored: opted out by other means", mask_identity(event.phone))
 
-    def opt_out_contact(self, contact_id: int, source: str) -> None:
+    def opt_out_contact(self, contact_id: int, source: str, out: Replied) -> None:
         contact = Contact.get_or_none(Contact.id == contact_id)
         if contact is not None and contact.opted_in and contact.status == ContactStatus.ACTIVE:
             self.contacts.set_opt_in(contact_id, False, by=themselves(contact), source=source)
+            out.opted_out.append(contact_id)
 
-    def _opt_out(self, phone: str | None, user_id: str | None, source: str) -> bool:
+    def _opt_out(self, phone: str | None, user_id: str | None, source: str, out: Replied) -> bool:
         contact = self.contact(phone, user_id)
         if contact is None:
             # someone Herald never stored says STOP: remember it, so no import can add them
@@ -186,4 +188,5 @@ class Inbound:
         if not contact.opted_in:
             return False
         self.contacts.set_opt_in(contact.id, False, by=themselves(contact), source=source)
+        out.opted_out.append(contact.id)
         return True

@@ -29,6 +29,7 @@ from datetime import timedelta
 import peewee
 
 from engine.audit import Audit
+from engine.breaker import Breaker
 from engine.clock import Clock
 from engine.contacts import Contacts
 from engine.inbound import Inbound, InboundHook, Replied
@@ -50,6 +51,7 @@ from engine.whatsapp.messages import TextMessage
 from engine.whatsapp.webhook import parse
 from storage import counters
 from storage import inbox as inbox_store
+from storage.breaker import Tally
 
 log = logging.getLogger("herald.ingest")
 
@@ -69,6 +71,7 @@ class IngestResult:
     enrollments: set[int] = field(default_factory=set)
     replies: list[TextMessage] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    judge: set[int] = field(default_factory=set)  # broadcasts whose breaker window moved
 
     def add(self, other: IngestResult) -> None:
         for name in ("bodies", "statuses", "pending", "inbound", "ignored", "quarantined"):
@@ -77,6 +80,7 @@ class IngestResult:
         self.enrollments |= other.enrollments
         self.replies += other.replies
         self.alerts += other.alerts
+        self.judge |= other.judge
 
 
 class Ingest:
@@ -92,6 +96,7 @@ class Ingest:
         on_enrollments: Callable[[set[int]], None] | None = None,
         phone_number_id: str | None = None,
         lifecycle: Lifecycle | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -102,7 +107,9 @@ class Ingest:
         self.on_enrollments = on_enrollments
         self.phone_number_id = phone_number_id or None  # this business number: others' are ignored
         self.inbound = Inbound(database, clock, contacts)
-        self.platform = Platform(database, clock, lifecycle or Lifecycle(database, clock, Audit(clock)))
+        self.breaker = breaker
+        lifecycle = lifecycle or Lifecycle(database, clock, Audit(clock))
+        self.platform = Platform(database, clock, lifecycle, breaker)
         self._logged: set[str] = set()
 
     @property
@@ -231,15 +238,15 @@ class Ingest:
         result.pending = applied.pending
         result.broadcasts |= applied.broadcasts or set()
         result.enrollments |= applied.enrollments or set()
-        for contact_id in applied.opted_out or ():
-            self.inbound.opt_out_contact(contact_id, "meta_131050")
         replied = Replied()
+        for contact_id in applied.opted_out or ():
+            self.inbound.opt_out_contact(contact_id, "meta_131050", replied)
         ignored: Counter[str] = Counter()
         for event in events:
             if isinstance(event, InboundEvent):
                 self.inbound.message(event, replied)
             elif isinstance(event, MarketingPreferenceEvent):
-                self.inbound.preference(event)
+                self.inbound.preference(event, replied)
             elif isinstance(event, IdentityChange):
                 self.inbound.identity_changed(event)
             elif isinstance(event, Ignored):
@@ -254,6 +261,11 @@ class Ingest:
         result.replies = replied.replies
         result.broadcasts |= replied.broadcasts
         result.enrollments |= replied.enrollments
+        if self.breaker is not None:
+            tallies = {b: Tally(0, n, 0) for b, n in (applied.failed or {}).items()}
+            for b, t in self.breaker.opted_out(replied.opted_out).items():
+                tallies[b] = tallies.get(b, Tally(0, 0, 0))._replace(optouts=t.optouts)
+            result.judge |= self.breaker.count(tallies)
         return result
 
     def _log_once(self, event: Ignored) -> None:
@@ -271,6 +283,10 @@ class Ingest:
     def after_commit(self, result: IngestResult) -> None:
         for message in result.replies:
             self.reply(message)
+        if self.breaker is not None and result.judge:
+            tripped = self.breaker.judge(result.judge)
+            result.broadcasts |= {int(where["id"]) for _, _, where in tripped if where}
+            result.alerts += tripped
         for kind, text, broadcast in result.alerts:
             self.notifier.alert(kind, text, broadcast)
         if result.broadcasts and self.on_broadcasts:

@@ -4,18 +4,26 @@ It runs the same way under a Dramatiq worker and under direct processing:
 
 1. claim the batch's rows (committed at once, so a crash leaves them visibly
    ``sending`` and the reconciliation rules, not luck, decide what happens);
-2. decide per row: cancelled, paused, opted out, deleted (``engine.batch.screen``,
-   over a context loaded in a fixed number of statements), missing parameter;
+2. decide per row: cancelled, paused, opted out, deleted, held by a rule
+   (``engine.batch.screen``, over a context loaded in a fixed number of
+   statements), missing parameter;
 3. claim the frequency cap for MARKETING rows in one statement;
-4. send every remaining row at its rate-limit slot, many in flight;
-5. sort the answers by the retry policy (``engine.retry.decide``), write every
-   outcome in one transaction, and hand back caps that were not used.
+4. take room in the messaging limit for the rows that go (``engine.limit``);
+   rows beyond it wait, ``held``, until the limit has room;
+5. send the rows a part at a time (at most a second of sending each), each part
+   at its rate-limit slots, many in flight; just before a part's first slot, read
+   its broadcasts and templates again, so a pause, a cancel, the breaker or Meta
+   pausing the template stops what is not sent yet within about a second;
+6. sort the answers by the retry policy (``engine.retry.decide``), write every
+   outcome in one transaction with the circuit breaker's counts, hand back caps
+   and reach that were not used, then let the breaker judge.
 
 One bad recipient never stops the others; only bad credentials stop a batch.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,20 +32,28 @@ import peewee
 
 from engine import retry
 from engine.actor import META
-from engine.batch import BatchContext, Go, Hold, Skip, cap_wait, screen
+from engine.batch import BatchContext, Go, Skip, cap_wait, screen, still_goes
+from engine.breaker import Breaker
 from engine.cap import CAP_WINDOW, is_capped_category
 from engine.clock import Clock
 from engine.lifecycle import Lifecycle
+from engine.limit import Candidate, Limits
 from engine.notify import Notifier
+from engine.platform import Alert, Platform
 from engine.sender import Outcome, Sender
-from engine.whatsapp.errors import CredentialsError, MissingParameter, ParameterError
+from engine.whatsapp.errors import CredentialsError, MissingParameter, ParameterError, describe_failure
+from engine.whatsapp.events import TemplateStatusEvent
 from engine.whatsapp.messages import TemplateMessage
 from storage import cap as cap_store
 from storage import ledger
+from storage.breaker import Tally
 from storage.models import Broadcast, Template
-from storage.states import BroadcastStatus, Reason, missing_parameter
+from storage.states import BroadcastStatus, HeldReason, Reason, missing_parameter
 
-SUB_BATCH = 25  # rows sent between two checks that their broadcast is still sending
+SUB_BATCH = 25  # rows sent at most between two looks at their broadcasts and templates
+PART_SECONDS = 1.0  # ... and at most this much sending (fewer rows at a low rate)
+LEAD = 0.5  # seconds before a part's first slot when it is looked at
+STOP_CODE = 131050  # the recipient stopped marketing: an opt-out for the breaker, not a failure
 
 
 @dataclass
@@ -47,6 +63,7 @@ class BatchResult:
     failed: int = 0
     skipped: int = 0
     requeued: int = 0
+    held: int = 0
     unconfirmed: int = 0
     broadcasts: set[int] = field(default_factory=set)
     enrollments: set[int] = field(default_factory=set)
@@ -63,6 +80,10 @@ class SendPipeline:
         *,
         on_broadcast_touched: Callable[[set[int]], None] | None = None,
         on_enrollments_touched: Callable[[set[int]], None] | None = None,
+        limits: Limits | None = None,
+        breaker: Breaker | None = None,
+        platform: Platform | None = None,
+        max_131049: int = retry.RETRY_131049_MAX,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -71,6 +92,10 @@ class SendPipeline:
         self.lifecycle = lifecycle
         self.on_broadcast_touched = on_broadcast_touched
         self.on_enrollments_touched = on_enrollments_touched
+        self.limits = limits or Limits(database, clock)
+        self.breaker = breaker
+        self.platform = platform or Platform(database, clock, lifecycle, breaker)
+        self.max_131049 = max_131049
 
     def run_batch(self, token: str, ids: Sequence[int]) -> BatchResult:
         """Send the rows of batch ``token``. Safe to run twice: a second run claims nothing."""
@@ -82,59 +107,69 @@ class SendPipeline:
             return result
         outcomes = ledger.Outcomes()
         try:
-            messages, plan = self._prepare(rows, outcomes, result)
-            for start in range(0, len(plan), SUB_BATCH):
-                part = plan[start : start + SUB_BATCH]
-                if not self._still_sending(part):
-                    self._hold_back(plan[start:], outcomes, result)
-                    break
-                sent = self.sender.send_all(messages[start : start + SUB_BATCH])
-                if self._classify(part, sent, outcomes):
-                    self._hold_back(plan[start + SUB_BATCH :], outcomes, result)
-                    break
+            messages, plan = self._prepare(rows, outcomes)
+            self._send(messages, plan, outcomes)
         finally:
             self._finish(rows, outcomes, result)
         return result
 
-    def _still_sending(self, part: list[ledger.Claimed]) -> bool:
-        """False once a broadcast of these rows was paused or cancelled (checked per sub-batch,
-        so a pause takes effect within a second even at low rates)."""
-        statuses = ledger.broadcast_statuses(self.db, [r.broadcast_id for r in part if r.broadcast_id])
-        return all(status == BroadcastStatus.SENDING for status in statuses.values())
+    def part_size(self) -> int:
+        """Rows per part: at most SUB_BATCH, and at most a second's worth at the send rate."""
+        return max(1, min(SUB_BATCH, int(self.sender.limiter.rate * PART_SECONDS)))
 
-    def _hold_back(self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult) -> None:
-        """Rows not sent because their broadcast stopped: back to the queue, attempt undone
-        (a cancelled broadcast's queued rows are then skipped by the cancel itself)."""
-        if not rows:
-            return
-        ids = [r.id for r in rows]
-        held = set(ids)
-        with self.db.atomic():
-            ledger.release_to_queue(self.db, ids, undo_attempt=True)
-            statuses = ledger.broadcast_statuses(self.db, [r.broadcast_id for r in rows if r.broadcast_id])
-            cancelled = [r.id for r in rows if statuses.get(r.broadcast_id or 0) == BroadcastStatus.CANCELLED]
-            if cancelled:
-                ledger.skip_queued(self.db, cancelled, Reason.CANCELLED)
-            claims = dict(out.cap_claims)
-            cap_store.release(self.db, [(r.contact_id, claims[r.id]) for r in rows if r.id in claims])
-            out.cap_claims[:] = [c for c in out.cap_claims if c.id not in held]
-        result.requeued += len(ids)
+    def _send(
+        self, messages: list[TemplateMessage], plan: list[ledger.Claimed], out: ledger.Outcomes
+    ) -> None:
+        size = self.part_size()
+        for start in range(0, len(plan), size):
+            part, texts = plan[start : start + size], messages[start : start + size]
+            first = self.sender.reserve(len(part))
+            early = first - LEAD - time.monotonic()
+            if early > 0:  # slots far ahead (a low rate, many senders): look as late as possible
+                time.sleep(early)
+            going = self._still_going(part, out)
+            if len(going) < len(part):
+                texts = [m for m, row in zip(texts, part, strict=True) if row.id in going]
+                part = [row for row in part if row.id in going]
+            if not part:
+                continue
+            if self._classify(part, self.sender.send_at(texts, first), out):
+                out.returned.extend(r.id for r in plan[start + size :])
+                return
+
+    def _still_going(self, part: list[ledger.Claimed], out: ledger.Outcomes) -> set[int]:
+        """The ids of rows that may still go, read just before they are sent; the others go
+        back to the queue untried (or are skipped, their broadcast cancelled)."""
+        broadcasts, templates = ledger.gate(
+            self.db, [r.broadcast_id for r in part if r.broadcast_id], [r.template_id for r in part]
+        )
+        going: set[int] = set()
+        for row in part:
+            if still_goes(row, broadcasts, templates):
+                going.add(row.id)
+            elif (
+                row.broadcast_id is not None and broadcasts.get(row.broadcast_id) == BroadcastStatus.CANCELLED
+            ):
+                out.skipped.append(ledger.Skipped(row.id, Reason.CANCELLED))
+            else:
+                out.returned.append(row.id)
+        return going
 
     # -- deciding ---------------------------------------------------------------------
 
     def _prepare(
-        self, rows: list[ledger.Claimed], out: ledger.Outcomes, result: BatchResult
+        self, rows: list[ledger.Claimed], out: ledger.Outcomes
     ) -> tuple[list[TemplateMessage], list[ledger.Claimed]]:
         ctx = BatchContext.load(self.db, rows)
-        candidates = self._screen(rows, ctx, out, result)
+        candidates = self._screen(rows, ctx, out)
         capped, granted = self._claim_caps(candidates, ctx, out)
-        return self._compose(candidates, ctx, capped - granted, out)
+        messages, plan = self._compose(candidates, ctx, capped - granted, out)
+        return self._within_limit(messages, plan, out)
 
     def _screen(
-        self, rows: list[ledger.Claimed], ctx: BatchContext, out: ledger.Outcomes, result: BatchResult
+        self, rows: list[ledger.Claimed], ctx: BatchContext, out: ledger.Outcomes
     ) -> list[ledger.Claimed]:
-        """Rows that may be sent; the others are skipped with a reason or held back."""
-        held: list[int] = []
+        """Rows that may be sent; the others are skipped with a reason, held, or put back."""
         candidates: list[ledger.Claimed] = []
         for row in rows:
             verdict = screen(row, ctx)
@@ -142,15 +177,32 @@ class SendPipeline:
                 candidates.append(row)
             elif isinstance(verdict, Skip):
                 out.skipped.append(ledger.Skipped(row.id, verdict.reason))
+            elif verdict.reason is not None:
+                out.held.append(ledger.Held(row.id, verdict.reason, verdict.until))
             else:
-                held.append(row.id)
+                out.returned.append(row.id)
                 broadcast = ctx.broadcast(row)
-                if isinstance(verdict, Hold) and verdict.template_paused and broadcast is not None:
+                if verdict.stop and broadcast is not None:
                     self._pause_for_template(broadcast, ctx.templates[row.template_id])
-        with self.db.atomic():
-            ledger.release_to_queue(self.db, held, undo_attempt=True)
-        result.requeued += len(held)
         return candidates
+
+    def _within_limit(
+        self, messages: list[TemplateMessage], plan: list[ledger.Claimed], out: ledger.Outcomes
+    ) -> tuple[list[TemplateMessage], list[ledger.Claimed]]:
+        """Take room in the messaging limit for the rows that go; the others wait for room."""
+        if not plan:
+            return messages, plan
+        now = self.clock.now()
+        reservation = self.limits.reserve(
+            [Candidate(r.id, r.contact_id, r.held_reason == HeldReason.MESSAGING_LIMIT) for r in plan], now
+        )
+        out.reach_claims.extend((c.contact_id, c.at) for c in reservation.claims)
+        if not reservation.held:
+            return messages, plan
+        for row_id, until in reservation.held.items():
+            out.held.append(ledger.Held(row_id, HeldReason.MESSAGING_LIMIT, until))
+        kept = [(m, r) for m, r in zip(messages, plan, strict=True) if r.id not in reservation.held]
+        return [m for m, _ in kept], [r for _, r in kept]
 
     def _claim_caps(
         self, candidates: list[ledger.Claimed], ctx: BatchContext, out: ledger.Outcomes
@@ -223,8 +275,11 @@ class SendPipeline:
         """Sort outcomes by the retry policy; True when the credentials were refused (stop)."""
         now = self.clock.now()
         credentials: CredentialsError | None = None
+        refused: dict[int, retry.Withheld] = {}  # template id -> what Meta said of it
         for row, outcome in zip(plan, sent, strict=True):
-            decision = retry.decide(outcome, row.attempts, now, last_error=row.last_error)
+            decision = retry.decide(
+                outcome, row.attempts, now, retries_131049=row.retries_131049, max_131049=self.max_131049
+            )
             if isinstance(decision, retry.Sent):
                 out.sent.append(ledger.Sent(row.id, decision.wamid, now))
             elif isinstance(decision, retry.Unconfirmed):
@@ -232,13 +287,41 @@ class SendPipeline:
             elif isinstance(decision, retry.Halt):
                 credentials = decision.error
                 out.requeued.append(ledger.Requeued(row.id, None, decision.code, decision.title))
+            elif isinstance(decision, retry.Withheld):
+                out.returned.append(row.id)
+                refused[row.template_id] = decision
+            elif isinstance(decision, retry.Retry) and decision.held is not None:
+                out.held.append(
+                    ledger.Held(row.id, decision.held, decision.at, decision.code, decision.title)
+                )
             elif isinstance(decision, retry.Retry):
                 out.requeued.append(ledger.Requeued(row.id, decision.at, decision.code, decision.title))
             else:
                 out.failed.append(ledger.Failed(row.id, decision.code, decision.title, decision.detail, now))
+        for template_id, decision in refused.items():
+            self._template_refused(template_id, decision)
         if credentials is not None:
             self._stop_for_credentials(plan, credentials)
         return credentials is not None
+
+    def _template_refused(self, template_id: int, decision: retry.Withheld) -> None:
+        """Meta answered that the template is paused (132015) or disabled (132016): it is marked
+        so, as a webhook would have, so that no part of any batch sends it any more."""
+        template = Template.get_by_id(template_id)
+        event = TemplateStatusEvent(
+            template.name,
+            template.language,
+            decision.status,
+            describe_failure(decision.code, decision.title),
+            template.meta_id,
+            self.clock.now(),
+        )
+        alerts: list[Alert] = []
+        touched: set[int] = set()
+        with self.db.atomic():
+            self.platform.apply(event, alerts, touched)
+        for kind, text, where in alerts:
+            self.notifier.alert(kind, text, where)
 
     def _stop_for_credentials(self, plan: list[ledger.Claimed], err: CredentialsError) -> None:
         reason = f"WhatsApp refused the access token ({err.reason}); fix WHATSAPP_TOKEN, then resume"
@@ -250,10 +333,16 @@ class SendPipeline:
         """Write outcomes; rows with no outcome (an exception mid-way) stay ``sending`` and
         are reconciled like a crash."""
         unused_caps = self._unused_caps(rows, out)
+        unused_reach = self._unused_reach(rows, out)
         enrollments = {r.enrollment_id for r in rows if r.enrollment_id}
+        tallies = _tallies(rows, out)
+        judge: set[int] = set()
         with self.db.atomic():
             ledger.record(self.db, out)
             cap_store.release(self.db, unused_caps)
+            self.limits.hand_back(unused_reach, self.clock.now())
+            if self.breaker is not None and tallies:
+                judge = self.breaker.count(tallies)
             if out.sent:
                 from engine.statuses import apply_pending  # noqa: PLC0415 - avoids an import cycle
 
@@ -265,10 +354,16 @@ class SendPipeline:
         result.sent += len(out.sent)
         result.failed += len(out.failed)
         result.skipped += len(out.skipped)
-        result.requeued += len(out.requeued)
+        result.requeued += len(out.requeued) + len(out.returned)
+        result.held += len(out.held)
         result.unconfirmed += len(out.ambiguous)
         result.broadcasts |= {r.broadcast_id for r in rows if r.broadcast_id}
         result.enrollments |= enrollments
+        if self.breaker is not None and judge:
+            for kind, text, where in self.breaker.judge(judge):
+                if where:
+                    result.broadcasts.add(int(where["id"]))
+                self.notifier.alert(kind, text, where)
         if self.on_broadcast_touched and result.broadcasts:
             self.on_broadcast_touched(result.broadcasts)
 
@@ -276,4 +371,30 @@ class SendPipeline:
         """Cap claims to hand back: the send failed permanently, was skipped or will be retried."""
         not_sent = out.not_sent()
         claims = dict(out.cap_claims)
-        return [(r.contact_id, claims[r.id]) for r in rows if r.id in claims and r.id in not_sent]
+        # in contact order, as the reach hand-back and every claim lock contacts: no deadlock
+        return sorted((r.contact_id, claims[r.id]) for r in rows if r.id in claims and r.id in not_sent)
+
+    def _unused_reach(self, rows: list[ledger.Claimed], out: ledger.Outcomes) -> list[tuple[int, datetime]]:
+        """Reach to hand back: claimed for contacts none of whose rows went (a send that may have
+        been accepted, unconfirmed, keeps it)."""
+        if not out.reach_claims:
+            return []
+        not_sent = out.not_sent()
+        reached = {r.contact_id for r in rows if r.id not in not_sent}
+        return [(contact_id, at) for contact_id, at in out.reach_claims if contact_id not in reached]
+
+
+def _tallies(rows: list[ledger.Claimed], out: ledger.Outcomes) -> dict[int, Tally]:
+    """What the circuit breaker counts of a batch, per broadcast: sends answered (accepted or
+    failed), failures, and recipients who stopped marketing (131050, an opt-out)."""
+    broadcast_of = {r.id: r.broadcast_id for r in rows if r.broadcast_id}
+    counts: dict[int, list[int]] = {}
+    for s in out.sent:
+        if s.id in broadcast_of:
+            counts.setdefault(broadcast_of[s.id], [0, 0, 0])[0] += 1
+    for f in out.failed:
+        if f.id in broadcast_of:
+            tally = counts.setdefault(broadcast_of[f.id], [0, 0, 0])
+            tally[0] += 1
+            tally[1 if f.code != STOP_CODE else 2] += 1
+    return {b: Tally(*n) for b, n in counts.items()}

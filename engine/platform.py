@@ -2,8 +2,11 @@
 
 Templates: a status change (PAUSED with Meta's note, REINSTATED, DISABLED, FLAGGED...), a
 category change (a template Meta reclassifies to MARKETING is capped from then on), a
-quality rating. The account: the messaging limit (``business_capability_update``, and
-``phone_number_quality_update`` for older accounts), the number's quality, account events.
+quality rating. A PAUSED template stops being sent and its rows wait until it is approved
+again (Meta pauses for hours); one that can no longer be sent (DISABLED) pauses its
+broadcasts for a person. The account: the messaging limit (``business_capability_update``,
+and ``phone_number_quality_update`` for older accounts), the number's quality (RED or
+FLAGGED trips the circuit breaker), account events.
 Each is applied only if it is newer than what is stored (webhooks are delivered late and
 out of order), and people are told through alerts.
 """
@@ -17,7 +20,9 @@ from typing import Any
 
 import peewee
 
+from engine import alerts as texts
 from engine.actor import META
+from engine.breaker import Breaker
 from engine.clock import Clock
 from engine.lifecycle import Lifecycle
 from engine.whatsapp.events import (
@@ -51,11 +56,24 @@ def _name(template: Template) -> str:
     return f"{template.name} ({template.language})"
 
 
+def _where(b: Broadcast) -> dict[str, Any]:
+    """The broadcast an alert is about, as the faces read it (where it reports)."""
+    return {"id": b.id, "name": b.name, "notify": b.notify}
+
+
+def _told(broadcasts: list[Broadcast], kind: str, text: Callable[[str], str]) -> list[Alert]:
+    """One alert per broadcast, each where that broadcast reports (its Slack channel, say)."""
+    return [(kind, text(b.name), _where(b)) for b in broadcasts]
+
+
 class Platform:
-    def __init__(self, database: peewee.Database, clock: Clock, lifecycle: Lifecycle) -> None:
+    def __init__(
+        self, database: peewee.Database, clock: Clock, lifecycle: Lifecycle, breaker: Breaker | None = None
+    ) -> None:
         self.db = database
         self.clock = clock
         self.lifecycle = lifecycle
+        self.breaker = breaker  # the number rated RED or FLAGGED trips it
 
     def apply(self, event: Any, alerts: list[Alert], touched: set[int]) -> bool:
         """Apply one platform event; False when ``event`` is not one of them."""
@@ -115,27 +133,41 @@ class Platform:
         if not changed:
             log.info("template %s: a late %s webhook was not applied", template.name, event.status)
             return
-        if status == TemplateStatus.APPROVED:
-            alerts.append(
-                (
-                    "template_approved",
-                    f"Template {_name(template)} is APPROVED again; paused broadcasts can be resumed.",
-                    None,
-                )
-            )
-            return
-        why = f"template {template.name} is {status}"
-        if event.other_info:
-            why += f" ({event.other_info.replace('_', ' ').lower()})"
-        elif event.reason:
-            why += f" ({event.reason})"
         sending = list(
             Broadcast.select().where(
                 (Broadcast.template == template.id) & (Broadcast.status == BroadcastStatus.SENDING)
             )
         )
+        touched |= {b.id for b in sending}
+        detail = ""
+        if event.other_info:
+            detail = f" ({event.other_info.replace('_', ' ').lower()})"
+        elif event.reason:
+            detail = f" ({event.reason})"
+        if status == TemplateStatus.APPROVED:  # its waiting rows are due again: they go on their own
+            alerts += _told(
+                sending, texts.TEMPLATE_APPROVED, lambda b: texts.template_back(_name(template), b)
+            )
+            if not sending:
+                alerts.append((texts.TEMPLATE_APPROVED, texts.template_back_nowhere(_name(template)), None))
+        elif status == TemplateStatus.PAUSED:  # for hours (Meta): its rows wait, nobody is paused
+            alerts += _told(
+                sending, texts.TEMPLATE_PAUSED, lambda b: texts.template_waits(template.name, detail, b)
+            )
+            if not sending:
+                alerts.append(
+                    (texts.TEMPLATE_PAUSED, texts.template_waits_nowhere(template.name, detail), None)
+                )
+        else:
+            self._stop(template, status, detail, sending, alerts)
+
+    def _stop(
+        self, template: Template, status: str, detail: str, sending: list[Broadcast], alerts: list[Alert]
+    ) -> None:
+        """A template that can no longer be sent (DISABLED, REJECTED…): its broadcasts are paused
+        for a person to decide."""
+        why = f"template {template.name} is {status}{detail}"
         affected = [b for b in sending if self.lifecycle.move(b.id, "pause", by=META, status_reason=why)]
-        touched |= {b.id for b in affected}
         kind = "template_disabled" if status == TemplateStatus.DISABLED else "template_paused"
         text = f"{why[0].upper()}{why[1:]}"
         if status == TemplateStatus.DISABLED:
@@ -143,8 +175,7 @@ class Platform:
         if not affected:
             alerts.append((kind, f"{text}: no broadcast was sending.", None))
         for b in affected:  # each where its broadcast reports (its Slack channel, say)
-            where = {"id": b.id, "name": b.name, "notify": b.notify}
-            alerts.append((kind, f"{text}: paused “{b.name}”.", where))
+            alerts.append((kind, f"{text}: paused “{b.name}”.", _where(b)))
 
     def _template_category(
         self, event: TemplateCategoryEvent, alerts: list[Alert], touched: set[int]
@@ -193,6 +224,10 @@ class Platform:
             alerts.append(
                 ("number_quality", f"Meta reports the business number's quality as {event.event}.", None)
             )
+            if self.breaker is not None:
+                tripped = self.breaker.quality(event.event)
+                touched |= {where["id"] for _, _, where in tripped if where}
+                alerts.extend(tripped)
         elif event.event == "THROUGHPUT_UPGRADE":
             alerts.append(
                 (

@@ -4,8 +4,10 @@ outcome                              decision
 a wamid                              Sent
 Ambiguous (timeout, bare 5xx)        Unconfirmed: stays ``sending`` until reconciled
 CredentialsError (0, 190)            Halt: back to the queue, the batch stops
+TemplateUnavailable (132015, 132016) Withheld: back to the queue untried; the template stops
 Permanent                            Fail
-RetryLater (131049)                  Retry in 24 h, once; the same code again → Fail
+RetryLater (131049)                  Retry in 24 h, held (``retry_131049``), at most
+                                     ``max_131049`` times; then Fail
 any retryable, attempt MAX_ATTEMPTS  Fail ("gave up after retries")
 PairRateLimited (131056)             Retry after 4^(attempt-1) s (Meta's rule)
 Throttled (130429)                   Retry in 2 s (every sender also slows down)
@@ -26,11 +28,14 @@ from engine.whatsapp.errors import (
     PairRateLimited,
     Permanent,
     RetryLater,
+    TemplateUnavailable,
     Throttled,
 )
+from storage.states import HeldReason
 
 MAX_ATTEMPTS = 8
-RETRY_LATER = timedelta(hours=24)
+RETRY_LATER = timedelta(hours=24)  # Meta: wait at least 24 hours after 131049
+RETRY_131049_MAX = 2
 THROTTLED = timedelta(seconds=2)
 
 
@@ -51,6 +56,7 @@ class Retry:
     at: datetime
     code: int | None
     title: str
+    held: HeldReason | None = None  # waits ``held`` until ``at`` (a long wait, by rule)
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,23 @@ class Halt:
 
 
 @dataclass(frozen=True)
+class Withheld:
+    """Meta refused the template itself (paused or disabled): the row goes back to the queue
+    untried, and the template is marked ``status`` so that nothing else sends it."""
+
+    code: int | None
+    title: str
+    status: str  # PAUSED | DISABLED
+
+
+@dataclass(frozen=True)
 class Fail:
     code: int | None
     title: str
     detail: str
 
 
-Decision = Sent | Unconfirmed | Retry | Halt | Fail
+Decision = Sent | Unconfirmed | Retry | Halt | Withheld | Fail
 
 
 def backoff(attempt: int, *, base: float = 5.0, ceiling: float = 600.0, jitter: float = 0.2) -> timedelta:
@@ -84,11 +100,17 @@ def pair_backoff(attempt: int) -> timedelta:
 
 
 def decide(  # noqa: PLR0911 - a decision table
-    outcome: Outcome, attempts: int, now: datetime, *, last_error: int | None = None
+    outcome: Outcome,
+    attempts: int,
+    now: datetime,
+    *,
+    retries_131049: int = 0,
+    max_131049: int = RETRY_131049_MAX,
 ) -> Decision:
     """What to do with a row after its ``attempts``-th send answered ``outcome`` at ``now``.
 
-    ``last_error`` is the Graph code the row's previous attempt failed with, if any.
+    ``retries_131049`` is how many times the row already waited 24 hours for WhatsApp's
+    per-user marketing limit (131049); after ``max_131049`` waits it fails with that reason.
     """
     if isinstance(outcome, str):
         return Sent(outcome)
@@ -96,12 +118,12 @@ def decide(  # noqa: PLR0911 - a decision table
         return Unconfirmed(outcome.title)
     if isinstance(outcome, CredentialsError):
         return Halt(outcome.error_code, outcome.title, outcome)
-    if isinstance(outcome, Permanent) or (
-        isinstance(outcome, RetryLater) and last_error == outcome.error_code
-    ):
+    if isinstance(outcome, TemplateUnavailable):
+        return Withheld(outcome.error_code, outcome.title, outcome.template_status)
+    if isinstance(outcome, Permanent) or (isinstance(outcome, RetryLater) and retries_131049 >= max_131049):
         return Fail(outcome.error_code, outcome.title, outcome.details)
     if isinstance(outcome, RetryLater):
-        return Retry(now + RETRY_LATER, outcome.error_code, outcome.title)
+        return Retry(now + RETRY_LATER, outcome.error_code, outcome.title, HeldReason.RETRY_131049)
     assert isinstance(outcome, DeliveryError)
     if attempts >= MAX_ATTEMPTS:
         return Fail(outcome.error_code, outcome.title, "gave up after retries")

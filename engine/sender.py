@@ -4,13 +4,16 @@ Dramatiq worker threads and the direct-mode pool are synchronous; the Cloud
 API client is asynchronous. ``Sender.send_all`` hands a batch to the loop and
 blocks until every send has an outcome. Each send starts at its reserved
 rate-limit slot, so a batch of 100 at 80 msg/s is spread over 1.25 s while
-other batches' requests are in flight at the same time.
+other batches' requests are in flight at the same time. ``reserve`` and
+``send_at`` split the two, so a caller can look again at what it is about to
+send just before its slots come (the send pipeline does).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -56,21 +59,29 @@ class Sender:
         """Send every message at its rate-limit slot; one outcome per message, in order."""
         if not messages:
             return []
-        delay = self.limiter.reserve(len(messages))
-        return self.call(self._paced(messages, delay))
+        return self.send_at(messages, self.reserve(len(messages)))
 
-    async def _paced(self, messages: Sequence[TemplateMessage], delay: float) -> list[Outcome]:
-        loop = asyncio.get_running_loop()
-        start = loop.time() + delay
+    def reserve(self, n: int) -> float:
+        """Reserve ``n`` consecutive send slots; returns when the first is (``time.monotonic``)."""
+        return time.monotonic() + self.limiter.reserve(n)
+
+    def send_at(self, messages: Sequence[TemplateMessage], first: float) -> list[Outcome]:
+        """Send ``messages`` at the slots reserved from ``first`` on (fewer than reserved is
+        fine: the rest stay unused); one outcome per message, in order."""
+        if not messages:
+            return []
+        return self.call(self._paced(messages, first))
+
+    async def _paced(self, messages: Sequence[TemplateMessage], first: float) -> list[Outcome]:
         interval = 1.0 / self.limiter.rate
         tasks = [
-            asyncio.create_task(self._one(message, start + i * interval))
+            asyncio.create_task(self._one(message, first + i * interval))
             for i, message in enumerate(messages)
         ]
         return list(await asyncio.gather(*tasks))
 
     async def _one(self, message: TemplateMessage, at: float) -> Outcome:
-        wait = at - asyncio.get_running_loop().time()
+        wait = at - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         try:

@@ -93,6 +93,7 @@ class Applied:
     broadcasts: set[int] | None = None
     enrollments: set[int] | None = None
     opted_out: list[int] | None = None  # contacts Meta says stopped marketing (131050)
+    failed: dict[int, int] | None = None  # broadcast -> its messages failed by these statuses (but 131050)
 
 
 def fold(d: Delivery, events: Iterable[StatusEvent]) -> Delivery:
@@ -108,7 +109,7 @@ def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now
     add nothing; what is written is each row's ``delta`` (the record its events
     alone make), merged with the stored row by the update itself.
     """
-    result = Applied(broadcasts=set(), enrollments=set(), opted_out=[])
+    result = Applied(broadcasts=set(), enrollments=set(), opted_out=[], failed={})
     if not events:
         return result
     rows = store.rows_for(
@@ -151,6 +152,12 @@ def apply_statuses(database: peewee.Database, events: Sequence[StatusEvent], now
     result.broadcasts = {r.broadcast_id for r in changed if r.broadcast_id}
     result.enrollments = {r.enrollment_id for r in changed if r.enrollment_id}
     result.opted_out = sorted({r.contact_id for r in changed if r.error_code == 131050})
+    failed: dict[int, int] = {}
+    for r in changed:
+        newly_failed = r.state == FINAL and rows[r.id].delivery.state != FINAL
+        if newly_failed and r.broadcast_id and r.error_code != 131050:
+            failed[r.broadcast_id] = failed.get(r.broadcast_id, 0) + 1
+    result.failed = failed
     return result
 
 

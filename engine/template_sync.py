@@ -18,6 +18,7 @@ from engine import views
 from engine.actor import Actor
 from engine.audit import Audit
 from engine.errors import HeraldError, Invalid, Unavailable
+from engine.limit import Limits
 from engine.sender import Sender
 from engine.templates import Templates
 
@@ -36,17 +37,26 @@ class SyncReport:
 
 class TemplateSync:
     def __init__(
-        self, database: peewee.Database, templates: Templates, audit: Audit, sender: Sender, *, source: str
+        self,
+        database: peewee.Database,
+        templates: Templates,
+        audit: Audit,
+        sender: Sender,
+        *,
+        source: str,
+        limits: Limits | None = None,
     ) -> None:
         self.db = database
         self.templates = templates
         self.audit = audit
         self.sender = sender
         self.source = source  # "cloud" or "sandbox": recorded on every template
+        self.limits = limits  # the messaging limit is read again with the templates
 
     def run(self, *, by: Actor) -> SyncReport:
-        """Fetch and store every template. Raises Unavailable when WhatsApp does not answer."""
-        return self.store(self.fetch(), by=by)
+        """Fetch and store every template (and read the messaging limit again). Raises
+        Unavailable when WhatsApp does not answer."""
+        return self.store(self.fetch(), by=by, limit=self.fetch_limit())
 
     def fetch(self) -> list[dict[str, Any]]:
         """The template list, from any thread; needs no database connection.
@@ -64,8 +74,16 @@ class TemplateSync:
                 hint="Try again shortly.",
             ) from exc
 
-    def store(self, items: Iterable[Mapping[str, Any]], *, by: Actor) -> SyncReport:
-        """Upsert every template listed, in one transaction, and audit the sync."""
+    def fetch_limit(self) -> Any:
+        """The business's messaging limit as Meta names it, read with the templates (from any
+        thread; None when it could not be read: the stored limit stands)."""
+        return self.limits.ask() if self.limits is not None else None
+
+    def store(self, items: Iterable[Mapping[str, Any]], *, by: Actor, limit: Any = None) -> SyncReport:
+        """Upsert every template listed, in one transaction, and audit the sync; keep the
+        messaging limit ``fetch_limit`` read, if any."""
+        if self.limits is not None:
+            self.limits.keep(limit)
         with self.db.atomic():
             report = sync(self.templates, items, source=self.source)
             self.audit.record(

@@ -8,11 +8,15 @@ Each pass:
    to the queue; rows left ``sending`` with no status echo after the
    reconciliation wait are sent again; statuses kept for a send not recorded
    yet are applied once it is;
-4. dispatches queued rows in batches, keeping about ``window`` seconds of
+4. lets held rows go back to the queue: those whose moment has come (a 131049
+   wait, quiet hours), and those waiting for the messaging limit as far as it
+   has room, oldest first;
+5. dispatches queued rows in batches, keeping about ``window`` seconds of
    sending in flight (so a 1,000,000-recipient broadcast is not a million
    queue messages, and a lost message costs seconds, not hours);
-5. completes broadcasts with nothing left pending;
-6. runs the other time-driven jobs registered with it (sequence steps, the digest).
+6. completes broadcasts with nothing left pending;
+7. runs the other time-driven jobs registered with it (sequence steps, the
+   digest, reading the messaging limit from Meta every hour).
 
 Every step is a conditional update in the database, so any number of ticks
 (two schedulers, a server in direct mode) can run at once.
@@ -33,17 +37,38 @@ from engine.broadcasts import Broadcasts
 from engine.clock import Clock
 from engine.dispatch import Dispatcher
 from engine.ingest import Ingest
+from engine.limit import Limits
 from engine.statuses import apply_pending
 from storage import cap as cap_store
+from storage import held as held_store
 from storage import inbox as inbox_store
 from storage import ledger
+from storage.states import HELD_UNTIL_TIME
 from storage.statuses import pending_recorded, purge_pending
 
 log = logging.getLogger("herald.tick")
 
 BATCH_SIZE = 100
+RELEASE_CHUNK = 10_000  # held rows whose moment came, let go per pass and reason
 PENDING_KEEP = timedelta(days=7)  # Meta retries a webhook for at most 7 days
 SEND_BATCH = "herald.send_batch"
+
+
+class Every:
+    """A job run at most once per ``interval`` of the clock (the first pass runs it)."""
+
+    def __init__(self, clock: Clock, interval: timedelta, job: Callable[[], Any]) -> None:
+        self.clock = clock
+        self.interval = interval
+        self.job = job
+        self._last: Any = None
+
+    def __call__(self) -> Any:
+        now = self.clock.now()
+        if self._last is not None and now - self._last < self.interval:
+            return None
+        self._last = now
+        return self.job()
 
 
 @dataclass
@@ -51,6 +76,7 @@ class TickReport:
     started: list[int] = field(default_factory=list)
     requeued_dispatches: int = 0
     requeued_unconfirmed: int = 0
+    released: int = 0  # held rows let go back to the queue
     dispatched: int = 0
     batches: int = 0
     statuses: int = 0
@@ -72,6 +98,7 @@ class Tick:
         dispatch_lease: timedelta = timedelta(minutes=5),
         window_seconds: float = 30.0,
         batch_size: int = BATCH_SIZE,
+        limits: Limits | None = None,
     ) -> None:
         self.db = database
         self.clock = clock
@@ -83,6 +110,7 @@ class Tick:
         self.dispatch_lease = dispatch_lease
         self.window = max(int(mps * window_seconds), batch_size * 4)
         self.batch_size = batch_size
+        self.limits = limits or Limits(database, clock)
         self.jobs: list[tuple[str, Callable[[], Any]]] = []
 
     def add_job(self, name: str, job: Callable[[], Any]) -> None:
@@ -102,6 +130,7 @@ class Tick:
         except Exception:  # a deadlock, say: the pass goes on; the watchdog waits for those bodies
             log.exception("applying webhook bodies failed; they stay in the inbox for the next pass")
         self.watchdog(report)
+        self.release(report)
         self.dispatch(report)
         for name, job in self.jobs:
             report.extra[name] = job()
@@ -130,6 +159,14 @@ class Tick:
                 report.requeued_dispatches,
                 requeued,
             )
+
+    def release(self, report: TickReport) -> None:
+        """Held rows back to the queue: by their moment, or by the messaging limit's room."""
+        now = self.clock.now()
+        for reason in HELD_UNTIL_TIME:
+            with self.db.atomic():
+                report.released += held_store.release_due(self.db, reason, now, RELEASE_CHUNK)
+        report.released += self.limits.release()
 
     def dispatch(self, report: TickReport) -> None:
         """Hand due rows to workers in batches, up to the in-flight window."""

@@ -73,7 +73,14 @@ class Funnel(TypedDict):
     failed: int
     skipped: Annotated[Counts, Field(description="by reason: `frequency_cap`, `opted_out`…")]
     failed_reasons: Annotated[Counts, Field(description='by error: `{"131026 Message undeliverable": 3}`')]
-    pending: Annotated[int, Field(description="not settled yet: queued or being sent")]
+    pending: Annotated[int, Field(description="not settled yet: queued, held or being sent")]
+    held: Annotated[
+        Counts,
+        Field(
+            description="of the pending, waiting for a later time by rule, by reason: `messaging_limit`,"
+            " `template_paused`, `breaker`, `retry_131049`, `quiet_hours`"
+        ),
+    ]
 
 
 @with_config(STRICT)
@@ -108,6 +115,25 @@ class Waterfall(TypedDict):
     will_send: int
 
 
+LimitSource = Literal["MESSAGING_LIMIT", "meta", "unknown"]
+
+
+@with_config(STRICT)
+class LimitFit(TypedDict):
+    limit: Annotated[
+        int | None,
+        Field(description="unique users templates may reach in 24 hours; null: unlimited or unknown"),
+    ]
+    source: Annotated[
+        LimitSource, Field(description="the MESSAGING_LIMIT setting, what Meta says, or unknown")
+    ]
+    used: Annotated[int, Field(description="unique users templates reached in the last 24 hours")]
+    fits_now: Annotated[int, Field(description="of the recipients, those who go at once")]
+    later: Annotated[int, Field(description="those who wait for room in the limit")]
+    later_from: Annotated[Moment | None, Field(description="when the first of them would go")]
+    later_until: Annotated[Moment | None, Field(description="when the last would; null: more than 30 days")]
+
+
 @with_config(STRICT)
 class Preview(TypedDict):
     total: Annotated[int, Field(description="eligible recipients")]
@@ -116,6 +142,7 @@ class Preview(TypedDict):
     sample: Annotated[list[Contact], Field(description="the first ten recipients", max_length=10)]
     waterfall: Waterfall
     estimated_seconds: Annotated[float, Field(description="sending time at WHATSAPP_MPS")]
+    messaging_limit: Annotated[LimitFit, Field(description="how it fits the business's messaging limit")]
 
 
 @with_config(STRICT)

@@ -110,6 +110,28 @@ def _waterfall_by_ranges(
     return Waterfall(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
 
 
+def reached(
+    database: peewee.Database, tag_ids: Sequence[int], since: datetime, cap_since: datetime | None
+) -> int:
+    """Eligible contacts with any of the tags (not capped, when ``cap_since`` is given) that a
+    template reached at or after ``since``: the messaging limit does not count them again.
+    Read only when an audience does not fit the limit at once."""
+    if not tag_ids:
+        return 0
+    where, params = _tagged(database, tag_ids)
+    capped = ""
+    cap_params: list[object] = []
+    if cap_since is not None:
+        capped = " AND (c.last_marketing_at IS NULL OR c.last_marketing_at <= ?)"
+        cap_params = [to_db_time(cap_since)]
+    row = execute(
+        database,
+        f"SELECT COUNT(*) FROM contact c WHERE {ELIGIBLE} AND c.last_reach_at >= ?{capped} AND {where}",
+        [True, to_db_time(since), *cap_params, *params],
+    ).fetchone()
+    return int(row[0] or 0)
+
+
 def first_eligible(database: peewee.Database, tag_ids: Sequence[int], limit: int) -> list[int]:
     """Ids of the first ``limit`` eligible contacts by id (sub-millisecond at 1M contacts)."""
     if not tag_ids:

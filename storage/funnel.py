@@ -1,4 +1,4 @@
-"""Funnel counts straight from the send ledger: three statements per broadcast or step."""
+"""Funnel counts straight from the send ledger: four statements per broadcast or step."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Counts(NamedTuple):
     pending: int
     skipped: dict[str, int]
     failures: list[tuple[int | None, str | None, int]]  # (code, title, count), most first
+    held: dict[str, int]  # of the pending: rows held by a rule, by reason
 
 
 def ledger_counts(database: peewee.Database, where: str, params: list[object]) -> Counts:
@@ -55,6 +56,15 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
             params,
         )
     ]
+    held = {
+        reason or "unknown": int(n)
+        for reason, n in fetchall(
+            database,
+            f"SELECT m.held_reason, COUNT(*) FROM outbound_message m WHERE {where}"
+            f" AND m.state = '{RowState.HELD}' GROUP BY m.held_reason ORDER BY COUNT(*) DESC",
+            params,
+        )
+    }
     return Counts(
         total=int(row[0] or 0),
         sent=int(row[1] or 0),
@@ -65,6 +75,7 @@ def ledger_counts(database: peewee.Database, where: str, params: list[object]) -
         pending=int(row[6] or 0),
         skipped=skipped,
         failures=failures,
+        held=held,
     )
 
 

@@ -2,9 +2,10 @@
 
 A row's life:  queued ─dispatch→ dispatched ─claim→ sending ─→ sent | failed | skipped
                   ↑                    │                 │
-                  └──── lease expired ─┘                 └─ requeued (retry), or left in
-                                                            ``sending`` when Meta may have
-                                                            accepted it (reconciliation)
+                  └──── lease expired ─┘                 ├─ requeued (retry), or left in
+                  ↑                                      │  ``sending`` when Meta may have
+                  │                                      │  accepted it (reconciliation)
+                  └──── released (its time, or room) ── held (by rule: ``held_reason``)
 
 Every move is conditional on the state (and on the batch token for a claim),
 so a redelivered or stale queue message moves nothing.
@@ -22,7 +23,15 @@ import peewee
 
 from storage.fields import from_db_time, to_db_time
 from storage.sql import execute, fetchall, in_list, update_rows
-from storage.states import BroadcastStatus, EnrollmentStatus, RowState, SequenceStatus, TemplateStatus, sql_in
+from storage.states import (
+    BroadcastStatus,
+    EnrollmentStatus,
+    HeldReason,
+    RowState,
+    SequenceStatus,
+    TemplateStatus,
+    sql_in,
+)
 
 
 class Claimed(NamedTuple):
@@ -32,9 +41,10 @@ class Claimed(NamedTuple):
     step_id: str | None
     contact_id: int
     template_id: int
-    last_error: int | None
+    retries_131049: int  # 24-hour waits for the per-user marketing limit so far
     attempts: int
     cap_claimed_at: datetime | None
+    held_reason: str | None = None  # a rule held it before and has let it go
 
 
 class Recipient(NamedTuple):
@@ -110,7 +120,7 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
         f"UPDATE outbound_message SET state = '{RowState.SENDING}', claimed_at = ?, attempts = attempts + 1"
         f" WHERE id {pred} AND {_still(RowState.DISPATCHED)} AND batch = ?"
         " RETURNING id, broadcast_id, enrollment_id, step_id, contact_id, template_id,"
-        " error_code, attempts, cap_claimed_at",
+        " retries_131049, attempts, cap_claimed_at, held_reason",
         [to_db_time(now), *params, token],
     )
     claimed = [
@@ -121,9 +131,10 @@ def claim(database: peewee.Database, token: str, ids: Sequence[int], now: dateti
             step_id=r[3],
             contact_id=r[4],
             template_id=r[5],
-            last_error=r[6],
+            retries_131049=r[6],
             attempts=r[7],
             cap_claimed_at=from_db_time(r[8]),
+            held_reason=r[9],
         )
         for r in rows
     ]
@@ -202,6 +213,21 @@ class Unconfirmed(NamedTuple):
     what: str
 
 
+class Held(NamedTuple):
+    """The row waits by rule: ``held`` with ``reason`` until ``until`` (an estimate for the
+    messaging limit, which lets rows go as room comes back)."""
+
+    id: int
+    reason: HeldReason
+    until: datetime | None
+    code: int | None = None  # the answer that made it wait (131049), when it was tried
+    title: str | None = None
+
+    @property
+    def tried(self) -> bool:
+        return self.code is not None
+
+
 class CapClaim(NamedTuple):
     id: int  # the ledger row that holds its contact's frequency-cap claim
     claimed_at: datetime
@@ -216,11 +242,20 @@ class Outcomes:
     skipped: list[Skipped] = field(default_factory=list)
     requeued: list[Requeued] = field(default_factory=list)
     ambiguous: list[Unconfirmed] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+    returned: list[int] = field(default_factory=list)  # back to the queue untried (a pause, say)
     cap_claims: list[CapClaim] = field(default_factory=list)
+    reach_claims: list[tuple[int, datetime]] = field(default_factory=list)  # (contact, claimed at)
 
     def not_sent(self) -> set[int]:
-        """Rows that will not be sent by this batch: failed, skipped or back in the queue."""
-        return {r[0] for r in self.failed} | {r[0] for r in self.requeued} | {r[0] for r in self.skipped}
+        """Rows that will not be sent by this batch: failed, skipped, held or back in the queue."""
+        return (
+            {r[0] for r in self.failed}
+            | {r[0] for r in self.requeued}
+            | {r[0] for r in self.skipped}
+            | {r[0] for r in self.held}
+            | set(self.returned)
+        )
 
 
 def set_cap_claims(database: peewee.Database, claims: Sequence[CapClaim]) -> None:
@@ -259,6 +294,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
             "error_code": "NULL",
             "error_title": "NULL",
             "error_detail": "NULL",
+            "held_reason": "NULL",
         },
         where=_CLAIMED,
         arrays=True,
@@ -270,7 +306,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("error_code", "error_title", "error_detail", "failed_at"),
         sorted((i, code, title, detail, to_db_time(at)) for i, code, title, detail, at in outcomes.failed),
         casts=("bigint", "integer", "text", "text", "timestamp"),
-        literals={"state": f"'{RowState.FAILED}'", "batch": "NULL"},
+        literals={"state": f"'{RowState.FAILED}'", "batch": "NULL", "held_reason": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -281,7 +317,7 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         ("skip_reason",),
         sorted(outcomes.skipped),
         casts=("bigint", "text"),
-        literals={"state": f"'{RowState.SKIPPED}'", "batch": "NULL"},
+        literals={"state": f"'{RowState.SKIPPED}'", "batch": "NULL", "held_reason": "NULL"},
         where=_CLAIMED,
         arrays=True,
     )
@@ -306,6 +342,39 @@ def record(database: peewee.Database, outcomes: Outcomes) -> None:
         where=_CLAIMED,
         arrays=True,
     )
+    _hold(database, [h for h in outcomes.held if not h.tried], tried=False)
+    _hold(database, [h for h in outcomes.held if h.tried], tried=True)
+    release_to_queue(database, sorted(outcomes.returned), undo_attempt=True)
+
+
+def _hold(database: peewee.Database, held: Sequence[Held], *, tried: bool) -> None:
+    """Rows that wait by rule. One the rule stopped before it was sent gets its attempt back;
+    one that was tried (131049) keeps the answer and counts the wait."""
+    literals = {"state": f"'{RowState.HELD}'", "batch": "NULL", "cap_claimed_at": "NULL"}
+    if tried:
+        literals["retries_131049"] = "retries_131049 + 1"
+        columns: tuple[str, ...] = ("held_reason", "next_attempt_at", "error_code", "error_title")
+        casts: tuple[str, ...] = ("bigint", "text", "timestamp", "integer", "text")
+        rows: list[tuple[Any, ...]] = [(h.id, str(h.reason), _at(h.until), h.code, h.title) for h in held]
+    else:
+        literals["attempts"] = "attempts - 1"
+        columns, casts = ("held_reason", "next_attempt_at"), ("bigint", "text", "timestamp")
+        rows = [(h.id, str(h.reason), _at(h.until)) for h in held]
+    update_rows(
+        database,
+        "outbound_message",
+        "id",
+        columns,
+        sorted(rows),
+        casts=casts,
+        literals=literals,
+        where=_CLAIMED,
+        arrays=True,
+    )
+
+
+def _at(moment: datetime | None) -> datetime | None:
+    return to_db_time(moment) if moment else None
 
 
 def release_to_queue(database: peewee.Database, ids: Sequence[int], *, undo_attempt: bool) -> None:
@@ -391,3 +460,21 @@ def broadcast_statuses(database: peewee.Database, ids: Sequence[int]) -> dict[in
         return {}
     pred, params = in_list(database, sorted(set(ids)))
     return dict(fetchall(database, f"SELECT id, status FROM broadcast WHERE id {pred}", params))
+
+
+def gate(
+    database: peewee.Database, broadcast_ids: Sequence[int], template_ids: Sequence[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The status of each of these broadcasts and templates, in one round trip: what a batch
+    reads before each part it sends (``engine.batch.still_goes``)."""
+    b_pred, b_params = in_list(database, sorted(set(broadcast_ids)) or [0])
+    t_pred, t_params = in_list(database, sorted(set(template_ids)) or [0])
+    rows = fetchall(
+        database,
+        f"SELECT 'b', id, status FROM broadcast WHERE id {b_pred}"
+        f" UNION ALL SELECT 't', id, status FROM template WHERE id {t_pred}",
+        [*b_params, *t_params],
+    )
+    broadcasts = {r[1]: r[2] for r in rows if r[0] == "b"}
+    templates = {r[1]: r[2] for r in rows if r[0] == "t"}
+    return broadcasts, templates

@@ -11,7 +11,7 @@ import peewee
 from storage.database import is_postgres
 from storage.fields import from_db_time, to_db_time
 from storage.sql import execute, fetchall, in_list, insert_rows, update_from
-from storage.states import TERMINAL, ContactStatus, EnrollmentStatus, RowState, SequenceStatus, sql_in
+from storage.states import TERMINAL, UNSENT, ContactStatus, EnrollmentStatus, RowState, SequenceStatus, sql_in
 
 
 def enroll(
@@ -274,7 +274,7 @@ def _skip_waiting(enrollment_ids: Sequence[int], database: peewee.Database, reas
     execute(
         database,
         f"UPDATE outbound_message SET state = '{RowState.SKIPPED}', skip_reason = ?, batch = NULL"
-        f" WHERE enrollment_id {pred} AND state IN {sql_in((RowState.QUEUED, RowState.DISPATCHED))}",
+        f" WHERE enrollment_id {pred} AND state IN {sql_in(UNSENT)}",
         [reason, *params],
     )
 

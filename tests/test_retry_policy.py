@@ -9,8 +9,10 @@ import pytest
 from engine import retry
 from engine.sender import Outcome
 from engine.whatsapp.errors import classify
+from storage.states import HeldReason
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+WAIT = HeldReason.RETRY_131049
 
 
 def _error(code: int | None, *, http_status: int | None = None, details: str = "") -> Outcome:
@@ -19,7 +21,7 @@ def _error(code: int | None, *, http_status: int | None = None, details: str = "
 
 
 @pytest.mark.parametrize(
-    ("outcome", "attempts", "last_error", "expected"),
+    ("outcome", "attempts", "retries_131049", "expected"),
     [
         ("wamid.OK", 1, None, retry.Sent("wamid.OK")),
         (_error(None, http_status=502), 1, None, retry.Unconfirmed("error None")),
@@ -30,9 +32,12 @@ def _error(code: int | None, *, http_status: int | None = None, details: str = "
             None,
             retry.Fail(131026, "error 131026", "undeliverable"),
         ),
-        (_error(131049), 1, None, retry.Retry(NOW + timedelta(hours=24), 131049, "error 131049")),
-        (_error(131049, details="again"), 2, 131049, retry.Fail(131049, "error 131049", "again")),
-        (_error(131049), 2, 131000, retry.Retry(NOW + timedelta(hours=24), 131049, "error 131049")),
+        (_error(131049), 1, 0, retry.Retry(NOW + timedelta(hours=24), 131049, "error 131049", WAIT)),
+        (_error(131049), 2, 1, retry.Retry(NOW + timedelta(hours=24), 131049, "error 131049", WAIT)),
+        (_error(131049, details="again"), 3, 2, retry.Fail(131049, "error 131049", "again")),
+        (_error(131049), 9, 0, retry.Retry(NOW + timedelta(hours=24), 131049, "error 131049", WAIT)),
+        (_error(132015), 1, 0, retry.Withheld(132015, "error 132015", "PAUSED")),
+        (_error(132016), 8, 0, retry.Withheld(132016, "error 132016", "DISABLED")),
         (_error(131056), 1, None, retry.Retry(NOW + timedelta(seconds=1), 131056, "error 131056")),
         (_error(131056), 2, None, retry.Retry(NOW + timedelta(seconds=4), 131056, "error 131056")),
         (_error(131056), 4, None, retry.Retry(NOW + timedelta(seconds=64), 131056, "error 131056")),
@@ -48,8 +53,11 @@ def _error(code: int | None, *, http_status: int | None = None, details: str = "
         "ambiguous-never-given-up",
         "permanent",
         "131049-first",
-        "131049-again-fails",
-        "131049-after-another-error",
+        "131049-second",
+        "131049-third-fails",
+        "131049-after-other-retries",
+        "132015-template-paused",
+        "132016-template-disabled",
         "131056-attempt-1",
         "131056-attempt-2",
         "131056-attempt-4",
@@ -61,9 +69,18 @@ def _error(code: int | None, *, http_status: int | None = None, details: str = "
     ],
 )
 def test_each_outcome_gets_its_decision(
-    outcome: Outcome, attempts: int, last_error: int | None, expected: retry.Decision
+    outcome: Outcome, attempts: int, retries_131049: int | None, expected: retry.Decision
 ) -> None:
-    assert retry.decide(outcome, attempts, NOW, last_error=last_error) == expected
+    assert retry.decide(outcome, attempts, NOW, retries_131049=retries_131049 or 0) == expected
+
+
+@pytest.mark.parametrize(("most", "waits"), [(0, 0), (1, 1), (3, 3)])
+def test_131049_waits_at_most_the_configured_number_of_times(most: int, waits: int) -> None:
+    decisions = [
+        retry.decide(_error(131049), n + 1, NOW, retries_131049=n, max_131049=most) for n in range(5)
+    ]
+    assert sum(isinstance(d, retry.Retry) for d in decisions) == waits
+    assert isinstance(decisions[waits], retry.Fail)
 
 
 @pytest.mark.parametrize("code", [0, 190])

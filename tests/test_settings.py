@@ -33,6 +33,13 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None
         ("WHATSAPP_ADMINS", "+919812345678,12345", "WHATSAPP_ADMINS"),
         ("DIGEST_TIME", "25:00", "DIGEST_TIME"),
         ("WHATSAPP_API_VERSION", "25", "WHATSAPP_API_VERSION"),
+        ("MESSAGING_LIMIT", "lots", "MESSAGING_LIMIT: 'lots' is not a messaging limit; use the number"),
+        ("MESSAGING_LIMIT", "0", "MESSAGING_LIMIT"),
+        ("MESSAGING_LIMIT", "-250", "MESSAGING_LIMIT"),
+        ("RETRY_131049_MAX", "-1", "RETRY_131049_MAX"),
+        ("BREAKER_WINDOW", "5", "BREAKER_WINDOW"),
+        ("BREAKER_FAILURE_RATE", "0", "BREAKER_FAILURE_RATE"),
+        ("BREAKER_OPTOUT_RATE", "1.5", "BREAKER_OPTOUT_RATE"),
     ],
 )
 def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str) -> None:
@@ -71,3 +78,29 @@ def test_the_serve_banner_never_prints_secrets(monkeypatch: pytest.MonkeyPatch) 
         assert secret not in text
     assert "live" in text
     assert "slack    : on" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "override"),
+    [("250", (True, 250)), ("2,000", (True, 2000)), ("Unlimited", (True, None)), ("", (False, None))],
+)
+def test_messaging_limit_is_a_number_or_unlimited(
+    monkeypatch: pytest.MonkeyPatch, value: str, override: tuple[bool, int | None]
+) -> None:
+    monkeypatch.setenv("MESSAGING_LIMIT", value)
+    assert load_settings().messaging_limit_override == override
+
+
+def test_the_governors_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "MESSAGING_LIMIT",
+        "RETRY_131049_MAX",
+        "BREAKER_WINDOW",
+        "BREAKER_FAILURE_RATE",
+        "BREAKER_OPTOUT_RATE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.messaging_limit_override == (False, None)
+    assert (settings.retry_131049_max, settings.breaker_window) == (2, 500)
+    assert (settings.breaker_failure_rate, settings.breaker_optout_rate) == (0.10, 0.02)

@@ -220,3 +220,41 @@ async def test_long_answers_are_split_at_whatsapps_limit() -> None:
     assert all(len(p) <= TEXT_LIMIT for p in parts)
     assert "\n".join(parts) == body
     assert split("y" * (TEXT_LIMIT * 2 + 5))[2] == "y" * 5
+
+
+async def test_a_breaker_alert_asks_the_admin_to_reply_resume_and_only_an_admin_can(live: Live) -> None:
+    import orjson
+
+    from engine.whatsapp.simulate import webhook
+
+    numbers = phones(6)
+    seed_contacts(live.herald, [(p, ["vip"]) for p in numbers])
+    await say(live, ADMIN, "broadcast promo_autumn tags:vip now", count=1)
+    await say(live, ADMIN, "yes", count=2)
+    flagged = webhook(
+        "phone_number_quality_update",
+        {"display_phone_number": "15550001234", "event": "FLAGGED", "current_limit": "TIER_2K"},
+        business_account_id=live.cloud.business_account_id,
+    )
+    assert await live.cloud.webhooks.post_webhook(live.webhook_url, orjson.dumps(flagged)) == 200
+    alert = (await live.eventually(lambda: [r for r in replies_to(live, ADMIN) if "Circuit breaker" in r]))[0]
+    assert "quality FLAGGED" in alert
+    assert "Reply *RESUME*" in alert
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "paused"
+
+    # from anyone else, RESUME is only a message
+    at = live.clock.now() + timedelta(seconds=1)
+    assert await live.cloud.webhooks.post_inbound(live.webhook_url, STRANGER, "RESUME", at=at) == 200
+    await live.webhooks_applied()
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "paused"
+    assert replies_to(live, STRANGER) == []
+
+    answer = await say(live, ADMIN, "RESUME", count=len(replies_to(live, ADMIN)) + 1)
+    assert answer == "Resumed: “promo_autumn → vip”."
+    await live.settle()
+    assert live.herald.in_db(lambda: Broadcast.get_by_id(1).status) == "completed"
+    assert len([m for m in live.cloud.accepted if m.template == "promo_autumn"]) == 6
+    nothing = "The circuit breaker holds no broadcast; nothing was resumed."
+    at = live.clock.now() + timedelta(seconds=2)
+    assert await live.cloud.webhooks.post_inbound(live.webhook_url, ADMIN, "resume", at=at) == 200
+    await live.eventually(lambda: nothing in replies_to(live, ADMIN))

@@ -144,6 +144,34 @@ class CommandHandler:
             return refusal(exc)
         return BroadcastDone(view, Outcome.DISCARDED, request.actor)
 
+    def resume(self, broadcast_id: int, request: Request) -> Answer:
+        """An alert's Resume (the circuit breaker paused it): admins only."""
+        if not request.admin:
+            return self._forbidden("resume", request)
+        try:
+            view = self.herald.broadcasts.resume(broadcast_id, by=request.actor)
+        except HeraldError as exc:
+            return refusal(exc)
+        return BroadcastDone(view, Outcome.RESUMED, request.actor)
+
+    def resume_held(self, request: Request) -> Answer:
+        """Resume every broadcast the circuit breaker holds (WhatsApp's RESUME): admins only."""
+        if not request.admin:
+            return self._forbidden("resume", request)
+        names: list[str] = []
+        refused: list[str] = []
+        for broadcast_id in self.herald.breaker.held():
+            try:
+                names.append(self.herald.broadcasts.resume(broadcast_id, by=request.actor)["name"])
+            except HeraldError as exc:
+                refused.append(
+                    messages.not_resumed(self.herald.broadcasts.get(broadcast_id)["name"], exc.render())
+                )
+        if not names and not refused:
+            return Said(messages.nothing_held_by_breaker())
+        said = [messages.resumed_by_breaker_reply(names)] if names else []
+        return Said("\n".join([*said, *refused]))
+
     def revise(self, broadcast_id: int, command: BroadcastCreate, request: Request) -> Answer:
         """A follow-up ("make it 10am instead") changes the held draft it previewed, in place."""
         if not request.admin:

@@ -247,6 +247,46 @@ def skipped_line(counts: dict[str, int]) -> str:
     return f"Skipped {total:,} ({parts})" if counts else "Skipped 0"
 
 
+HELD_REASONS = {
+    "messaging_limit": "messaging limit",
+    "template_paused": "template paused by Meta",
+    "breaker": "circuit breaker",
+    "retry_131049": "per-user marketing limit, retried after 24 h",
+    "quiet_hours": "quiet hours",
+}
+
+
+def held_line(counts: dict[str, int]) -> str:
+    """``Waiting 150 (messaging limit 150)``: of the pending, rows held by a rule."""
+    total = sum(counts.values())
+    parts = ", ".join(
+        f"{HELD_REASONS.get(reason, reason.replace('_', ' '))} {n:,}" for reason, n in counts.items()
+    )
+    return f"Waiting {total:,} ({parts})"
+
+
+def limit_lines(
+    limit: int | None,
+    source: str,
+    *,
+    used: int,
+    fits_now: int,
+    later: int,
+    first: str | None,
+    last: str | None,
+) -> list[str]:
+    """How a preview's recipients fit the messaging limit; nothing to say when there is none."""
+    if limit is None and source == "unknown":
+        return ["Messaging limit: not known yet (Meta has not said); nothing is held back for it"]
+    if limit is None:
+        return []
+    head = f"Messaging limit: {limit:,} people a day; templates reached {used:,} in the last 24 h"
+    if not later:
+        return [head, f"All {fits_now:,} fit now"]
+    until = f"until {last}" if last else "until more than 30 days from now"
+    return [head, f"{fits_now:,} go now; {later:,} wait for room and go from {first} {until}"]
+
+
 def finished(status: str, minutes: float | None) -> str:
     took = f" in {duration(minutes * 60).removeprefix('about ')}" if minutes is not None else ""
     return f"{status.capitalize()}{took}."
@@ -525,3 +565,31 @@ def yes_before_question(sent: str, asked: str) -> str:
 
 def cancelled_confirmation() -> str:
     return "Cancelled; nothing was sent or changed."
+
+
+# --- the circuit breaker -----------------------------------------------------------------------
+
+
+def resume_label() -> str:
+    return "Resume"
+
+
+def resume_hint() -> str:
+    return "Only an admin can resume it, once the cause is understood."
+
+
+def reply_resume() -> str:
+    """What an admin on WhatsApp answers to a breaker's alert."""
+    return "Reply *RESUME* to resume every broadcast the breaker paused."
+
+
+def resumed_by_breaker_reply(names: list[str]) -> str:
+    return "Resumed: " + ", ".join(f"“{n}”" for n in names) + "."
+
+
+def nothing_held_by_breaker() -> str:
+    return "The circuit breaker holds no broadcast; nothing was resumed."
+
+
+def not_resumed(name: str, why: str) -> str:
+    return f"“{name}” stays paused: {why}"

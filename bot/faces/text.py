@@ -29,6 +29,7 @@ from bot.faces.answers import (
     StatsReport,
     TemplateListing,
 )
+from engine.schedule import describe
 
 
 @singledispatch
@@ -64,6 +65,7 @@ def _preview(answer: BroadcastPreview) -> str:
         f"Sending takes {messages.duration(p.seconds)}",
         "",
         *messages.waterfall(p.matched, p.opted_out, p.deleted, p.capped, p.will_send),
+        *limit_lines(answer),
     ]
     if p.sample:
         lines += ["", messages.first_recipients(len(p.sample), p.total) + ":"]
@@ -71,6 +73,18 @@ def _preview(answer: BroadcastPreview) -> str:
     if p.will_send == 0:
         lines += ["", messages.nobody_to_send_to()]
     return "\n".join(lines)
+
+
+def limit_lines(answer: BroadcastPreview) -> list[str]:
+    """How the previewed recipients fit the messaging limit, times in the broadcast's zone."""
+    fit, tz = answer.preview.limit, answer.broadcast["timezone"]
+    if fit is None:
+        return []
+    first = describe(fit.later_from, tz) if fit.later_from else None
+    last = describe(fit.later_until, tz) if fit.later_until else None
+    return messages.limit_lines(
+        fit.limit, fit.source, used=fit.used, fits_now=fit.fits_now, later=fit.later, first=first, last=last
+    )
 
 
 def when(answer: BroadcastPreview) -> str:
@@ -128,6 +142,8 @@ def funnel_lines(funnel: Mapping[str, Any]) -> list[str]:
     if funnel.get("failed_reasons"):
         lines.append(f"  {messages.reasons(funnel['failed_reasons'])}")
     lines.append(messages.skipped_line(funnel.get("skipped") or {}))
+    if funnel.get("held"):
+        lines.append(messages.held_line(funnel["held"]))
     return lines
 
 

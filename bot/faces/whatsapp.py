@@ -32,7 +32,7 @@ from bot.grammar import BroadcastFind, Cancel, Command, Confirm, Question, forma
 from bot.grammar import messages as grammar_messages
 from bot.grammar.commands import previews
 from bot.grammar.natural.confirm import describe
-from engine import views
+from engine import alerts, views
 from engine.actor import Actor
 from engine.errors import HeraldError
 from engine.phones import mask_phone
@@ -45,6 +45,7 @@ log = logging.getLogger("herald.whatsapp_admin")
 CONFIRM_WINDOW = timedelta(minutes=10)
 TEXT_LIMIT = 4096  # characters in one WhatsApp text message
 YES = frozenset({"yes", "y", "yes.", "yes!", "confirm"})
+RESUME = "resume"
 
 
 def split(body: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -133,6 +134,8 @@ class WhatsAppAdmin:
             )
         if body.lower() in YES:
             return messages.nothing_to_confirm()
+        if body.lower() == RESUME:  # the answer a circuit breaker's alert asks for
+            return self.handler.resume_held(request)
         return self._command(phone, body, request)
 
     def _yes(self, pending: AdminPending, request: Request, sent_at: datetime) -> Answer | str:
@@ -275,7 +278,10 @@ class WhatsAppNotifier:
     def alert(self, kind: str, message: str, broadcast: Mapping[str, Any] | None = None) -> None:
         phone = self._to(broadcast)
         if phone:
-            self._send(phone, messages.alert(message))
+            text = messages.alert(message)
+            if kind == alerts.BREAKER:
+                text += "\n" + messages.reply_resume()
+            self._send(phone, text)
 
 
 def attach(herald: Herald) -> None:

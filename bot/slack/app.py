@@ -29,7 +29,7 @@ from bot.slack.client import web_client
 from bot.slack.listeners import COMMANDS, SlackFace
 from bot.slack.outbound import SlackOutbound, connect
 from bot.slack.people import People
-from bot.slack.views.broadcast import CANCEL_ACTION, CONFIRM_ACTION
+from bot.slack.views.broadcast import CANCEL_ACTION, CONFIRM_ACTION, RESUME_ACTION
 from bot.web.bodies import read_body
 from bot.web.http import ascii_header
 
@@ -97,6 +97,7 @@ def bolt_app(herald: Herald, face: SlackFace) -> AsyncApp:
         app.command(f"/{name}")(command)
     app.action(CONFIRM_ACTION)(click)
     app.action(CANCEL_ACTION)(click)
+    app.action(RESUME_ACTION)(click)
     app.event("app_mention")(mention)
     app.event("message")(message)
     return app

@@ -26,7 +26,7 @@ from bot.faces.requests import Request
 from bot.slack.people import People
 from bot.slack.views.answers import render
 from bot.slack.views.blocks import section
-from bot.slack.views.broadcast import CONFIRM_ACTION, read_button_value
+from bot.slack.views.broadcast import CONFIRM_ACTION, RESUME_ACTION, read_button_value
 from engine.actor import Actor
 
 log = logging.getLogger("herald.slack")
@@ -67,6 +67,9 @@ class SlackFace:
         await ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id", "")
+        if action.get("action_id") == RESUME_ACTION:
+            await self._resume(user, channel, action, respond)
+            return
         try:
             broadcast_id, intent, seen = read_button_value(action.get("value", ""))
         except ValueError:
@@ -89,6 +92,24 @@ class SlackFace:
             await respond(response_type="ephemeral", replace_original=False, **self._render(answer))
             return
         self.memories.forget_pending(broadcast_id)
+        await respond(replace_original=True, **self._render(answer))
+
+    async def _resume(self, user: str, channel: str, action: dict[str, Any], respond: AsyncRespond) -> None:
+        """A breaker alert's Resume: admins only; anyone else is told so, alone."""
+        try:
+            broadcast_id = int(action.get("value", ""))
+        except ValueError:
+            log.warning("a Resume button with an unreadable value was clicked")
+            return
+        request = self._request(user, channel, self.herald.settings.timezone)
+        try:
+            answer = await self.herald.db(self.handler.resume, broadcast_id, request)
+        except Exception:
+            log.exception("a Resume of broadcast %s failed", broadcast_id)
+            answer = Refused(messages.unexpected_error(), Why.UNAVAILABLE)
+        if isinstance(answer, Refused):
+            await respond(response_type="ephemeral", replace_original=False, **self._render(answer))
+            return
         await respond(replace_original=True, **self._render(answer))
 
     # -- mentions and DMs ----------------------------------------------------------------

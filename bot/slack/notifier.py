@@ -15,10 +15,12 @@ from typing import Any
 from bot.faces import messages
 from bot.slack.client import Poster
 from bot.slack.funnels import LiveFunnels
-from bot.slack.views.blocks import context, escape, message, section
-from engine import views
+from bot.slack.views.blocks import actions, button, context, escape, message, section
+from bot.slack.views.broadcast import RESUME_ACTION
+from engine import alerts, views
 
 log = logging.getLogger("herald.slack")
+RESUMABLE = frozenset({alerts.BREAKER})  # alerts about a pause a person lifts, with a Resume button
 
 
 class SlackNotifier:
@@ -44,15 +46,23 @@ class SlackNotifier:
             log.warning("alert %s has no Slack channel (set DIGEST_CHANNEL): %s", kind, message)
             return
         thread = where.get("ts") if where.get("channel") == channel else None
-        self.poster.submit(self._post_alert(channel, thread, message, broadcast))
+        self.poster.submit(self._post_alert(channel, thread, message, broadcast, kind))
 
     async def _post_alert(
-        self, channel: str, thread: str | None, text: str, broadcast: Mapping[str, Any] | None
+        self, channel: str, thread: str | None, text: str, broadcast: Mapping[str, Any] | None, kind: str = ""
     ) -> None:
         said = escape(messages.alert(text))
         blocks = [section(said)]
         if broadcast is not None:
             blocks.append(context(f"Broadcast #{broadcast['id']}"))
+        if broadcast is not None and kind in RESUMABLE:  # a rule paused it: an admin may resume it here
+            blocks.append(context(messages.resume_hint()))
+            blocks.append(
+                actions(
+                    button(messages.resume_label(), RESUME_ACTION, str(broadcast["id"]), style="primary"),
+                    block_id=f"resume_{broadcast['id']}",
+                )
+            )
         extra: dict[str, Any] = {"thread_ts": thread, "reply_broadcast": True} if thread else {}
         await self.poster.client.chat_postMessage(channel=channel, **extra, **message(said, blocks))
 

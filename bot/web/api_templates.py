@@ -32,5 +32,6 @@ async def sync_templates(request: web.Request) -> web.Response:
     """Fetch every template from the Cloud API (or the sandbox's catalogue) into the registry."""
     sync = request.app[HERALD].template_sync
     items = await asyncio.to_thread(sync.fetch)  # no database thread waits on Meta
-    report = await request.app[HERALD].db(sync.store, items, by=API)
+    limit = await asyncio.to_thread(sync.fetch_limit)
+    report = await request.app[HERALD].db(sync.store, items, by=API, limit=limit)
     return json_response(report.as_dict())

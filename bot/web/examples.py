@@ -39,6 +39,7 @@ FUNNEL: dict[str, Any] = {
     "skipped": {"frequency_cap": 60, "opted_out": 15},
     "failed_reasons": {"131026 Message undeliverable": 30, "131049 Per-user marketing limit": 5},
     "pending": 0,
+    "held": {},
 }
 BROADCAST: dict[str, Any] = {
     "id": 12,
@@ -66,7 +67,7 @@ DRAFT: dict[str, Any] = {
     "audience_total": None,
     "started_at": None,
     "completed_at": None,
-    "funnel": {**dict.fromkeys(FUNNEL, 0), "skipped": {}, "failed_reasons": {}},
+    "funnel": {**dict.fromkeys(FUNNEL, 0), "skipped": {}, "failed_reasons": {}, "held": {}},
 }
 PREVIEW: dict[str, Any] = {
     "total": 4285,
@@ -81,7 +82,16 @@ PREVIEW: dict[str, Any] = {
         "frequency_capped": 75,
         "will_send": 4210,
     },
-    "estimated_seconds": 52.6,
+    "estimated_seconds": 31.3,
+    "messaging_limit": {
+        "limit": 2000,
+        "source": "meta",
+        "used": 1500,
+        "fits_now": 2500,
+        "later": 1710,
+        "later_from": "2026-12-01T03:31:00Z",
+        "later_until": "2026-12-02T03:30:00Z",
+    },
 }
 DEFINITION: dict[str, Any] = {
     "name": "onboarding",

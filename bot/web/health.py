@@ -21,6 +21,7 @@ from bot.errors import Unauthorized
 from bot.metrics import Figures
 from bot.web.http import bearer_token, json_response
 from bot.web.keys import HERALD, METRICS
+from engine.funnel import held_everywhere
 from storage import counters, inbox
 
 log = logging.getLogger("herald.web")
@@ -59,6 +60,9 @@ def _figures(herald: Herald) -> Figures:
         ignored=counters.read(database, counters.IGNORED_WEBHOOK_ITEMS),
         quarantined=inbox.quarantined(database),
         backlog=inbox.backlog(database),
+        held=held_everywhere(database),
+        messaging_limit=herald.limits.current().value,
+        reached=herald.limits.used(),
     )
 
 

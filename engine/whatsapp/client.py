@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTIONS = 256
 TEMPLATE_FIELDS = "id,name,language,status,category,parameter_format,components"
+MESSAGING_LIMIT_FIELD = "whatsapp_business_manager_messaging_limit"
 MAX_TEMPLATE_PAGES = 1000
 _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
 
@@ -75,7 +76,8 @@ class CloudApiClient:
         if connections < 1:
             raise ValueError("connections must be at least 1")
         root = URL(base_url.rstrip("/")) / api_version
-        self._messages_url = root / phone_number_id / "messages"
+        self._number_url = root / phone_number_id
+        self._messages_url = self._number_url / "messages"
         self._templates_url = root / business_account_id / "message_templates"
         self._business_account_id = business_account_id
         self._headers = {
@@ -165,6 +167,16 @@ class CloudApiClient:
             seen.add(after)
             query = {**query, "after": after}
         raise Retryable(f"the template list did not end after {MAX_TEMPLATE_PAGES} pages.")
+
+    async def messaging_limit(self) -> str | None:
+        """The business's messaging limit as Meta names it (``TIER_250``, ``TIER_2K``…
+        ``TIER_UNLIMITED``), read from the phone number; None when the answer has none.
+
+        Raises a DeliveryError family member (CredentialsError for a bad token).
+        """
+        number = await self._get(self._number_url, {"fields": MESSAGING_LIMIT_FIELD})
+        value = number.get(MESSAGING_LIMIT_FIELD)
+        return str(value) if value is not None else None
 
     async def close(self) -> None:
         """Close every pooled connection. The client can be used again afterwards."""

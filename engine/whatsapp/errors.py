@@ -6,7 +6,9 @@
     │   ├── PairRateLimited             131056: too many to this recipient; back off for them alone
     │   └── Ambiguous                   timeout, dropped connection, bare 5xx: Meta MAY have
     │                                   accepted it; reconcile before any resend
-    ├── RetryLater                      131049: per-user marketing limit; retry once after 24 h
+    ├── RetryLater                      131049: per-user marketing limit; retry after 24 h
+    ├── TemplateUnavailable             132015 paused, 132016 disabled by Meta: the template
+    │                                   stops everywhere; the recipient waits, never failed
     ├── Permanent                       fix something first; never retried
     └── CredentialsError                0, 190: the token is bad; stop everything and alert
 
@@ -30,6 +32,7 @@ from engine.errors import HeraldError, Invalid
 
 RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057})
 RETRY_LATER_CODES = frozenset({131049})
+TEMPLATE_STATUS_CODES = {132015: "PAUSED", 132016: "DISABLED"}  # the template's status Meta implies
 CREDENTIAL_CODES = frozenset({0, 190})
 
 # Short human titles for the funnel's "failed_reasons" keys. Meta's own titles
@@ -165,6 +168,15 @@ class Permanent(DeliveryError):
     pass
 
 
+class TemplateUnavailable(DeliveryError):
+    """Meta refused the send because of the template itself: paused (132015) or disabled (132016)."""
+
+    @property
+    def template_status(self) -> str:
+        """PAUSED or DISABLED: what Meta's answer says the template is now."""
+        return TEMPLATE_STATUS_CODES.get(self.error_code or 0, "PAUSED")
+
+
 class CredentialsError(DeliveryError):
     pass
 
@@ -186,6 +198,7 @@ _FAMILIES: dict[int, type[DeliveryError]] = {
     **dict.fromkeys(RETRYABLE_CODES, Retryable),
     **dict.fromkeys(RETRY_LATER_CODES, RetryLater),
     **dict.fromkeys(CREDENTIAL_CODES, CredentialsError),
+    **dict.fromkeys(TEMPLATE_STATUS_CODES, TemplateUnavailable),
     130429: Throttled,
     131056: PairRateLimited,
 }

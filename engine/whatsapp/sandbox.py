@@ -113,6 +113,7 @@ class Sandbox:
         display_phone_number: str = "15550001234",
         batch_size: int = 50,
         enforce_window: bool = True,
+        messaging_limit: str = "TIER_UNLIMITED",
     ) -> None:
         if not 0.0 <= failure_rate <= 1.0:
             raise ValueError("failure_rate is a fraction between 0 and 1")
@@ -131,6 +132,7 @@ class Sandbox:
         self.display_phone_number = display_phone_number
         self.batch_size = batch_size
         self.enforce_window = enforce_window
+        self.messaging_limit_tier = messaging_limit  # what the phone number's limit reads as
         self.accepted = 0  # sends answered with a wamid (a count: serve runs for weeks)
         self._rng = random.Random(seed)
         self._queue: list[_Pending] = []
@@ -182,6 +184,11 @@ class Sandbox:
     async def templates(self) -> list[dict[str, Any]]:
         """The catalogue, as the Cloud API's template list returns it (copies)."""
         return orjson.loads(orjson.dumps(self.catalogue.templates))
+
+    async def messaging_limit(self) -> str | None:
+        """The business's messaging limit tier, as the Graph API names it (unlimited by default:
+        the sandbox reaches nobody)."""
+        return self.messaging_limit_tier
 
     async def close(self) -> None:
         """Stop the background task, if any. Pending events stay queued."""

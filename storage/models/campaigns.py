@@ -23,6 +23,7 @@ class Broadcast(BaseModel):
     face = peewee.TextField(default="api")
     notify = JSONTextField(default=dict)  # where progress and the funnel are reported
     status_reason = peewee.TextField(null=True)
+    held_reason = peewee.TextField(null=True)  # a rule paused it (``breaker``); cleared on resume
     audience_total = peewee.IntegerField(null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()

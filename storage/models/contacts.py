@@ -24,6 +24,9 @@ class Contact(BaseModel):
     # send that fails permanently can hand its claim back.
     last_marketing_at = UTCDateTimeField(null=True)
     prev_marketing_at = UTCDateTimeField(null=True)
+    # The messaging limit: when a template last reached the contact, and the time before.
+    last_reach_at = UTCDateTimeField(null=True)
+    prev_reach_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 

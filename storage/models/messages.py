@@ -38,6 +38,8 @@ class OutboundMessage(BaseModel):
     error_title = peewee.TextField(null=True)
     error_detail = peewee.TextField(null=True)
     skip_reason = peewee.TextField(null=True)
+    held_reason = peewee.TextField(null=True)  # why a held row waits (storage.states.HeldReason)
+    retries_131049 = peewee.IntegerField(default=0)  # 24-hour waits for the per-user marketing limit
     created_at = UTCDateTimeField()
     # the ``pricing`` object of its statuses: how Meta bills it
     pricing_model = peewee.TextField(null=True)

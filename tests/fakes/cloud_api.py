@@ -9,6 +9,9 @@ Routes (any ``vNN.N`` version):
   ``{"messaging_product", "contacts", "messages": [{"id": wamid}]}``;
 - ``GET /{version}/{business_account_id}/message_templates``: the catalogue
   with Graph cursor paging (``limit``, ``after``, ``paging.next``);
+- ``GET /{version}/{phone_number_id}?fields=...``: the phone number's fields Meta
+  would answer, ``whatsapp_business_manager_messaging_limit`` among them (the tier in
+  ``messaging_limit``, ``TIER_UNLIMITED`` unless a test sets another);
 - ``GET /stats``: ``{"requests", "cpu_seconds"}`` (this process's CPU).
 
 Injected behaviour, per call or per recipient (``to=``), for ``times`` calls
@@ -97,6 +100,7 @@ class FakeCloudApi:
         self.requests: list[Recorded] = []
         self.accepted: list[Accepted] = []
         self.rules: list[Rule] = []
+        self.messaging_limit = "TIER_UNLIMITED"  # the business's tier, as Meta names it
         self.count = 0
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -136,6 +140,7 @@ class FakeCloudApi:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/{version}/{number}/messages", self._messages)
         app.router.add_get("/{version}/{account}/message_templates", self._templates)
+        app.router.add_get("/{version}/{number}", self._number)
         app.router.add_get("/stats", self._stats)
         return app
 
@@ -322,6 +327,32 @@ class FakeCloudApi:
             if end < len(everything):
                 query = {**request.query, "after": _cursor(end)}
                 answer["paging"]["next"] = str(request.url.with_query(query))
+        return web.Response(body=orjson.dumps(answer), content_type="application/json")
+
+    async def _number(self, request: web.Request) -> web.StreamResponse:
+        """The phone number node: ``id`` and the fields asked for that Meta has (others are 100).
+        Not in ``count``, which the benches read as sends."""
+        self._record(request, None)
+        refusal = self._gate(request, "number", self.phone_number_id)
+        if refusal is not None:
+            return _error(refusal)
+        rule = next((r for r in self.rules if r.matches("number", None)), None)
+        if rule is not None:
+            rule.consume()
+            return injected(rule)
+        known = {
+            "id": self.phone_number_id,
+            "display_phone_number": "15550001234",
+            "verified_name": "Herald Test",
+            "quality_rating": "GREEN",
+            "whatsapp_business_manager_messaging_limit": self.messaging_limit,
+        }
+        fields = [f for f in request.query.get("fields", "").split(",") if f] or ["id"]
+        unknown = [f for f in fields if f not in known]
+        if unknown:
+            return _error(Refusal(100, f"(#100) Tried accessing nonexisting field ({unknown[0]})"))
+        answer = {f: known[f] for f in fields}
+        answer.setdefault("id", self.phone_number_id)
         return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
     async def _stats(self, request: web.Request) -> web.Response:

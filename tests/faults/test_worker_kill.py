@@ -57,6 +57,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import peewee
 import psutil
 import pytest
@@ -67,6 +68,7 @@ from bot.web.app import create_app
 from engine.broker import SEND_QUEUE, STEP_QUEUE, BrokerLink
 from engine.ingest import INBOX_LEASE, Ingest
 from engine.tick import Tick, TickReport
+from engine.whatsapp.simulate import webhook
 from storage import inbox
 from storage.models import Broadcast, Contact, Enrollment, OutboundMessage
 from tests.conftest import Api
@@ -265,7 +267,7 @@ def _pending() -> dict[str, int]:
     """Rows not final yet, by state."""
     query = (
         OutboundMessage.select(OutboundMessage.state, peewee.fn.COUNT(OutboundMessage.id))
-        .where(OutboundMessage.state.in_(("queued", "dispatched", "sending")))
+        .where(OutboundMessage.state.in_(("queued", "dispatched", "sending", "held")))
         .group_by(OutboundMessage.state)
         .tuples()
     )
@@ -641,3 +643,81 @@ async def test_a_worker_killed_twice_mid_sequence_sends_each_step_exactly_once(
                 if hasattr(later.database, "close_all"):
                     later.database.close_all()
     assert rig.scheduler_sent_nothing()
+
+
+HELD_RECIPIENTS = 3_000
+TIER = ("TIER_2K", 2_000)  # Meta's messaging limit for the first part of the run
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_a_worker_killed_while_rows_are_held_loses_and_doubles_nothing(
+    database_url: str, private_redis: PrivateRedis, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """3,000 recipients under Meta's 2,000-a-day messaging limit (read from the fake's Graph
+    answer): the worker is SIGKILLed mid-sends, then again while the other 1,000 rows are
+    held, waiting for room; then Meta raises the limit (a signed ``business_capability_update``)
+    and the scheduler lets the held rows go, and the worker is killed once more mid-way
+    through them. Each recipient is sent exactly once, none is lost, every row is sent."""
+    async with _rig(database_url, private_redis, aiohttp_client, tmp_path) as rig:
+        herald, cloud, api = rig.herald, rig.cloud, rig.api
+        cloud.messaging_limit = TIER[0]
+        await sync_templates(herald)  # reads the limit, as the scheduler's first pass does
+        assert herald.in_db(herald.limits.current).value == TIER[1]
+        rig.start()
+        numbers = phones(HELD_RECIPIENTS)
+        await asyncio.to_thread(seed_contacts, herald, [(p, ["vip"]) for p in numbers])
+        await _until(rig.link.workers_alive, 60, "the first worker to listen")
+        status, b = await api.post(
+            "/api/broadcasts", {"template": "promo_autumn", "tags": ["vip"], "schedule": "now"}
+        )
+        assert status == 201, b
+        held = HELD_RECIPIENTS - TIER[1]
+        async with rig.echoing():
+            target = rig.rng.randint(300, 1500)
+            await rig.until(lambda: len(cloud.accepted) >= target, 60, f"{target} sends")
+            print(f"kill 1 at {rig.elapsed()}: {await rig.kill_and_replace(resumed=100, limit=TIER[1])}")
+
+            def only_held() -> bool:
+                return bool(herald.in_db(_pending) == {"held": held})
+
+            await rig.until(only_held, 60, f"{held} rows held and nothing else pending")
+            assert len(cloud.accepted) == TIER[1]  # exactly the limit, none into Meta's refusals
+            print(f"kill 2 at {rig.elapsed()}: {await rig.kill_and_replace(resumed=0)}")
+            assert herald.in_db(_pending) == {"held": held}
+
+            raised = webhook(
+                "business_capability_update",
+                {"max_daily_conversations_per_business": 10_000},
+                business_account_id=cloud.business_account_id,
+                time=datetime.now(UTC),
+            )
+            assert await cloud.webhooks.post_webhook(rig.meta.url, orjson.dumps(raised)) == 200
+            target = TIER[1] + rig.rng.randint(100, held // 2)
+            await rig.until(lambda: len(cloud.accepted) >= target, 60, f"{target} sends")
+            print(
+                f"kill 3 at {rig.elapsed()}: {await rig.kill_and_replace(resumed=50, limit=HELD_RECIPIENTS)}"
+            )
+
+            def finished() -> bool:
+                return bool(herald.in_db(lambda: Broadcast.get_by_id(b["id"]).status == "completed"))
+
+            await rig.until(finished, 90, "the broadcast to complete")
+
+        sent_to: dict[str, int] = {}
+        for message in cloud.accepted:
+            sent_to[message.to] = sent_to.get(message.to, 0) + 1
+        doubled = {p: n for p, n in sent_to.items() if n > 1}
+        assert not doubled, f"{len(doubled)} recipients sent twice, e.g. {list(doubled.items())[:5]}"
+        assert sorted(sent_to) == numbers  # none lost
+        assert len(cloud.sends()) == HELD_RECIPIENTS
+        status, got = await api.get(f"/api/broadcasts/{b['id']}")
+        assert status == 200, got
+        funnel = got["funnel"]
+        assert (funnel["sent"], funnel["failed"], funnel["pending"], funnel["held"]) == (
+            HELD_RECIPIENTS,
+            0,
+            0,
+            {},
+        )
+        assert await asyncio.to_thread(ledger_orphans, herald) == []

@@ -315,3 +315,23 @@ async def test_neither_the_token_nor_a_full_number_reaches_the_logs(
     assert cloud_api.token not in caplog.text
     assert "9812345678" not in caplog.text
     assert cloud_api.token not in repr(cloud_client)
+
+
+@pytest.mark.parametrize("tier", ["TIER_250", "TIER_2K", "TIER_UNLIMITED"])
+async def test_the_messaging_limit_is_read_from_the_phone_number(
+    cloud_api: FakeCloudApi, cloud_client: CloudApiClient, tier: str
+) -> None:
+    cloud_api.messaging_limit = tier
+    assert await cloud_client.messaging_limit() == tier
+    [request] = cloud_api.requests
+    assert (request.method, request.path) == ("GET", f"/v25.0/{cloud_api.phone_number_id}")
+    assert request.query == {"fields": "whatsapp_business_manager_messaging_limit"}
+    assert request.headers["Authorization"] == f"Bearer {cloud_api.token}"
+
+
+async def test_a_refused_token_reading_the_messaging_limit_is_a_credentials_error(
+    cloud_api: FakeCloudApi,
+) -> None:
+    async with cloud_api.client(token="wrong") as client:
+        with pytest.raises(CredentialsError):
+            await client.messaging_limit()

@@ -313,3 +313,9 @@ def test_next_due_says_when_to_move_the_clock_to() -> None:
 
     assert sandbox.next_due() == START
     assert sandbox.pending == 1
+
+
+async def test_the_sandbox_reports_a_messaging_limit_like_the_graph_api(sandbox: Sandbox) -> None:
+    assert await sandbox.messaging_limit() == "TIER_UNLIMITED"
+    sandbox.messaging_limit_tier = "TIER_250"
+    assert await sandbox.messaging_limit() == "TIER_250"

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.faces import messages
 from bot.faces.answers import BroadcastDone, BroadcastPreview, BroadcastReport, Intent, Outcome
-from bot.faces.text import outcome_text, when
+from bot.faces.text import limit_lines, outcome_text, when
 from bot.slack.views.blocks import (
     SECTION_TEXT,
     Block,
@@ -33,6 +33,7 @@ from bot.slack.views.funnel import funnel_blocks
 RECIPIENT_LINE = 280  # ten of them fit one section
 CONFIRM_ACTION = "herald_confirm"
 CANCEL_ACTION = "herald_cancel"
+RESUME_ACTION = "herald_resume"  # on a circuit breaker's alert: its value is the broadcast id
 
 
 def button_value(broadcast_id: int, intent: Intent, fingerprint: str) -> str:
@@ -71,6 +72,9 @@ def preview_message(answer: BroadcastPreview) -> dict[str, Any]:
             + "\n".join(messages.waterfall(p.matched, p.opted_out, p.deleted, p.capped, p.will_send))
         ),
     ]
+    limit = limit_lines(answer)
+    if limit:
+        blocks.append(section("\n".join(escape(line) for line in limit)))
     if p.sample:
         people = [
             clip(escape(messages.recipient(c["name"], c["phone"], c["tags"])), RECIPIENT_LINE)

@@ -4,6 +4,7 @@
     Sent 4,000 → Delivered 3,800 (95%) → Read 2,000 (50%) → Replied 12 (0%)
     Failed 30: 131026 Message undeliverable ×28; 131049 Marketing limit ×2
     Skipped 200 (frequency cap 180, opted out 20)
+    Waiting 150 (messaging limit 150)
 
 The same blocks answer ``broadcast show`` and ``broadcast stats``. Pure: the
 moment "updated" and the send rate (for the ETA) are passed in.
@@ -40,9 +41,11 @@ def funnel_blocks(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> l
     headline = f"*{title}* · {escape(_status(b))}\n`{clip(b['template'], TAGS_TEXT)}` → {tags}"
     if b.get("scheduled_for") and b["status"] in EDITABLE:
         headline += f"\n{b['scheduled_for']}"
+    held = funnel.get("held") or {}
     bar = f"`{messages.progress(done, total)}` · {messages.sent_of(done, total)}"
-    if b["status"] == BroadcastStatus.SENDING and pending:
-        bar += f" · {messages.eta(pending / mps if mps else 0)}"
+    moving = pending - sum(held.values())  # held rows go when their rule lets them, not at the rate
+    if b["status"] == BroadcastStatus.SENDING and moving > 0:
+        bar += f" · {messages.eta(moving / mps if mps else 0)}"
     stages = [
         messages.stage(label, funnel[key], sent)
         for label, key in zip(messages.STAGES, ("sent", "delivered", "read", "replied"), strict=True)
@@ -55,6 +58,7 @@ def funnel_blocks(broadcast: Mapping[str, Any], *, now: datetime, mps: int) -> l
                 *stages,
                 messages.failed_line(funnel["failed"]),
                 messages.skipped_line(funnel.get("skipped") or {}),
+                *([messages.held_line(held)] if held else []),
             ]
         ),
     ]
